@@ -1,0 +1,39 @@
+// swift-tools-version: 6.1
+// The dllama workspace: one library product per library, two thin executables.
+// Library floors (an arrow means "depends on"); nothing imports a floor above its own:
+//   ModelFormat, CBLAS, CLZ4  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport
+//   <-  Engine  <-  dllama, dllama-worker
+import PackageDescription
+
+let libraries: [(name: String, dependencies: [Target.Dependency])] = [
+    ("ModelFormat", []),
+    ("QuantKernels", [.product(name: "CBLAS", package: "CBLAS")]),
+    ("Tokenizer", ["ModelFormat"]),
+    ("Scheduler", ["ModelFormat"]),
+    ("LayerStore", ["ModelFormat", "QuantKernels", "Scheduler"]),
+    ("Transport", ["QuantKernels", .product(name: "CLZ4", package: "CLZ4")]),
+    ("Engine", ["ModelFormat", "QuantKernels", "Tokenizer", "Scheduler", "LayerStore", "Transport"]),
+]
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "dllama",
+    platforms: [.macOS(.v14)],
+    products: libraries.map { .library(name: $0.name, targets: [$0.name]) } + [
+        .executable(name: "dllama", targets: ["dllama"]),
+        .executable(name: "dllama-worker", targets: ["dllama-worker"]),
+    ],
+    dependencies: [
+        .package(path: "Packages/CBLAS"),
+        .package(path: "Packages/CLZ4"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: libraries.map { .target(name: $0.name, dependencies: $0.dependencies) }
+        + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)]) }
+        + [
+            .executableTarget(name: "dllama", dependencies: ["Engine", "ModelFormat", argumentParser]),
+            .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", argumentParser]),
+            .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat"]),
+        ]
+)

@@ -1,0 +1,48 @@
+import CLZ4
+
+/// LZ4 block compression for activation frames (liblz4's `LZ4_compress_default`).
+///
+/// A frame records the uncompressed length itself, so decompression is told the exact size to
+/// expect and rejects anything that does not decode to exactly that many bytes.
+public enum LZ4Codec {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case inputTooLarge(Int)
+        case corrupt(expectedBytes: Int)
+
+        public var description: String {
+            switch self {
+            case .inputTooLarge(let n): return "LZ4 cannot compress \(n) bytes in one block (limit \(LZ4_MAX_INPUT_SIZE))"
+            case .corrupt(let n): return "LZ4 data is corrupt or does not decode to the expected \(n) bytes"
+            }
+        }
+    }
+
+    /// Compresses `input` into a new buffer.
+    public static func compress(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
+        guard input.count <= Int(LZ4_MAX_INPUT_SIZE) else { throw Failure.inputTooLarge(input.count) }
+        let bound = Int(LZ4_compressBound(Int32(input.count)))
+        var out = [UInt8](repeating: 0, count: bound)
+        let written = out.withUnsafeMutableBytes { dst in
+            LZ4_compress_default(input.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                 dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                 Int32(input.count), Int32(bound))
+        }
+        guard written > 0 || input.isEmpty else { throw Failure.inputTooLarge(input.count) }
+        out.removeLast(bound - Int(written))
+        return out
+    }
+
+    /// Decompresses `input`, which must decode to exactly `originalCount` bytes.
+    public static func decompress(_ input: UnsafeRawBufferPointer, originalCount: Int) throws -> [UInt8] {
+        guard originalCount >= 0, originalCount <= Int(LZ4_MAX_INPUT_SIZE) else { throw Failure.corrupt(expectedBytes: originalCount) }
+        if originalCount == 0 { return [] }
+        var out = [UInt8](repeating: 0, count: originalCount)
+        let decoded = out.withUnsafeMutableBytes { dst in
+            LZ4_decompress_safe(input.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                Int32(input.count), Int32(originalCount))
+        }
+        guard Int(decoded) == originalCount else { throw Failure.corrupt(expectedBytes: originalCount) }
+        return out
+    }
+}

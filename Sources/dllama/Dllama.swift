@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Dllama: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dllama",
+        abstract: "Distributed LLM inference on CPU clusters.",
+        subcommands: [Inspect.self]
+    )
+}
