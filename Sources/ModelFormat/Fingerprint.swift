@@ -31,30 +31,40 @@ extension ModelFile {
         var h = SHA256()
         h.update(Array(ModelFingerprint.version.utf8))
         h.update(integer: UInt64(fileSize))
-        let all = mapping.bytes
-        h.update(UnsafeRawBufferPointer(rebasing: all[0..<headerByteCount]))
         for t in tensors {
             h.update(Array(t.name.utf8))
             h.update(integer: t.type.rawValue)
             for d in t.shape { h.update(integer: UInt64(d)) }
             h.update(integer: UInt64(t.offset))
             h.update(integer: UInt64(t.byteCount))
+        }
+        let all = mapping.bytes
+        for range in fingerprintSamples() {
+            h.update(UnsafeRawBufferPointer(rebasing: all[range]))
+        }
+        return ModelFingerprint(sha256: h.finalize().hexString, fileSize: fileSize)
+    }
+
+    /// The byte ranges the fingerprint reads: everything before the tensor data, the edges and
+    /// middle of each tensor, and evenly spaced windows of the data (they overlap on small files,
+    /// which are then covered whole).
+    func fingerprintSamples() -> [Range<Int>] {
+        var samples = [0..<headerByteCount]
+        for t in tensors {
             let edge = min(ModelFingerprint.edgeBytes, t.byteCount)
             let middle = t.offset + (t.byteCount - edge) / 2
-            for start in [t.offset, middle, t.offset + t.byteCount - edge] {
-                h.update(UnsafeRawBufferPointer(rebasing: all[start..<(start + edge)]))
-            }
+            for start in [t.offset, middle, t.offset + t.byteCount - edge] { samples.append(start..<(start + edge)) }
         }
         let dataBytes = fileSize - headerByteCount
         if dataBytes > 0 {
             let window = min(ModelFingerprint.windowBytes, dataBytes)
             let span = dataBytes - window
             for i in 0..<ModelFingerprint.windowCount {
-                let start = headerByteCount + span * i / max(ModelFingerprint.windowCount - 1, 1)
-                h.update(UnsafeRawBufferPointer(rebasing: all[start..<(start + window)]))
+                let start = headerByteCount + span * i / (ModelFingerprint.windowCount - 1)
+                samples.append(start..<(start + window))
             }
         }
-        return ModelFingerprint(sha256: h.finalize().hexString, fileSize: fileSize)
+        return samples
     }
 
     /// SHA-256 of the whole file, as `sha256sum` prints it.
