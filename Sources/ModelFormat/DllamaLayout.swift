@@ -53,3 +53,11 @@ enum DllamaLayout {
         return tensors
     }
 }
+
+extension ModelDescription {
+    /// The tensor directory a `.m` file of this model has (`headerSize` bytes of header first):
+    /// what a planner needs to size a model it has only a description of.
+    public func dllamaLayout(headerSize: Int = 8) throws -> [TensorInfo] {
+        try DllamaLayout.tensors(of: self, headerSize: headerSize, path: "(\(architecture.rawValue) description)")
+    }
+}

@@ -1,0 +1,102 @@
+import ModelFormat
+
+/// The part of the model one node owns.
+///
+/// Tensor parallelism splits inside every layer: whole KV heads with their query heads, the
+/// matching rows of q/k/v and columns of the attention output, a range of FFN (and expert) rows
+/// with the matching columns of the down projection, and a range of output (vocabulary) rows.
+/// Pipeline parallelism gives a node whole layers instead. Ranges are in model units (heads, rows);
+/// `ownership(of:)` turns them into the rows or columns of a given tensor.
+public struct NodeShare: Codable, Sendable, Equatable {
+    public var node: Int
+    public var layers: Range<Int>
+    public var kvHeads: Range<Int>
+    public var queryHeads: Range<Int>
+    /// Rows of ffn_gate / ffn_up, columns of ffn_down.
+    public var ffnRows: Range<Int>
+    /// The same for each expert's matrices (MoE).
+    public var expertRows: Range<Int>
+    /// Rows of the output projection (vocabulary entries whose logits this node computes).
+    public var vocabRows: Range<Int>
+    /// Whether this node reads token embedding rows (the input to its first layer).
+    public var readsEmbedding: Bool
+}
+
+/// What a node holds of one tensor.
+public enum TensorOwnership: Equatable, Sendable {
+    case none
+    /// A full copy (norms, the MoE router).
+    case whole
+    /// These rows of the matrix, all columns.
+    case rows(Range<Int>)
+    /// These columns of every row.
+    case columns(Range<Int>)
+    /// These rows of each expert's matrix in a stacked `[experts][rows][columns]` tensor.
+    case expertRows(Range<Int>)
+    /// These columns of each expert's matrix in a stacked tensor.
+    case expertColumns(Range<Int>)
+    /// Rows read one at a time as tokens need them (the token embedding); nothing resident.
+    case lookup
+}
+
+extension NodeShare {
+    /// What this node holds of `tensor` in a model with `model`'s dimensions.
+    public func ownership(of tensor: TensorInfo, model: ModelDescription) -> TensorOwnership {
+        let name = tensor.name
+        let headDim = model.headDim
+        let q = (queryHeads.lowerBound * headDim)..<(queryHeads.upperBound * headDim)
+        let kv = (kvHeads.lowerBound * headDim)..<(kvHeads.upperBound * headDim)
+        if let layer = tensor.layer {
+            guard layers.contains(layer) else { return .none }
+            let role = Self.role(of: name)
+            switch role {
+            case "attn_q", "attn_q.bias": return .rows(q)
+            case "attn_k", "attn_v", "attn_k.bias", "attn_v.bias": return .rows(kv)
+            case "attn_output": return .columns(q)
+            case "ffn_gate", "ffn_up": return .rows(ffnRows)
+            case "ffn_down": return .columns(ffnRows)
+            case "ffn_gate_exps", "ffn_up_exps": return .expertRows(expertRows)
+            case "ffn_down_exps": return .expertColumns(expertRows)
+            default:
+                if role.hasPrefix("ffn_gate.") || role.hasPrefix("ffn_up.") { return .rows(expertRows) }
+                if role.hasPrefix("ffn_down.") { return .columns(expertRows) }
+                return .whole  // attn_norm, ffn_norm, attn_q_norm, attn_k_norm, ffn_gate_inp
+            }
+        }
+        switch name {
+        case "token_embd":
+            if model.tiedEmbedding && !vocabRows.isEmpty { return .rows(vocabRows) }
+            return readsEmbedding ? .lookup : .none
+        case "output":
+            return vocabRows.isEmpty ? .none : .rows(vocabRows)
+        case "output_norm":
+            return vocabRows.isEmpty ? .none : .whole
+        default:
+            return .whole  // rope_freqs and other small shared tensors
+        }
+    }
+
+    /// `blk.3.attn_q.bias` -> `attn_q.bias`.
+    static func role(of name: String) -> String {
+        let parts = name.split(separator: ".", maxSplits: 2)
+        return parts.count == 3 ? String(parts[2]) : name
+    }
+
+    /// Bytes of `tensor` this node keeps resident.
+    public func residentBytes(of tensor: TensorInfo, model: ModelDescription) -> Int {
+        let rowBytes = tensor.rowBytes
+        let matrices = tensor.shape.count == 3 ? tensor.shape[0] : 1
+        let rowsPerMatrix = tensor.rowCount / matrices
+        func columnBytes(_ columns: Range<Int>) -> Int {
+            tensor.type.byteCount(elements: columns.count) ?? columns.count * rowBytes / max(tensor.rowLength, 1)
+        }
+        switch ownership(of: tensor, model: model) {
+        case .none, .lookup: return 0
+        case .whole: return tensor.byteCount
+        case .rows(let r): return r.count * rowBytes
+        case .columns(let c): return tensor.rowCount * columnBytes(c)
+        case .expertRows(let r): return matrices * r.count * rowBytes
+        case .expertColumns(let c): return matrices * rowsPerMatrix * columnBytes(c)
+        }
+    }
+}

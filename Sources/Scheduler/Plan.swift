@@ -1,0 +1,77 @@
+import ModelFormat
+
+public enum PlanMode: String, Codable, Sendable, CaseIterable {
+    /// Every node computes a slice of every layer; two all-reduces per layer.
+    case tensor
+    /// Every node computes whole layers; one activation vector per stage boundary.
+    case pipeline
+}
+
+/// How activations travel between nodes (`--buffer-float-type`).
+public enum ActivationWireType: String, Codable, Sendable, CaseIterable {
+    case q80, f32
+
+    /// Bytes of one `dim`-long vector on the wire (before LZ4).
+    public func bytes(dim: Int) -> Int {
+        self == .f32 ? dim * 4 : (dim + 31) / 32 * 34
+    }
+}
+
+/// What a plan costs one node, per the model's tensor directory.
+public struct NodeEstimate: Codable, Sendable, Equatable {
+    /// Weight bytes the node keeps resident (its slices, replicated norms).
+    public var weightBytes: Int
+    /// Its largest single layer's weight bytes (what streaming must hold at a time).
+    public var largestLayerBytes: Int
+    /// KV cache at the plan's sequence length (F32 keys and values of its KV heads and layers).
+    public var kvCacheBytes: Int
+    /// Activation buffers (F32), attention scores included.
+    public var activationBytes: Int
+    /// Everything above plus `Plan.fixedOverheadBytes`.
+    public var estimatedRAM: Int
+    /// The node's declared RAM, if any.
+    public var ramBytes: Int?
+    /// True when the share does not fit the declared RAM and the node must stream its layers.
+    public var streams: Bool
+    public var sentBytesPerToken: Int
+    public var receivedBytesPerToken: Int
+}
+
+/// A partition of one model over N nodes (node 0 is the root), with what it costs each node.
+///
+///     let file = try ModelFile(path: "SmolLM2-135M-Instruct.Q4_1.gguf")
+///     let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 3)
+///     plan.nodes[1].kvHeads            // 1..<2
+///     print(plan.renderTable())
+public struct Plan: Codable, Sendable, Equatable {
+    /// Process, runtime, code and thread stacks: added to every node's estimate.
+    public static let fixedOverheadBytes = 32 << 20
+
+    public var mode: PlanMode
+    public var model: ModelDescription
+    public var maxSeqLen: Int
+    public var activationType: ActivationWireType
+    public var nodes: [NodeShare]
+    public var estimates: [NodeEstimate]
+    /// Synchronisation points per generated token (all-reduces, boundaries, gathers).
+    public var collectivesPerToken: Int
+
+    /// Makes a plan, or throws a `PlanError` that says why not and what to do instead.
+    public static func make(
+        model: ModelDescription, tensors: [TensorInfo], nodes count: Int, capacities: [NodeCapacity]? = nil,
+        mode: PlanMode = .tensor, maxSeqLen: Int? = nil, activationType: ActivationWireType = .q80
+    ) throws -> Plan {
+        guard count >= 1 else { throw PlanError.noNodes }
+        let capacities = capacities ?? Array(repeating: NodeCapacity(), count: count)
+        guard capacities.count == count else { throw PlanError.capacityCount(option: "capacities", given: capacities.count, nodes: count) }
+        let weights = NodeCapacity.splitWeights(capacities)
+        let shares = mode == .tensor
+            ? try TensorParallelSplit.shares(model: model, tensors: tensors, weights: weights)
+            : try PipelineSplit.shares(model: model, weights: weights)
+        let seq = min(maxSeqLen ?? model.maxSeqLen, model.maxSeqLen)
+        var plan = Plan(mode: mode, model: model, maxSeqLen: seq, activationType: activationType, nodes: shares,
+                        estimates: [], collectivesPerToken: 0)
+        plan.estimate(tensors: tensors, capacities: capacities)
+        return plan
+    }
+}

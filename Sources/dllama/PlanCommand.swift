@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import ModelFormat
+import Scheduler
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show how a model would be split over N nodes, and what each node needs.")
+
+    @Option(help: "The model file (.m or GGUF).")
+    var model: String
+
+    @Option(help: "Number of nodes, the root included.")
+    var nodes: Int
+
+    @Option(help: "RAM of each node, comma-separated (such as 4G,8G,8G), or one value for all.")
+    var ram: String?
+
+    @Option(help: "Relative speed of each node, comma-separated (such as 1,1,2), or one value for all.")
+    var speed: String?
+
+    @Option(help: "tensor (split every layer) or pipeline (whole layers per node).")
+    var mode: PlanMode = .tensor
+
+    @Option(help: "Cap the context (and the KV cache) at this many tokens.")
+    var maxSeqLen: Int?
+
+    @Option(help: "How activations travel between nodes: q80 or f32.")
+    var bufferFloatType: ActivationWireType = .q80
+
+    @Flag(help: "Print JSON for scripts instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard nodes >= 1 else { throw ValidationError("--nodes must be at least 1.") }
+        if let maxSeqLen, maxSeqLen < 1 { throw ValidationError("--max-seq-len must be at least 1.") }
+    }
+
+    func run() throws {
+        let file = try ModelFile(path: model)
+        let capacities = try NodeCapacity.parse(ram: ram, speed: speed, nodes: nodes)
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: nodes, capacities: capacities,
+                                 mode: mode, maxSeqLen: maxSeqLen, activationType: bufferFloatType)
+        try plan.checkFits(tensors: file.tensors)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(plan), as: UTF8.self))
+        } else {
+            print(plan.renderTable())
+        }
+    }
+}
+
+extension PlanMode: ExpressibleByArgument {}
+extension ActivationWireType: ExpressibleByArgument {}

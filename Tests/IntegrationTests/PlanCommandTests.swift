@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+@Suite("dllama plan, run as a process")
+struct PlanCommandTests {
+    let model = Executables.fixtures.appendingPathComponent("oracle/dllama_model_llama_q40.m").path
+
+    @Test("prints a table with one row per node")
+    func table() throws {
+        let result = try Executables.run("dllama", ["plan", "--model", model, "--nodes", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("tensor-parallel plan: 2 nodes"))
+        #expect(result.stdout.contains("0 (root)") && result.stdout.contains("collectives per token: 6"))
+    }
+
+    @Test("--json describes each node's share")
+    func json() throws {
+        let result = try Executables.run("dllama", ["plan", "--model", model, "--nodes", "2", "--mode", "pipeline", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((object?["nodes"] as? [Any])?.count == 2)
+        #expect(object?["mode"] as? String == "pipeline")
+    }
+
+    @Test("impossible plans and bad options exit non-zero with the reason",
+          arguments: [(["--nodes", "3"], "use at most 2 nodes or --mode pipeline"),
+                      (["--nodes", "2", "--ram", "1G,2G,3G"], "--ram lists 3 values for 2 nodes"),
+                      (["--nodes", "0"], "--nodes must be at least 1"),
+                      (["--nodes", "2", "--mode", "ring"], "ring")])
+    func refused(arguments: [String], message: String) throws {
+        let result = try Executables.run("dllama", ["plan", "--model", model] + arguments)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+}

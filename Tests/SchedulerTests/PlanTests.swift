@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+import ModelFormat
+@testable import Scheduler
+
+enum Models {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func smolLM2() throws -> ModelFile {
+        let assets = ProcessInfo.processInfo.environment["DLLAMA_ASSETS"] ?? repository.appendingPathComponent(".assets").path
+        return try ModelFile(path: assets + "/SmolLM2-135M-Instruct.Q4_1.gguf")
+    }
+
+    static func fixture(_ path: String) throws -> ModelFile {
+        try ModelFile(path: repository.appendingPathComponent("Tests/Fixtures/\(path)").path)
+    }
+
+    /// Llama 3 8B's published dimensions, Q40 weights: a description, no file.
+    static let llama3_8B = ModelDescription(
+        architecture: .llama, dim: 4096, hiddenDim: 14336, layerCount: 32, headCount: 32, kvHeadCount: 8,
+        headDim: 128, vocabSize: 128_256, maxSeqLen: 8192, ropeTheta: 500_000, ropeStyle: .adjacentPairs,
+        normEpsilon: 1e-5, weightType: .q4_0, tiedEmbedding: false)
+}
+
+@Suite("partition plans")
+struct PlanTests {
+    @Test("SmolLM2 (3 KV heads) on 1, 2 and 3 nodes", arguments: [1, 2, 3])
+    func smolLM2(nodes: Int) throws {
+        let file = try Models.smolLM2()
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: nodes)
+        let expectedKV = [1: [3], 2: [2, 1], 3: [1, 1, 1]][nodes]!
+        #expect(plan.nodes.map(\.kvHeads.count) == expectedKV)
+        #expect(plan.nodes.map(\.queryHeads.count) == expectedKV.map { $0 * 3 })
+        #expect(plan.nodes.allSatisfy { $0.ffnRows.count % 32 == 0 })
+        #expect(plan.collectivesPerToken == (nodes == 1 ? 0 : 62))
+        // Resident weights add up to the model's once the replicated norms are counted per node.
+        let replicated = file.tensors.filter { $0.type == .f32 }.reduce(0) { $0 + $1.byteCount }
+        let total = plan.estimates.reduce(0) { $0 + $1.weightBytes }
+        #expect(total == file.statistics.tensorBytes + (nodes - 1) * replicated)
+        try expectCoverage(plan, tensors: file.tensors)
+    }
+
+    @Test("3 nodes: the root sends about 72 kB and receives about 200 kB a token (distributed-llama: 76 / 199)")
+    func traffic() throws {
+        let file = try Models.smolLM2()
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 3)
+        // 60 all-reduces of a 576-value Q80 vector (612 bytes) with each of 2 workers, plus steps;
+        // 2 workers' 16384 F32 logits.
+        #expect(plan.estimates[0].sentBytesPerToken == 2 * (60 * 612 + 16))
+        #expect(plan.estimates[0].receivedBytesPerToken == 2 * 60 * 612 + 2 * 16384 * 4)
+    }
+
+    @Test("a Llama-3-8B-shaped model on 1 to 8 nodes", arguments: 1...8)
+    func llama3(nodes: Int) throws {
+        let model = Models.llama3_8B
+        let tensors = try model.dllamaLayout()
+        let plan = try Plan.make(model: model, tensors: tensors, nodes: nodes)
+        let kv = plan.nodes.map(\.kvHeads.count)
+        #expect(kv.reduce(0, +) == 8 && kv.max()! - kv.min()! <= 1)
+        #expect(kv == kv.sorted(by: >))
+        if nodes == 3 { #expect(kv == [3, 3, 2]) }
+        if nodes == 5 { #expect(kv == [2, 2, 2, 1, 1]) }
+        if nodes == 6 { #expect(kv == [2, 2, 1, 1, 1, 1]) }
+        try expectCoverage(plan, tensors: tensors)
+    }
+
+    @Test("declared RAM and speed weight the shares")
+    func weighted() throws {
+        let model = Models.llama3_8B
+        let tensors = try model.dllamaLayout()
+        let capacities = try NodeCapacity.parse(ram: "8G,16G", speed: nil, nodes: 2)
+        let plan = try Plan.make(model: model, tensors: tensors, nodes: 2, capacities: capacities)
+        #expect(plan.nodes.map(\.kvHeads.count) == [3, 5])
+        let pipeline = try Plan.make(model: model, tensors: tensors, nodes: 2,
+                                     capacities: NodeCapacity.parse(ram: nil, speed: "1,3", nodes: 2), mode: .pipeline)
+        #expect(pipeline.nodes.map(\.layers) == [0..<8, 8..<32])
+        #expect(pipeline.collectivesPerToken == 2)
+        try expectCoverage(pipeline, tensors: tensors)
+    }
+
+    @Test("pipeline plans on the oracle MoE model cover every tensor once", arguments: [1, 2])
+    func pipelineMoE(nodes: Int) throws {
+        let file = try Models.fixture("oracle/dllama_model_qwen3moe_q40.m")
+        try expectCoverage(try Plan.make(model: file.model, tensors: file.tensors, nodes: nodes, mode: .pipeline), tensors: file.tensors)
+        try expectCoverage(try Plan.make(model: file.model, tensors: file.tensors, nodes: nodes), tensors: file.tensors)
+    }
+
+    @Test("stacked GGUF experts are held by expert rows and columns")
+    func stackedExperts() throws {
+        let file = try Models.fixture("gguf/tiny-qwen3moe.gguf")
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 1)
+        try expectCoverage(plan, tensors: file.tensors)
+        let down = try file.tensor("blk.0.ffn_down_exps")
+        #expect(plan.nodes[0].ownership(of: down, model: file.model) == .expertColumns(0..<32))
+        // Its 32 expert rows are a single Q5_0 block: no 2-way split exists.
+        #expect(throws: PlanError.tooFewUnits(what: "expert FFN rows", units: 1, nodes: 2)) {
+            try Plan.make(model: file.model, tensors: file.tensors, nodes: 2)
+        }
+    }
+
+    @Test("impossible plans are refused with the reason and what to do")
+    func refusals() throws {
+        let file = try Models.smolLM2()
+        #expect(throws: PlanError.tooManyNodesForKVHeads(nodes: 8, kvHeads: 3)) {
+            try Plan.make(model: file.model, tensors: file.tensors, nodes: 8)
+        }
+        #expect(PlanError.tooManyNodesForKVHeads(nodes: 8, kvHeads: 3).description
+            == "8 nodes but the model has 3 KV heads: use at most 3 nodes or --mode pipeline")
+        #expect(throws: PlanError.tooManyNodesForLayers(nodes: 31, layers: 30)) {
+            try Plan.make(model: file.model, tensors: file.tensors, nodes: 31, mode: .pipeline)
+        }
+        #expect(throws: PlanError.self) { try NodeCapacity.parse(ram: "4G,4G", speed: nil, nodes: 3) }
+        #expect(throws: PlanError.self) { try NodeCapacity.parse(ram: "lots", speed: nil, nodes: 1) }
+        #expect(throws: PlanError.emptyShare(node: 1, what: "KV heads")) {
+            try Plan.make(model: file.model, tensors: file.tensors, nodes: 2,
+                          capacities: NodeCapacity.parse(ram: nil, speed: "10,1", nodes: 2))
+        }
+        let tight = try Plan.make(model: file.model, tensors: file.tensors, nodes: 1,
+                                  capacities: NodeCapacity.parse(ram: "40M", speed: nil, nodes: 1))
+        #expect(throws: PlanError.self) { try tight.checkFits(tensors: file.tensors) }
+    }
+
+    @Test("a node short of RAM for its whole share streams instead of failing")
+    func streams() throws {
+        let file = try Models.smolLM2()
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 1,
+                                 capacities: NodeCapacity.parse(ram: "100M", speed: nil, nodes: 1), maxSeqLen: 256)
+        #expect(plan.estimates[0].streams)
+        try plan.checkFits(tensors: file.tensors)
+        #expect(plan.estimates[0].kvCacheBytes == 30 * 2 * 256 * 3 * 64 * 4)
+    }
+
+    /// Every tensor is either replicated on every node, or its elements are held exactly once
+    /// across the nodes' row, column and whole-tensor shares (the embedding of an untied model
+    /// may instead be only looked up).
+    func expectCoverage(_ plan: Plan, tensors: [TensorInfo]) throws {
+        for t in tensors {
+            let ownerships = plan.nodes.map { $0.ownership(of: t, model: plan.model) }
+            if ownerships.allSatisfy({ $0 == .whole }) && plan.nodes.count > 1 { continue }
+            let matrices = t.shape.count == 3 ? t.shape[0] : 1
+            let rows = t.rowCount / matrices, columns = t.rowLength
+            var rectangles: [(rows: Range<Int>, columns: Range<Int>)] = []
+            for o in ownerships {
+                switch o {
+                case .none, .lookup: break
+                case .whole: rectangles.append((0..<rows, 0..<columns))
+                case .rows(let r), .expertRows(let r): rectangles.append((r, 0..<columns))
+                case .columns(let c), .expertColumns(let c): rectangles.append((0..<rows, c))
+                }
+            }
+            if rectangles.isEmpty && ownerships.contains(.lookup) && t.name == "token_embd" { continue }
+            let area = rectangles.reduce(0) { $0 + $1.rows.count * $1.columns.count }
+            #expect(area == rows * columns, "\(t.name): \(ownerships)")
+            for (i, a) in rectangles.enumerated() {
+                for b in rectangles[(i + 1)...] {
+                    #expect(!(a.rows.overlaps(b.rows) && a.columns.overlaps(b.columns)), "\(t.name) held twice: \(ownerships)")
+                }
+            }
+        }
+    }
+}
