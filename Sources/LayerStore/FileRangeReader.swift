@@ -13,8 +13,10 @@ public final class FileRangeReader: @unchecked Sendable {
     public let path: String
     public let size: Int
     private let fd: Int32
+    var fileDescriptor: Int32 { fd }
     private let lock = Mutex()
     private var _bytesRead = 0
+    private var _readLog: [Range<Int>]?
 
     public init(path: String) throws {
         self.path = path
@@ -36,6 +38,12 @@ public final class FileRangeReader: @unchecked Sendable {
     /// Total bytes read through this reader so far.
     public var bytesRead: Int { lock.withLock { _bytesRead } }
 
+    /// Starts keeping every range read (for tests and audits that prove what was touched).
+    public func recordReads() { lock.withLock { _readLog = _readLog ?? [] } }
+
+    /// The ranges read since `recordReads()`, in order.
+    public var readLog: [Range<Int>] { lock.withLock { _readLog ?? [] } }
+
     /// Reads exactly `range` into `buffer` (which must hold `range.count` bytes).
     public func read(_ range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
         guard range.lowerBound >= 0, range.upperBound <= size else {
@@ -53,7 +61,10 @@ public final class FileRangeReader: @unchecked Sendable {
             }
             done += n
         }
-        lock.withLock { _bytesRead += range.count }
+        lock.withLock {
+            _bytesRead += range.count
+            _readLog?.append(range)
+        }
     }
 
     /// Reads `range` into a new array.
@@ -64,14 +75,3 @@ public final class FileRangeReader: @unchecked Sendable {
     }
 }
 
-/// A minimal pthread mutex (Synchronization's `Mutex` needs newer Apple platforms).
-final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
-}

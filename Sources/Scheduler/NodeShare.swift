@@ -50,8 +50,11 @@ extension NodeShare {
             guard layers.contains(layer) else { return .none }
             let role = Self.role(of: name)
             switch role {
-            case "attn_q", "attn_q.bias": return .rows(q)
-            case "attn_k", "attn_v", "attn_k.bias", "attn_v.bias": return .rows(kv)
+            // A bias is a vector: one row whose elements are columns.
+            case "attn_q": return .rows(q)
+            case "attn_q.bias": return .columns(q)
+            case "attn_k", "attn_v": return .rows(kv)
+            case "attn_k.bias", "attn_v.bias": return .columns(kv)
             case "attn_output": return .columns(q)
             case "ffn_gate", "ffn_up": return .rows(ffnRows)
             case "ffn_down": return .columns(ffnRows)
@@ -76,8 +79,8 @@ extension NodeShare {
         }
     }
 
-    /// `blk.3.attn_q.bias` -> `attn_q.bias`.
-    static func role(of name: String) -> String {
+    /// A layer tensor's name within its layer: `blk.3.attn_q.bias` -> `attn_q.bias`.
+    public static func role(of name: String) -> String {
         let parts = name.split(separator: ".", maxSplits: 2)
         return parts.count == 3 ? String(parts[2]) : name
     }

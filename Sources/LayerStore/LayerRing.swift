@@ -1,0 +1,158 @@
+import Foundation
+
+/// A fixed set of layer buffers ("slots") and a loader thread that fills them ahead of use.
+///
+/// Layers are consumed in order, cyclically (token after token), so after layer `l` is asked for,
+/// the next `prefetchDepth` owned layers are queued. A slot is reusable as soon as the
+/// `withLayer` call using it returns. With as many slots as layers (resident mode) nothing is ever
+/// evicted and the loader thread is not started.
+final class LayerRing: @unchecked Sendable {
+    private enum SlotState {
+        case empty
+        case loading(Int)
+        case ready(Int, LayerWeights)
+        case inUse(Int, LayerWeights, users: Int)
+        case failed(Int, Error)
+
+        var layer: Int? {
+            switch self {
+            case .empty: return nil
+            case .loading(let l), .ready(let l, _), .inUse(let l, _, _), .failed(let l, _): return l
+            }
+        }
+    }
+
+    let slotCount: Int
+    private let buffers: [OwnedBuffer]
+    private var slots: [SlotState]
+    private let layers: Range<Int>
+    private let prefetchDepth: Int
+    private var queue: [Int] = []
+    private let lock = Mutex()
+    private var loader: Thread?
+    private var stopping = false
+    /// Reads layer `l` into a slot's buffer; set once by the store before first use.
+    var load: ((Int, UnsafeMutableRawBufferPointer) throws -> LayerWeights)!
+
+    init(slotCount: Int, slotBytes: Int, layers: Range<Int>, prefetchDepth: Int) {
+        self.slotCount = slotCount
+        self.layers = layers
+        self.prefetchDepth = min(prefetchDepth, max(slotCount - 1, 0))
+        buffers = (0..<slotCount).map { _ in OwnedBuffer(byteCount: slotBytes) }
+        slots = Array(repeating: .empty, count: slotCount)
+    }
+
+    deinit {
+        lock.withLock {
+            stopping = true
+            lock.broadcast()
+        }
+    }
+
+    /// Loads `layer` synchronously into a free slot (resident mode).
+    func preload(_ layer: Int) throws {
+        guard let slot = slots.firstIndex(where: { if case .empty = $0 { return true } else { return false } }) else { return }
+        slots[slot] = .ready(layer, try load(layer, buffers[slot].bytes))
+    }
+
+    func withLayer<T>(_ layer: Int, _ body: (LayerWeights) throws -> T) throws -> T {
+        let (slot, weights) = try acquire(layer)
+        defer { release(slot) }
+        return try body(weights)
+    }
+
+    private func acquire(_ layer: Int) throws -> (Int, LayerWeights) {
+        try lock.withLock {
+            if slots.firstIndex(where: { $0.layer == layer }) == nil && !queue.contains(layer) {
+                // Not loaded nor queued: it jumps the queue, and a speculative prefetch gives way.
+                queue.insert(layer, at: 0)
+                if !slots.contains(where: { if case .empty = $0 { return true } else { return false } }) {
+                    evictIdleSlot(keeping: layer)
+                }
+            }
+            enqueuePrefetch(after: layer)
+            startLoaderIfNeeded()
+            lock.broadcast()
+            while true {
+                if let slot = slots.firstIndex(where: { $0.layer == layer }) {
+                    switch slots[slot] {
+                    case .ready(_, let weights):
+                        slots[slot] = .inUse(layer, weights, users: 1)
+                        return (slot, weights)
+                    case .inUse(_, let weights, let users):
+                        slots[slot] = .inUse(layer, weights, users: users + 1)
+                        return (slot, weights)
+                    case .failed(_, let error):
+                        slots[slot] = .empty
+                        throw error
+                    case .loading, .empty:
+                        break
+                    }
+                }
+                lock.wait()
+            }
+        }
+    }
+
+    private func release(_ slot: Int) {
+        lock.withLock {
+            if case .inUse(let layer, let weights, let users) = slots[slot] {
+                // Resident mode keeps every layer; streaming frees the slot for the next layer.
+                slots[slot] = users > 1 ? .inUse(layer, weights, users: users - 1)
+                    : (slotCount >= layers.count ? .ready(layer, weights) : .empty)
+            }
+            lock.broadcast()
+        }
+    }
+
+    /// Queues the next `prefetchDepth` layers after `layer`, wrapping to the first owned layer.
+    private func enqueuePrefetch(after layer: Int) {
+        guard prefetchDepth > 0, !layers.isEmpty else { return }
+        var next = layer
+        for _ in 0..<prefetchDepth {
+            next = next + 1 < layers.upperBound ? next + 1 : layers.lowerBound
+            if next == layer { break }
+            if slots.firstIndex(where: { $0.layer == next }) == nil && !queue.contains(next) { queue.append(next) }
+        }
+    }
+
+    /// Frees a prefetched slot nobody is using (the layers were asked for out of order).
+    private func evictIdleSlot(keeping layer: Int) {
+        if let slot = slots.firstIndex(where: { if case .ready(let l, _) = $0 { return l != layer } else { return false } }) {
+            slots[slot] = .empty
+        }
+    }
+
+    private func startLoaderIfNeeded() {
+        guard loader == nil, slotCount < layers.count else { return }
+        let thread = Thread { [weak self] in self?.loaderLoop() }
+        thread.name = "dllama.layer-loader"
+        loader = thread
+        thread.start()
+    }
+
+    private func loaderLoop() {
+        while true {
+            let job: (layer: Int, slot: Int)? = lock.withLock {
+                while !stopping {
+                    if !queue.isEmpty, let slot = slots.firstIndex(where: { if case .empty = $0 { return true } else { return false } }) {
+                        let layer = queue.removeFirst()
+                        slots[slot] = .loading(layer)
+                        return (layer, slot)
+                    }
+                    lock.wait()
+                }
+                return nil
+            }
+            guard let job else { return }
+            let result = Result { try load(job.layer, buffers[job.slot].bytes) }
+            lock.withLock {
+                switch result {
+                case .success(let weights): slots[job.slot] = .ready(job.layer, weights)
+                case .failure(let error): slots[job.slot] = .failed(job.layer, error)
+                }
+                lock.broadcast()
+            }
+        }
+    }
+}

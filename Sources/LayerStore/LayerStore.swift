@@ -1,0 +1,158 @@
+import Foundation
+import ModelFormat
+import Scheduler
+
+/// A node's weights for its share of a plan, read from its own copy of the model file.
+///
+/// Only the byte ranges the share owns are ever read (`bytesRead` proves it). In `.resident` mode
+/// every slice is loaded once. In `.streaming` mode the layers go through a small ring of buffers,
+/// each sized for the largest layer: a background thread reads the next layers ahead while the
+/// current one is in use, and a layer's buffer is reused as soon as its `withLayer` call returns.
+/// Non-layer weights (output rows, final norm) stay resident in both modes.
+///
+///     let store = try LayerStore(file: file, share: plan.nodes[0], mode: .streaming(weightBudget: 64 << 20))
+///     for layer in store.layers {
+///         try store.withLayer(layer) { weights in use(weights["attn_q"]!) }
+///     }
+public final class LayerStore: @unchecked Sendable {
+    public enum Mode: Sendable, Equatable {
+        case resident
+        /// Layers stream through buffers that, with the non-layer weights, fit `weightBudget` bytes.
+        case streaming(weightBudget: Int)
+    }
+
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case budgetTooSmall(budget: Int, needed: Int, layerBytes: Int, otherBytes: Int)
+        case layerNotOwned(Int)
+
+        public var description: String {
+            switch self {
+            case .budgetTooSmall(let budget, let needed, let layer, let other):
+                return "a weight budget of \(formatBytes(budget)) cannot hold one layer (\(formatBytes(layer))) plus the non-layer weights (\(formatBytes(other))); at least \(formatBytes(needed)) is needed: raise --max-ram or add nodes"
+            case .layerNotOwned(let l):
+                return "layer \(l) is not part of this node's share"
+            }
+        }
+    }
+
+    public let model: ModelDescription
+    public let share: NodeShare
+    public let mode: Mode
+    /// The layers this node computes, in order.
+    public let layers: Range<Int>
+    /// Resident non-layer slices by tensor name (`output`, `output_norm`, ...).
+    public let globals: [String: TensorView]
+
+    private let reader: FileRangeReader
+    private let file: ModelFile
+    private let layouts: [Int: [(role: String, layout: SliceLayout)]]
+    private let maxLayerBytes: Int
+    private let globalBuffer: OwnedBuffer
+    private let ring: LayerRing
+
+    /// `auditReads` keeps a log of every byte range read (`readLog`).
+    public init(file: ModelFile, share: NodeShare, mode: Mode = .resident, prefetchDepth: Int = 1, auditReads: Bool = false) throws {
+        self.file = file
+        self.model = file.model
+        self.share = share
+        self.mode = mode
+        self.layers = share.layers
+        reader = try FileRangeReader(path: file.path)
+        if auditReads { reader.recordReads() }
+
+        var globalLayouts: [SliceLayout] = []
+        var perLayer: [Int: [(role: String, layout: SliceLayout)]] = [:]
+        for tensor in file.tensors {
+            guard let layout = try SliceLayout(tensor: tensor, ownership: share.ownership(of: tensor, model: model)) else { continue }
+            if let l = tensor.layer {
+                perLayer[l, default: []].append((NodeShare.role(of: tensor.name), layout))
+            } else {
+                globalLayouts.append(layout)
+            }
+        }
+        layouts = perLayer
+        let layerSizes = perLayer.mapValues { $0.reduce(0) { $0 + $1.layout.byteCount } }
+        maxLayerBytes = layerSizes.values.max() ?? 0
+
+        let globalBytes = globalLayouts.reduce(0) { $0 + Self.padded($1.byteCount) }
+        globalBuffer = OwnedBuffer(byteCount: globalBytes)
+        var views: [String: TensorView] = [:]
+        var offset = 0
+        for layout in globalLayouts {
+            let destination = UnsafeMutableRawBufferPointer(rebasing: globalBuffer.bytes[offset..<(offset + layout.byteCount)])
+            try Self.read(layout, from: reader, into: destination)
+            views[layout.name] = TensorView(layout: layout, bytes: UnsafeRawBufferPointer(destination))
+            offset += Self.padded(layout.byteCount)
+        }
+        globals = views
+
+        let slotCount: Int
+        switch mode {
+        case .resident:
+            slotCount = share.layers.count
+        case .streaming(let budget):
+            let available = budget - globalBytes
+            let fit = maxLayerBytes > 0 ? available / maxLayerBytes : share.layers.count
+            guard fit >= 1 else {
+                throw Failure.budgetTooSmall(budget: budget, needed: globalBytes + maxLayerBytes, layerBytes: maxLayerBytes, otherBytes: globalBytes)
+            }
+            slotCount = min(fit, share.layers.count)
+        }
+        ring = LayerRing(slotCount: max(slotCount, 1), slotBytes: maxLayerBytes, layers: share.layers,
+                         prefetchDepth: mode == .resident ? 0 : prefetchDepth)
+        let layouts = self.layouts
+        let reader = self.reader
+        ring.load = { layer, buffer in
+            var tensors: [String: TensorView] = [:]
+            var offset = 0
+            for (role, layout) in layouts[layer] ?? [] {
+                let destination = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + layout.byteCount)])
+                try Self.read(layout, from: reader, into: destination)
+                tensors[role] = TensorView(layout: layout, bytes: UnsafeRawBufferPointer(destination))
+                offset += layout.byteCount
+            }
+            return LayerWeights(layer: layer, tensors: tensors)
+        }
+        if mode == .resident {
+            for layer in share.layers { try ring.preload(layer) }
+        }
+    }
+
+    /// Runs `body` with layer `layer`'s weights, loading them first if they are not in RAM.
+    public func withLayer<T>(_ layer: Int, _ body: (LayerWeights) throws -> T) throws -> T {
+        guard layers.contains(layer) else { throw Failure.layerNotOwned(layer) }
+        return try ring.withLayer(layer, body)
+    }
+
+    /// Bytes read from the model file so far.
+    public var bytesRead: Int { reader.bytesRead }
+
+    /// Every file range read, when the store was made with `auditReads`.
+    public var readLog: [Range<Int>] { reader.readLog }
+
+    /// Bytes of weight buffers allocated (non-layer slices plus the layer slots).
+    public var residentBytes: Int { globalBuffer.bytes.count + ring.slotCount * maxLayerBytes }
+
+    /// Layer buffers in the ring (every owned layer in resident mode).
+    public var slotCount: Int { ring.slotCount }
+
+    /// The largest owned layer's bytes.
+    public var largestLayerBytes: Int { maxLayerBytes }
+
+    /// Reads token `token`'s embedding row (its raw bytes in the file's type) into `destination`.
+    public func readEmbeddingRow(_ token: Int, into destination: UnsafeMutableRawBufferPointer) throws {
+        let embedding = try file.tensor("token_embd").matrix
+        try reader.read(try embedding.byteRange(rows: token..<(token + 1)), into: destination)
+    }
+
+    static func padded(_ n: Int) -> Int { (n + 63) / 64 * 64 }
+
+    static func read(_ layout: SliceLayout, from reader: FileRangeReader, into destination: UnsafeMutableRawBufferPointer) throws {
+        var offset = 0
+        for range in layout.fileRanges {
+            try reader.read(range, into: UnsafeMutableRawBufferPointer(rebasing: destination[offset..<(offset + range.count)]))
+            reader.dropCachedPages(range)
+            offset += range.count
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+import ModelFormat
+import Scheduler
+@testable import LayerStore
+
+enum Files {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func fixture(_ path: String) throws -> ModelFile {
+        try ModelFile(path: repository.appendingPathComponent("Tests/Fixtures/\(path)").path)
+    }
+    static func smolLM2() throws -> ModelFile {
+        let assets = ProcessInfo.processInfo.environment["DLLAMA_ASSETS"] ?? repository.appendingPathComponent(".assets").path
+        return try ModelFile(path: assets + "/SmolLM2-135M-Instruct.Q4_1.gguf")
+    }
+}
+
+@Suite("layer store")
+struct LayerStoreTests {
+    /// The bytes a slice must hold, gathered independently from the memory map row by row.
+    func expectedBytes(_ tensor: TensorInfo, _ ownership: TensorOwnership, _ file: ModelFile) throws -> [UInt8] {
+        let m = tensor.matrix
+        var out: [UInt8] = []
+        func take(_ r: Range<Int>) throws { out += Array(try file.bytes(r)) }
+        switch ownership {
+        case .none, .lookup: break
+        case .whole: try take(tensor.byteRange)
+        case .rows(let r): for row in r { try take(try m.byteRange(rows: row..<(row + 1))) }
+        case .columns(let c): for range in try m.byteRanges(rows: 0..<m.rows, columns: c) { try take(range) }
+        case .expertRows(let r):
+            for e in 0..<tensor.shape[0] { try take(try tensor.matrix(at: e).byteRange(rows: r)) }
+        case .expertColumns(let c):
+            for e in 0..<tensor.shape[0] {
+                let x = try tensor.matrix(at: e)
+                for range in try x.byteRanges(rows: 0..<x.rows, columns: c) { try take(range) }
+            }
+        }
+        return out
+    }
+
+    func checkResident(_ file: ModelFile, nodes: Int, mode: PlanMode) throws {
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: nodes, mode: mode)
+        var readsPerNode: [[Range<Int>]] = []
+        for (share, estimate) in zip(plan.nodes, plan.estimates) {
+            let store = try LayerStore(file: file, share: share, auditReads: true)
+            #expect(store.bytesRead == estimate.weightBytes)
+            for tensor in file.tensors {
+                let ownership = share.ownership(of: tensor, model: file.model)
+                let expected = try expectedBytes(tensor, ownership, file)
+                if let layer = tensor.layer, store.layers.contains(layer) {
+                    try store.withLayer(layer) { weights in
+                        let view = weights[NodeShare.role(of: tensor.name)]
+                        #expect(view.map { Array($0.bytes) } ?? [] == expected, "\(tensor.name) on node \(share.node)")
+                    }
+                } else if tensor.layer == nil {
+                    #expect(store.globals[tensor.name].map { Array($0.bytes) } ?? [] == expected, "\(tensor.name)")
+                }
+            }
+            readsPerNode.append(store.readLog)
+        }
+        // No byte is read by two nodes unless every node holds that tensor whole (norms).
+        let replicated = file.tensors.filter { t in plan.nodes.allSatisfy { $0.ownership(of: t, model: file.model) == .whole } }
+        func isReplicated(_ r: Range<Int>) -> Bool { replicated.contains { $0.byteRange.contains(r.lowerBound) } }
+        let reads = readsPerNode.flatMap { $0.filter { !isReplicated($0) } }.sorted { $0.lowerBound < $1.lowerBound }
+        for (a, b) in zip(reads, reads.dropFirst()) {
+            #expect(a.upperBound <= b.lowerBound, "bytes \(b.lowerBound)..<\(a.upperBound) read twice")
+        }
+    }
+
+    @Test("each node of a tensor-parallel plan holds exactly its slices, read from its own file",
+          arguments: [("oracle/dllama_model_llama_q40.m", 2), ("oracle/dllama_model_qwen3moe_q40.m", 2),
+                      ("oracle/dllama_model_qwen3_f32.m", 2), ("gguf/tiny-qwen2.gguf", 2), ("gguf/tiny-qwen3moe.gguf", 1)])
+    func tensorParallel(fixture: String, nodes: Int) throws {
+        try checkResident(try Files.fixture(fixture), nodes: nodes, mode: .tensor)
+    }
+
+    @Test("pipeline nodes read only their own layers")
+    func pipeline() throws {
+        try checkResident(try Files.fixture("oracle/dllama_model_llama_f32.m"), nodes: 2, mode: .pipeline)
+    }
+
+    @Test("SmolLM2 on 3 nodes: slices match and no byte is read twice")
+    func smolLM2() throws {
+        try checkResident(try Files.smolLM2(), nodes: 3, mode: .tensor)
+    }
+
+    @Test("streaming gives the same bytes as resident, within a ring of two layer buffers")
+    func streaming() throws {
+        let file = try Files.smolLM2()
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 1)
+        let share = plan.nodes[0]
+        let resident = try LayerStore(file: file, share: share)
+        let nonLayer = resident.globals.values.reduce(0) { $0 + $1.layout.byteCount }
+        let budget = nonLayer + 2 * resident.largestLayerBytes + 4096
+        let streamed = try LayerStore(file: file, share: share, mode: .streaming(weightBudget: budget))
+        #expect(streamed.slotCount == 2)
+        #expect(streamed.residentBytes <= budget + 64 * resident.globals.count)
+        let readAfterOpen = streamed.bytesRead
+        for pass in 0..<2 {
+            for layer in streamed.layers {
+                let a = try resident.withLayer(layer) { w in w.tensors.mapValues { Array($0.bytes) } }
+                let b = try streamed.withLayer(layer) { w in w.tensors.mapValues { Array($0.bytes) } }
+                #expect(a == b, "layer \(layer), pass \(pass)")
+            }
+        }
+        // Every pass reads every layer again (and no more than one layer ahead of use).
+        let perPass = resident.bytesRead - nonLayer
+        #expect(streamed.bytesRead - readAfterOpen >= 2 * perPass)
+        #expect(streamed.bytesRead - readAfterOpen <= 2 * perPass + 2 * resident.largestLayerBytes)
+        // Out of order still works.
+        let late = try streamed.withLayer(17) { $0.layer }
+        let early = try streamed.withLayer(3) { $0.layer }
+        #expect((late, early) == (17, 3))
+    }
+
+    @Test("a budget below one layer is refused with the sizes")
+    func budgetTooSmall() throws {
+        let file = try Files.fixture("oracle/dllama_model_llama_q40.m")
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 1)
+        #expect(throws: LayerStore.Failure.self) {
+            try LayerStore(file: file, share: plan.nodes[0], mode: .streaming(weightBudget: 1000))
+        }
+        let store = try LayerStore(file: file, share: plan.nodes[0])
+        #expect(throws: LayerStore.Failure.layerNotOwned(9)) { try store.withLayer(9) { _ in } }
+    }
+
+    @Test("embedding rows are read on demand")
+    func embeddingRow() throws {
+        let file = try Files.fixture("oracle/dllama_model_llama_f32.m")
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 1)
+        let store = try LayerStore(file: file, share: plan.nodes[0])
+        var row = [UInt8](repeating: 0, count: 64 * 4)
+        try row.withUnsafeMutableBytes { try store.readEmbeddingRow(7, into: $0) }
+        let embedding = try file.tensor("token_embd")
+        #expect(row == Array(try file.bytes(embedding.offset + 7 * 256..<embedding.offset + 8 * 256)))
+    }
+}
