@@ -6,7 +6,7 @@ MODEL ?= $(ASSETS)/SmolLM2-135M-Instruct.Q4_1.gguf
 APT_PACKAGES = libopenblas-dev liblz4-dev pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test assets bench demo fixtures clean
+.PHONY: deps build test assets bench demo fixtures fuzz clean
 
 ## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
 deps:
@@ -38,6 +38,14 @@ demo: build assets
 ## fixtures: regenerate the GGUF fixtures and goldens with the gguf package (pip install gguf)
 fixtures: assets
 	python3 Tests/Fixtures/make_gguf_fixtures.py Tests/Fixtures/gguf --smollm2 $(MODEL)
+
+## fuzz: libFuzzer on the model-file parsers (FUZZ_SECONDS, default 60); crashes land in .build/fuzz/
+FUZZ_SECONDS ?= 60
+fuzz:
+	mkdir -p .build/fuzz/corpus && cp Fuzz/corpus/* .build/fuzz/corpus/
+	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ModelFormat \
+		Sources/ModelFormat/*.swift Fuzz/FuzzModelFormat.swift -o .build/fuzz/fuzz-modelformat
+	cd .build/fuzz && ./fuzz-modelformat -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=4096 corpus
 
 clean:
 	$(SWIFT) package clean

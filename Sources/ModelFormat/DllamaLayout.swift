@@ -1,8 +1,10 @@
 /// The tensor directory of a `.m` file, which stores no names or offsets: it is derived from the
 /// header. Order and shapes follow formats.md section 1 (distributed-llama's `convert-hf.py`).
 enum DllamaLayout {
-    /// The tensors of `model` back to back from `headerSize`, with their offsets.
-    static func tensors(of model: ModelDescription, headerSize: Int, path: String) throws -> [TensorInfo] {
+    /// The tensors of `model` back to back from `headerSize`, with their offsets. With `fileSize`,
+    /// the first tensor that does not fit is reported as truncation at once, so a damaged header
+    /// (a billion layers) costs no more work than the file's size allows.
+    static func tensors(of model: ModelDescription, headerSize: Int, path: String, fileSize: Int? = nil) throws -> [TensorInfo] {
         let wt = model.weightType
         var tensors: [TensorInfo] = []
         var offset = headerSize
@@ -16,6 +18,10 @@ enum DllamaLayout {
             let (bytes, overflow) = rowBytes.multipliedReportingOverflow(by: shape.dropLast().reduce(1, *))
             guard !overflow, bytes < Int.max - offset else {
                 throw ModelFormatError.invalidHeader(path: path, reason: "tensor \(name) shaped \(shape) is impossibly large")
+            }
+            if let fileSize, offset + bytes > fileSize {
+                throw ModelFormatError.truncated(path: path, what: "tensor \(name) and any after it",
+                                                 needed: bytes, available: max(fileSize - offset, 0))
             }
             tensors.append(TensorInfo(name: name, type: type, shape: shape, offset: offset, byteCount: bytes))
             offset += bytes

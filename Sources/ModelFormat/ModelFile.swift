@@ -56,12 +56,8 @@ public final class ModelFile: Sendable {
         } else {
             let header = try DllamaHeader.parse(bytes, path: path)
             let model = try header.model(path: path)
-            let tensors = try DllamaLayout.tensors(of: model, headerSize: header.byteCount, path: path)
+            let tensors = try DllamaLayout.tensors(of: model, headerSize: header.byteCount, path: path, fileSize: bytes.count)
             let expected = tensors.last.map { $0.offset + $0.byteCount } ?? header.byteCount
-            if let cut = tensors.first(where: { $0.offset + $0.byteCount > bytes.count }) {
-                throw ModelFormatError.truncated(path: path, what: "tensor \(cut.name) (and the \(tensors.count - 1 - tensors.firstIndex(of: cut)!) after it)",
-                                                 needed: expected - cut.offset, available: max(bytes.count - cut.offset, 0))
-            }
             if expected != bytes.count {
                 throw ModelFormatError.trailingBytes(path: path, expectedSize: expected, actualSize: bytes.count)
             }
