@@ -45,3 +45,18 @@ struct DispatchTests {
         #expect(CPUFeatures([]).description == "none")
     }
 }
+
+@Suite("dllama info report")
+struct KernelReportTests {
+    @Test("the report names the features, the chosen path and the thread settings")
+    func report() {
+        let report = KernelReport(threads: 3, readBandwidthGBps: 12.5)
+        let text = report.renderText()
+        #expect(report.selectedPath == KernelPath.selected)
+        #expect(text.contains("kernel path     \(KernelPath.selected.rawValue) ("))
+        #expect(text.contains("cpu features    \(CPUFeatures.detected)"))
+        #expect(text.contains("threads         3 "))
+        #expect(text.contains("12.5 GB/s"))
+        #expect(text.contains("OpenBLAS"))
+    }
+}
