@@ -42,8 +42,14 @@ public enum MatrixVector {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= weights.rows, "rows \(rows) outside 0..<\(weights.rows)")
         guard let dot = kernels.dot(weights: weights.type) else { preconditionFailure("no dot kernel for \(weights.type) weights") }
         let n = Int32(weights.columns), rowBytes = weights.rowBytes, base = weights.data
+        let matrixVector = kernels.matrixVector(weights: weights.type)
         let body = { (worker: Int, workers: Int) in
             let share = ThreadPool.share(of: rows, worker: worker, workers: workers)
+            guard !share.isEmpty else { return }
+            if let matrixVector {  // the whole share in C, activation prepared once
+                matrixVector(n, base + share.lowerBound * rowBytes, rowBytes, Int32(share.count), x, out + (share.lowerBound - rows.lowerBound))
+                return
+            }
             // Hot loop: one dot product per row of this participant's share.
             for r in share {
                 out[r - rows.lowerBound] = dot(n, base + r * rowBytes, x)

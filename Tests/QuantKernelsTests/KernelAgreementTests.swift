@@ -33,6 +33,28 @@ struct KernelAgreementTests {
         }
     }
 
+    @Test("whole-share matrix-vector kernels equal one reference dot per row", arguments: simdPaths)
+    func matrixVectorKernels(path: KernelPath) throws {
+        let simd = KernelTable(path: path)
+        for type in BlockType.allCases {
+            guard let kernel = simd.matrixVector(weights: type) else { continue }
+            for blocks in oddBlockCounts {
+                let n = blocks * 32, rows = 5
+                let w = quantized(cosData(rows * n, offset: 0.8), type)
+                let x = quantized(cosData(n, offset: 2.9), .q80)
+                var out = [Float](repeating: .nan, count: rows)
+                kernel(Int32(n), w, type.rowBytes(n), Int32(rows), x, &out)
+                for r in 0..<rows {
+                    let row = Array(w[(r * type.rowBytes(n))..<((r + 1) * type.rowBytes(n))])
+                    let reference = scalarKernels.dot(weights: type)!(Int32(n), row, x)
+                    let scale = zip(dequantized(row, type, count: n), dequantized(x, .q80, count: n))
+                        .reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+                    #expect(abs(Double(out[r] - reference)) <= Self.dotTolerance * scale, "\(type), \(blocks) blocks, row \(r) on \(path)")
+                }
+            }
+        }
+    }
+
     @Test("float dot products over odd lengths", arguments: simdPaths, [BlockType.f32, .f16])
     func floatDots(path: KernelPath, weights: BlockType) {
         let simd = KernelTable(path: path)

@@ -108,6 +108,12 @@ float qk_dot_q80_q80_avx512(int n, const void *x, const void *y);
 float qk_dot_f32_f32_avx512(int n, const void *x, const void *y);
 float qk_dot_f16_f32_avx512(int n, const void *x, const void *y);
 
+/// Matrix-vector products: out[r] = dot(row r of w, y) for `rows` rows `row_bytes` apart, each of
+/// `n` values; y is one Q80 row. Same results as calling the dot kernel per row (up to float
+/// summation order); faster because the activation is prepared once per call.
+void qk_matvec_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+
 /// Sums `n` floats with wide loads: the memory-read bandwidth probe the benchmarks compare against.
 float qk_read_bandwidth_probe_avx2(size_t n, const float *x);
 #endif
