@@ -26,8 +26,10 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
     public let quantizeQ80: QuantizeKernel
     public let dequantizeQ40: DequantizeKernel
     public let dequantizeQ41: DequantizeKernel
-    /// Whole-share Q40 x Q80 products that prepare the activation once (nil: one dot per row).
+    /// Whole-share products that prepare the activation once (nil: one dot per row).
     public let matrixVectorQ40Q80: MatrixVectorKernel?
+    public let matrixVectorQ41Q80: MatrixVectorKernel?
+    public let matrixVectorQ80Q80: MatrixVectorKernel?
 
     /// The table of `path`; the caller makes sure the path can run here (`KernelPath.available()`).
     public init(path: KernelPath) {
@@ -35,13 +37,13 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         switch path {
         #if arch(x86_64)
         case .avx2:
-            matrixVectorQ40Q80 = qk_matvec_q40_q80_avx2
+            (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_avx2, nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q80_q80_avx2)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_avx2, qk_dot_f16_f32_avx2)
             quantizeQ80 = qk_quantize_q80_avx2
             (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_avx2, qk_dequantize_q41_avx2)
         case .avx512:
-            matrixVectorQ40Q80 = qk_matvec_q40_q80_avx512
+            (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_avx512, qk_matvec_q41_q80_avx512, qk_matvec_q80_q80_avx512)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx512, qk_dot_q41_q80_avx512, qk_dot_q80_q80_avx512)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_avx512, qk_dot_f16_f32_avx512)
             quantizeQ80 = qk_quantize_q80_avx2  // memory-bound; AVX-512 measured no gain
@@ -49,14 +51,14 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         #endif
         #if arch(arm64)
         case .neon:
-            matrixVectorQ40Q80 = nil
+            (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_neon, qk_dot_q41_q80_neon, qk_dot_q80_q80_neon)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_neon, qk_dot_f16_f32_neon)
             quantizeQ80 = qk_quantize_q80_neon
             (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_ref, qk_dequantize_q41_ref)
         #endif
         default:  // .scalar, and any path not compiled into this binary
-            matrixVectorQ40Q80 = nil
+            (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_ref, qk_dot_q41_q80_ref, qk_dot_q80_q80_ref)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_ref, qk_dot_f16_f32_ref)
             quantizeQ80 = qk_quantize_q80_ref
@@ -81,7 +83,12 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
 
     /// The whole-share matrix-vector kernel for weights of `type`, where the path has one.
     public func matrixVector(weights type: BlockType) -> MatrixVectorKernel? {
-        type == .q40 ? matrixVectorQ40Q80 : nil
+        switch type {
+        case .q40: matrixVectorQ40Q80
+        case .q41: matrixVectorQ41Q80
+        case .q80: matrixVectorQ80Q80
+        default: nil
+        }
     }
 
     /// The row dequantizer for `type` (SIMD where the path has one, else the reference).

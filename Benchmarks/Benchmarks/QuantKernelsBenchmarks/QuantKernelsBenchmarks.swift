@@ -85,6 +85,22 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
 
+        // The measurement that put the innermost loops in C: the same product in Swift SIMD types.
+        let baseline = Q40Problem(rows: 14336, columns: 4096)
+        Benchmark("Q40xQ80 matvec 14336x4096 in Swift SIMD (baseline), \(threads) thread(s)", configuration: products) { benchmark in
+            let bandwidth = readBandwidth(threads: threads, pool: pool)
+            baseline.activations.withUnsafeBytes { x in
+                for _ in benchmark.scaledIterations {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    SwiftSIMDBaseline.matrixVector(baseline.matrix, x.baseAddress!, into: baseline.output, pool: pool)
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    let gbps = Double(baseline.weightBytes) / seconds / 1e9
+                    benchmark.measurement(weightsMBps, Int(gbps * 1000))
+                    benchmark.measurement(percentOfBandwidth, Int(100 * gbps / bandwidth))
+                }
+            }
+        }
+
         // Prefill: a batch of tokens through a 4096 x 4096 Q40 matrix, per-token matvec vs OpenBLAS.
         let prefill = Q40Problem(rows: 4096, columns: 4096)
         for batch in [4, 8, 16, 32, 64] {

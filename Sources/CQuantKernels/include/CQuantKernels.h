@@ -112,6 +112,8 @@ float qk_dot_f16_f32_avx512(int n, const void *x, const void *y);
 /// `n` values; y is one Q80 row. Same results as calling the dot kernel per row (up to float
 /// summation order); faster because the activation is prepared once per call.
 void qk_matvec_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q80_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 void qk_matvec_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 
 /// Sums `n` floats with wide loads: the memory-read bandwidth probe the benchmarks compare against.
