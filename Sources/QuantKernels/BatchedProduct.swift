@@ -7,16 +7,33 @@ import CBLAS
 /// ranges and each calls OpenBLAS single-threaded, so no two thread pools compete for the cores
 /// (`BLASSettings.setThreadCount(1)` is applied on first use).
 ///
+/// Use `MatrixProduct.multiply` to have the faster of this and per-token matrix-vector products
+/// picked by batch size.
+///
 /// ```swift
 /// // x: [batch][columns] F32, out: [batch][rows] F32
-/// if batch >= BatchedProduct.minimumBatch {
-///     BatchedProduct.multiply(w, x, batch: batch, into: out, pool: pool)
-/// }
+/// BatchedProduct.multiply(w, x, batch: batch, into: out, pool: pool)
 /// ```
 public enum BatchedProduct {
-    /// Batches at or above this size are faster through OpenBLAS than one matrix-vector product
-    /// per token (measured in QuantKernelsBenchmarks, see docs/performance.md).
-    public static let minimumBatch = 16
+    /// The smallest batch for which OpenBLAS beat one matrix-vector product per token, or nil when
+    /// per-token products were faster at every batch measured (2 to 128). Measured on a 4096 x 4096
+    /// matrix with `QuantKernelsBenchmarks` (docs/performance.md, "Prefill"):
+    /// - AVX-512 VNNI whole-share kernels (Q40, Q41, Q80): about 4 200 tokens/s per thread against
+    ///   OpenBLAS's 3 300 at batch 128, so never;
+    /// - AVX2 Q40 whole-share kernel: OpenBLAS ahead from batch 32 (2 520 vs 2 250 tokens/s);
+    /// - the scalar path: even at batch 2, ahead from 4 (717 vs 316 tokens/s);
+    /// - F32 weights: per-token products were faster at batch 2 (582 vs 343 tokens/s, OpenBLAS packs
+    ///   the whole matrix), OpenBLAS 5x faster at batch 64; 8 is between the two measurements.
+    /// - Q41 / Q80 on AVX2 (one dot per row, half the Q40 kernel's speed): not measured, taken as 16.
+    public static func minimumBatch(weights: BlockType, kernels: KernelTable = .current) -> Int? {
+        if weights == .f32 || weights == .f16 { return 8 }
+        switch kernels.path {
+        case .avx512 where kernels.matrixVector(weights: weights) != nil: return nil
+        case .avx2 where kernels.matrixVector(weights: weights) != nil: return 32
+        case .avx2, .avx512, .neon: return 16
+        case .scalar: return 4
+        }
+    }
 
     /// Rows dequantized per sgemm call: a tile of `tileRows x columns` floats stays in L2.
     public static let tileRows = 64

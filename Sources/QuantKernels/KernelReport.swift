@@ -15,7 +15,8 @@ public struct KernelReport: Sendable {
     public let threads: Int
     public let blasThreads: Int
     public let blasConfiguration: String
-    public let batchThreshold: Int
+    /// The batch from which Q40 products go through OpenBLAS on the selected path (nil: never).
+    public let batchThreshold: Int?
     public let readBandwidthGBps: Double?
 
     /// Describes this process: `threads` is the pool size the engine would use.
@@ -28,7 +29,7 @@ public struct KernelReport: Sendable {
         self.threads = threads
         blasThreads = BLASSettings.threadCount
         blasConfiguration = BLASSettings.configuration
-        batchThreshold = BatchedProduct.minimumBatch
+        batchThreshold = BatchedProduct.minimumBatch(weights: .q40)
         self.readBandwidthGBps = readBandwidthGBps
     }
 
@@ -41,7 +42,8 @@ public struct KernelReport: Sendable {
             "threads         \(threads) (kernel thread pool, --nthreads)",
             "blas            \(blasConfiguration)",
             "blas threads    \(blasThreads) (batched products run one OpenBLAS thread per pool thread)",
-            "blas batches    prefill batches of \(batchThreshold) tokens or more go through cblas_sgemm",
+            "blas batches    " + (batchThreshold.map { "Q40 prefill batches of \($0) tokens or more go through cblas_sgemm" }
+                ?? "Q40 prefill stays on the \(selectedPath) kernels (faster than cblas_sgemm at every batch measured)"),
         ]
         if let readBandwidthGBps { lines.append("read bandwidth  \(String(format: "%.1f", readBandwidthGBps)) GB/s with \(threads) thread(s)") }
         return lines.joined(separator: "\n")

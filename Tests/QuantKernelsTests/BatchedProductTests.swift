@@ -25,3 +25,36 @@ struct BatchedProductTests {
         }
     }
 }
+
+@Suite("Choosing between per-token products and OpenBLAS")
+struct MatrixProductTests {
+    @Test("the scalar path sends batches of 4 and more to OpenBLAS; F32 weights from 8")
+    func thresholds() {
+        #expect(!MatrixProduct.usesBLAS(weights: .q40, batch: 3, kernels: scalarKernels))
+        #expect(MatrixProduct.usesBLAS(weights: .q40, batch: 4, kernels: scalarKernels))
+        #expect(!MatrixProduct.usesBLAS(weights: .f32, batch: 7))
+        #expect(MatrixProduct.usesBLAS(weights: .f32, batch: 8))
+        #expect(MatrixProduct.usesBLAS(weights: .q6K, batch: 1))  // no dot kernel: dequantize + sgemm
+    }
+
+    @Test("both methods give the same products", arguments: KernelPath.available(), [BlockType.q40, .q41, .f32])
+    func sameResults(path: KernelPath, type: BlockType) {
+        let kernels = KernelTable(path: path)
+        let rows = 19, columns = 32 * 3
+        let weights = quantized(cosData(rows * columns, offset: 0.1), type)
+        for batch in [1, 5, 40] {
+            let x = (0..<batch).flatMap { cosData(columns, offset: Float($0) * 0.37) }  // [batch][columns]
+            var chosen = [Float](repeating: .nan, count: batch * rows), viaBLAS = chosen
+            weights.withUnsafeBytes { w in
+                let matrix = WeightMatrix(type: type, rows: rows, columns: columns, data: w.baseAddress!)
+                MatrixProduct.multiply(matrix, x, batch: batch, into: &chosen, kernels: kernels)
+                BatchedProduct.multiply(matrix, x, batch: batch, into: &viaBLAS, kernels: kernels)
+            }
+            // Per-token products quantize the activations to Q80: allow that error (relative to |W||x|).
+            let tolerance: Float = type == .f32 ? 1e-5 : 0.02
+            for i in 0..<(batch * rows) {
+                #expect(abs(chosen[i] - viaBLAS[i]) <= tolerance * Float(columns), "\(type) batch \(batch) value \(i) on \(path)")
+            }
+        }
+    }
+}

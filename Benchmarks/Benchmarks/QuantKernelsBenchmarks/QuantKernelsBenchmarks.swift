@@ -13,17 +13,29 @@ let mflops = BenchmarkMetric.custom("MFLOP/s", polarity: .prefersLarger, useScal
 let tokensPerSecond = BenchmarkMetric.custom("tokens/s", polarity: .prefersLarger, useScalingFactor: false)
 
 /// A Q40 matrix `[rows][columns]` of seeded blocks (scale 1/64, random nibbles), and a Q80 vector.
+/// `copies` copies of the matrix are kept and used in turn, so that with enough copies every
+/// product reads its matrix from memory, not from the last-level cache (32 MiB here).
 final class Q40Problem: @unchecked Sendable {
-    let rows: Int, columns: Int
-    let weights: UnsafeMutableRawPointer  // [rows][columns / 32] Q40 blocks
+    let rows: Int, columns: Int, copies: Int
+    let weights: UnsafeMutableRawPointer  // [copies][rows][columns / 32] Q40 blocks
     let activations: [UInt8]              // [columns / 32] Q80 blocks
     let output: UnsafeMutablePointer<Float>
+    private var next = 0
     var matrix: WeightMatrix { WeightMatrix(type: .q40, rows: rows, columns: columns, data: weights) }
 
-    init(rows: Int, columns: Int) {
+    /// The next copy of the matrix (round robin).
+    func nextMatrix() -> WeightMatrix {
+        next = (next + 1) % copies
+        return WeightMatrix(type: .q40, rows: rows, columns: columns, data: weights + next * weightBytes)
+    }
+
+    /// `coldBytes`: make enough copies that this many bytes are read between two uses of one copy.
+    init(rows: Int, columns: Int, coldBytes: Int = 0) {
         self.rows = rows
         self.columns = columns
-        let bytes = BlockType.q40.rowBytes(columns) * rows
+        let one = BlockType.q40.rowBytes(columns) * rows
+        copies = max(1, (coldBytes + one - 1) / one)
+        let bytes = one * copies
         weights = .allocate(byteCount: bytes, alignment: 64)
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for offset in stride(from: 0, to: bytes, by: 8) {  // xorshift bytes...
@@ -42,6 +54,7 @@ final class Q40Problem: @unchecked Sendable {
     var weightBytes: Int { matrix.byteCount }
 
     func run(pool: ThreadPool) {
+        let matrix = nextMatrix()
         activations.withUnsafeBytes { MatrixVector.multiply(matrix, $0.baseAddress!, into: output, pool: pool) }
     }
 }
@@ -70,7 +83,7 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.measurement(readMBps, Int(gbps * 1000))
         }
         for (rows, columns) in [(4096, 4096), (14336, 4096)] {
-            let problem = Q40Problem(rows: rows, columns: columns)
+            let problem = Q40Problem(rows: rows, columns: columns, coldBytes: 256 << 20)  // 8x the LLC
             Benchmark("Q40xQ80 matvec \(rows)x\(columns), \(threads) thread(s)", configuration: products) { benchmark in
                 let bandwidth = readBandwidth(threads: threads, pool: pool)
                 for _ in benchmark.scaledIterations {
@@ -86,13 +99,13 @@ let benchmarks: @Sendable () -> Void = {
         }
 
         // The measurement that put the innermost loops in C: the same product in Swift SIMD types.
-        let baseline = Q40Problem(rows: 14336, columns: 4096)
+        let baseline = Q40Problem(rows: 14336, columns: 4096, coldBytes: 256 << 20)
         Benchmark("Q40xQ80 matvec 14336x4096 in Swift SIMD (baseline), \(threads) thread(s)", configuration: products) { benchmark in
             let bandwidth = readBandwidth(threads: threads, pool: pool)
             baseline.activations.withUnsafeBytes { x in
                 for _ in benchmark.scaledIterations {
                     let start = DispatchTime.now().uptimeNanoseconds
-                    SwiftSIMDBaseline.matrixVector(baseline.matrix, x.baseAddress!, into: baseline.output, pool: pool)
+                    SwiftSIMDBaseline.matrixVector(baseline.nextMatrix(), x.baseAddress!, into: baseline.output, pool: pool)
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                     let gbps = Double(baseline.weightBytes) / seconds / 1e9
                     benchmark.measurement(weightsMBps, Int(gbps * 1000))
@@ -103,7 +116,7 @@ let benchmarks: @Sendable () -> Void = {
 
         // Prefill: a batch of tokens through a 4096 x 4096 Q40 matrix, per-token matvec vs OpenBLAS.
         let prefill = Q40Problem(rows: 4096, columns: 4096)
-        for batch in [4, 8, 16, 32, 64] {
+        for batch in [2, 4, 8, 16, 32, 64, 128] {
             let x = [Float]((0..<(batch * 4096)).map { 0.1 + 2 * cos(Float($0)) })
             let out = UnsafeMutablePointer<Float>.allocate(capacity: batch * 4096)
             let flops = Double(2 * batch * 4096 * 4096)
@@ -128,6 +141,30 @@ let benchmarks: @Sendable () -> Void = {
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                     benchmark.measurement(mflops, Int(flops / seconds / 1e6))
                     benchmark.measurement(tokensPerSecond, Int(Double(batch) / seconds))
+                }
+            }
+        }
+
+        // F32 weights go to OpenBLAS directly; per-token F32 matvec for comparison at batch 2.
+        let f32Small = [Float]((0..<(4096 * 4096)).map { sin(Float($0)) })
+        let x2 = [Float]((0..<(2 * 4096)).map { cos(Float($0)) })
+        let out2 = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 4096)
+        for viaBLAS in [true, false] {
+            Benchmark("prefill 4096x4096 F32 batch 2 via \(viaBLAS ? "sgemm" : "matvec"), \(threads) thread(s)",
+                      configuration: .init(metrics: [.wallClock, tokensPerSecond], maxDuration: .seconds(3), maxIterations: 50)) { benchmark in
+                f32Small.withUnsafeBytes { w in
+                    let matrix = WeightMatrix(type: .f32, rows: 4096, columns: 4096, data: w.baseAddress!)
+                    for _ in benchmark.scaledIterations {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        if viaBLAS {
+                            BatchedProduct.multiply(matrix, x2, batch: 2, into: out2, pool: pool)
+                        } else {
+                            x2.withUnsafeBytes { xb in
+                                for b in 0..<2 { MatrixVector.multiply(matrix, xb.baseAddress! + b * 4096 * 4, into: out2 + b * 4096, pool: pool) }
+                            }
+                        }
+                        benchmark.measurement(tokensPerSecond, Int(2e9 / Double(DispatchTime.now().uptimeNanoseconds - start)))
+                    }
                 }
             }
         }
