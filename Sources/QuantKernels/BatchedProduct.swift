@@ -22,11 +22,11 @@ public enum BatchedProduct {
     ///   OpenBLAS's 3 300 at batch 128, so never;
     /// - AVX2 Q40 whole-share kernel: OpenBLAS ahead from batch 32 (2 520 vs 2 250 tokens/s);
     /// - the scalar path: even at batch 2, ahead from 4 (717 vs 316 tokens/s);
-    /// - F32 weights: per-token products were faster at batch 2 (582 vs 343 tokens/s, OpenBLAS packs
-    ///   the whole matrix), OpenBLAS 5x faster at batch 64; 8 is between the two measurements.
+    /// - F32 weights: per-token products were faster at batch 2 (573 vs 408 tokens/s, OpenBLAS packs
+    ///   the whole matrix), OpenBLAS ahead from batch 4 (758 vs 691) and 2.4x ahead at 8.
     /// - Q41 / Q80 on AVX2 (one dot per row, half the Q40 kernel's speed): not measured, taken as 16.
     public static func minimumBatch(weights: BlockType, kernels: KernelTable = .current) -> Int? {
-        if weights == .f32 || weights == .f16 { return 8 }
+        if weights == .f32 || weights == .f16 { return 4 }
         switch kernels.path {
         case .avx512 where kernels.matrixVector(weights: weights) != nil: return nil
         case .avx2 where kernels.matrixVector(weights: weights) != nil: return 32

@@ -28,12 +28,12 @@ struct BatchedProductTests {
 
 @Suite("Choosing between per-token products and OpenBLAS")
 struct MatrixProductTests {
-    @Test("the scalar path sends batches of 4 and more to OpenBLAS; F32 weights from 8")
+    @Test("the scalar path sends batches of 4 and more to OpenBLAS, and so do F32 weights")
     func thresholds() {
         #expect(!MatrixProduct.usesBLAS(weights: .q40, batch: 3, kernels: scalarKernels))
         #expect(MatrixProduct.usesBLAS(weights: .q40, batch: 4, kernels: scalarKernels))
-        #expect(!MatrixProduct.usesBLAS(weights: .f32, batch: 7))
-        #expect(MatrixProduct.usesBLAS(weights: .f32, batch: 8))
+        #expect(!MatrixProduct.usesBLAS(weights: .f32, batch: 3))
+        #expect(MatrixProduct.usesBLAS(weights: .f32, batch: 4))
         #expect(MatrixProduct.usesBLAS(weights: .q6K, batch: 1))  // no dot kernel: dequantize + sgemm
     }
 

@@ -145,25 +145,25 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
 
-        // F32 weights go to OpenBLAS directly; per-token F32 matvec for comparison at batch 2.
+        // F32 weights go to OpenBLAS directly; per-token F32 matvec for comparison at small batches.
         let f32Small = [Float]((0..<(4096 * 4096)).map { sin(Float($0)) })
-        let x2 = [Float]((0..<(2 * 4096)).map { cos(Float($0)) })
-        let out2 = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 4096)
-        for viaBLAS in [true, false] {
-            Benchmark("prefill 4096x4096 F32 batch 2 via \(viaBLAS ? "sgemm" : "matvec"), \(threads) thread(s)",
+        for (batch, viaBLAS) in [(2, true), (2, false), (4, true), (4, false), (8, true), (8, false)] {
+            let x2 = [Float]((0..<(batch * 4096)).map { cos(Float($0)) })
+            let out2 = UnsafeMutablePointer<Float>.allocate(capacity: batch * 4096)
+            Benchmark("prefill 4096x4096 F32 batch \(batch) via \(viaBLAS ? "sgemm" : "matvec"), \(threads) thread(s)",
                       configuration: .init(metrics: [.wallClock, tokensPerSecond], maxDuration: .seconds(3), maxIterations: 50)) { benchmark in
                 f32Small.withUnsafeBytes { w in
                     let matrix = WeightMatrix(type: .f32, rows: 4096, columns: 4096, data: w.baseAddress!)
                     for _ in benchmark.scaledIterations {
                         let start = DispatchTime.now().uptimeNanoseconds
                         if viaBLAS {
-                            BatchedProduct.multiply(matrix, x2, batch: 2, into: out2, pool: pool)
+                            BatchedProduct.multiply(matrix, x2, batch: batch, into: out2, pool: pool)
                         } else {
                             x2.withUnsafeBytes { xb in
-                                for b in 0..<2 { MatrixVector.multiply(matrix, xb.baseAddress! + b * 4096 * 4, into: out2 + b * 4096, pool: pool) }
+                                for b in 0..<batch { MatrixVector.multiply(matrix, xb.baseAddress! + b * 4096 * 4, into: out2 + b * 4096, pool: pool) }
                             }
                         }
-                        benchmark.measurement(tokensPerSecond, Int(2e9 / Double(DispatchTime.now().uptimeNanoseconds - start)))
+                        benchmark.measurement(tokensPerSecond, Int(Double(batch) * 1e9 / Double(DispatchTime.now().uptimeNanoseconds - start)))
                     }
                 }
             }
