@@ -1,6 +1,7 @@
-// Q40 x Q80 matrix-vector product for AVX2. The activation vector is prepared once per call: each
-// 4-byte group of q_y carries the correction -8 * sum(q_y), so the unsigned weight nibbles (0..15)
-// multiply directly (VPMADDUBSW) with no sign fix-ups, and each block's scale is a float.
+// Q40 and Q41 x Q80 matrix-vector products for AVX2. The activation vector is prepared once per
+// call: each 4-byte group of q_y carries the correction -8 * sum(q_y), so the unsigned Q40 nibbles
+// (0..15) multiply directly (VPMADDUBSW) with no sign fix-ups; each block's scale, and
+// dy * sum(q_y) for Q41's minimum term, are floats.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
 #include <immintrin.h>
@@ -13,7 +14,8 @@ typedef struct {
     int8_t qy[32];
     int32_t corr[8];  // corr[k] = -8 * (qy[4k] + qy[4k+1] + qy[4k+2] + qy[4k+3])
     float dy;
-    float pad[7];
+    float sy;  // dy * sum(q_y)
+    float pad[6];
 } qk_q80_prepared;
 
 static void prepare_blocks(int nb, const qk_block_q80 *y, qk_q80_prepared *out) {
@@ -21,6 +23,9 @@ static void prepare_blocks(int nb, const qk_block_q80 *y, qk_q80_prepared *out) 
         for (int j = 0; j < 32; j++) out[b].qy[j] = y[b].qs[j];
         for (int k = 0; k < 8; k++) out[b].corr[k] = -8 * (y[b].qs[4 * k] + y[b].qs[4 * k + 1] + y[b].qs[4 * k + 2] + y[b].qs[4 * k + 3]);
         out[b].dy = qk_half_to_float(y[b].d);
+        int sum = 0;
+        for (int j = 0; j < 32; j++) sum += y[b].qs[j];
+        out[b].sy = out[b].dy * (float)sum;
     }
 }
 
@@ -54,9 +59,52 @@ AVX2 static inline float q40_row(int nb, const qk_block_q40 *x, const qk_q80_pre
     return _mm_cvtss_f32(s);
 }
 
+AVX2 static inline float q41_row(int nb, const qk_block_q41 *x, const qk_q80_prepared *y) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float minimum0 = 0.0f, minimum1 = 0.0f;  // sum of m_x * dy * sum(q_y)
+    int b = 0;
+    // Hot loop: two blocks per iteration into independent accumulators.
+    for (; b + 1 < nb; b += 2) {
+        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b + 1].qs), _mm256_load_si256((const __m256i *)y[b + 1].qy)), ones);
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(_cvtsh_ss(x[b + 1].d) * y[b + 1].dy), acc1);
+        minimum0 += _cvtsh_ss(x[b].m) * y[b].sy;
+        minimum1 += _cvtsh_ss(x[b + 1].m) * y[b + 1].sy;
+    }
+    for (; b < nb; b++) {
+        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
+        minimum0 += _cvtsh_ss(x[b].m) * y[b].sy;
+    }
+    __m256 v = _mm256_add_ps(acc0, acc1);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s) + minimum0 + minimum1;
+}
+
+AVX2 void qk_matvec_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    qk_q80_prepared *prepared = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
+    if (!prepared) {  // out of memory: one dot product per row
+        for (int r = 0; r < rows; r++) out[r] = qk_dot_q41_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
+        return;
+    }
+    prepare_blocks(nb, y, prepared);
+    for (int r = 0; r < rows; r++)
+        out[r] = q41_row(nb, (const qk_block_q41 *)((const uint8_t *)w + (size_t)r * row_bytes), prepared);
+    free(prepared);
+}
+
 AVX2 void qk_matvec_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
     const int nb = n / QK_BLOCK;
     qk_q80_prepared *prepared = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
+    if (!prepared) {  // out of memory: one dot product per row
+        for (int r = 0; r < rows; r++) out[r] = qk_dot_q40_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
+        return;
+    }
     prepare_blocks(nb, y, prepared);
     for (int r = 0; r < rows; r++)
         out[r] = q40_row(nb, (const qk_block_q40 *)((const uint8_t *)w + (size_t)r * row_bytes), prepared);

@@ -20,11 +20,12 @@ public enum BatchedProduct {
     /// matrix with `QuantKernelsBenchmarks` (docs/performance.md, "Prefill"):
     /// - AVX-512 VNNI whole-share kernels (Q40, Q41, Q80): about 4 200 tokens/s per thread against
     ///   OpenBLAS's 3 300 at batch 128, so never;
-    /// - AVX2 Q40 whole-share kernel: OpenBLAS ahead from batch 32 (2 520 vs 2 250 tokens/s);
+    /// - AVX2 Q40 whole-share kernel: OpenBLAS ahead from batch 32 (2 520 vs 2 250 tokens/s); the
+    ///   AVX2 Q41 whole-share kernel is as fast (20.6 GB/s against Q40's 21 in the C harness), so 32 too;
     /// - the scalar path: even at batch 2, ahead from 4 (717 vs 316 tokens/s);
     /// - F32 weights: per-token products were faster at batch 2 (573 vs 408 tokens/s, OpenBLAS packs
     ///   the whole matrix), OpenBLAS ahead from batch 4 (758 vs 691) and 2.4x ahead at 8.
-    /// - Q41 / Q80 on AVX2 (one dot per row, half the Q40 kernel's speed): not measured, taken as 16.
+    /// - Q80 on AVX2 (one dot per row, half the whole-share Q40 kernel's speed): not measured, taken as 16.
     public static func minimumBatch(weights: BlockType, kernels: KernelTable = .current) -> Int? {
         if weights == .f32 || weights == .f16 { return 4 }
         switch kernels.path {

@@ -38,6 +38,10 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
 
     deinit { state.shutDown() }
 
+    /// Workers currently blocked on the condition variable (not spinning, not working): after
+    /// `spinIterations` without a job every worker should be here.
+    public var sleepingWorkerCount: Int { Int(qk_atomic_load(state.sleeping)) }
+
     /// Runs `body(worker, threadCount)` once on every participant, worker 0 on the calling thread,
     /// and returns when all have finished. Not reentrant: call from one thread at a time.
     public func run(_ body: (_ worker: Int, _ workers: Int) -> Void) {
@@ -60,6 +64,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
         let generation = qk_atomic_create()!  // bumped per job
         let pending = qk_atomic_create()!     // workers still running the current job
         let running = qk_atomic_create()!     // worker threads alive
+        let sleeping = qk_atomic_create()!    // workers blocked on `wake`
         let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)       // a job or shutdown
         let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)       // pending reached 0
@@ -79,7 +84,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
             pthread_cond_destroy(done)
             pthread_cond_destroy(wake)
             pthread_mutex_destroy(mutex)
-            for counter in [generation, pending, running] { qk_atomic_destroy(counter) }
+            for counter in [generation, pending, running, sleeping] { qk_atomic_destroy(counter) }
             mutex.deallocate(); wake.deallocate(); done.deallocate()
         }
 
@@ -114,7 +119,9 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
                 while qk_atomic_load(generation) == seen && spins < spinIterations { qk_cpu_relax(); spins += 1 }
                 if qk_atomic_load(generation) == seen {
                     pthread_mutex_lock(mutex)
+                    _ = qk_atomic_fetch_add(sleeping, 1)
                     while qk_atomic_load(generation) == seen { pthread_cond_wait(wake, mutex) }
+                    _ = qk_atomic_fetch_sub(sleeping, 1)
                     pthread_mutex_unlock(mutex)
                 }
                 seen = qk_atomic_load(generation)

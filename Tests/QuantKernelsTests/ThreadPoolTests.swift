@@ -28,15 +28,18 @@ struct ThreadPoolTests {
         #expect((0..<threads).allSatisfy { counts[$0] == 2000 })
     }
 
-    @Test("a pool whose workers have gone to sleep wakes up for the next job")
+    @Test("idle workers stop spinning and sleep, and wake up for the next job")
     func wakesFromSleep() async throws {
-        let pool = ThreadPool(threadCount: 2, spinIterations: 1)
-        try await Task.sleep(for: .milliseconds(20))  // workers are now blocked on the condition variable
-        let slots = UnsafeMutablePointer<Int>.allocate(capacity: 2)
-        slots.initialize(repeating: 0, count: 2)
+        let pool = ThreadPool(threadCount: 3, spinIterations: 1)
+        pool.run { _, _ in }
+        // Workers block on the condition variable after their spin; wait (up to 5 s) until both do.
+        for _ in 0..<500 where pool.sleepingWorkerCount < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(pool.sleepingWorkerCount == 2)
+        let slots = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+        slots.initialize(repeating: 0, count: 3)
         defer { slots.deallocate() }
         pool.run { worker, _ in slots[worker] = worker + 10 }
-        #expect(slots[0] == 10 && slots[1] == 11)
+        #expect(slots[0] == 10 && slots[1] == 11 && slots[2] == 12)
     }
 
     @Test("matrix-vector products split across threads equal the single-threaded ones",

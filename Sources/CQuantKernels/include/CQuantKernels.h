@@ -115,6 +115,7 @@ void qk_matvec_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, 
 void qk_matvec_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 void qk_matvec_q80_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 void qk_matvec_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 
 /// Sums `n` floats with wide loads: the memory-read bandwidth probe the benchmarks compare against.
 float qk_read_bandwidth_probe_avx2(size_t n, const float *x);
