@@ -102,7 +102,6 @@ float qk_dot_q80_q80_avx2(int n, const void *x, const void *y);
 float qk_dot_f32_f32_avx2(int n, const void *x, const void *y);
 float qk_dot_f16_f32_avx2(int n, const void *x, const void *y);
 
-float qk_dot_q40_q80_avx512(int n, const void *x, const void *y);
 float qk_dot_q41_q80_avx512(int n, const void *x, const void *y);
 float qk_dot_q80_q80_avx512(int n, const void *x, const void *y);
 float qk_dot_f32_f32_avx512(int n, const void *x, const void *y);
