@@ -14,6 +14,8 @@
 
 #define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 
+typedef float (*dot_fn_t)(int, const void *, const void *);
+
 /// Two activation blocks (b, b+1), prepared: 192 bytes, 64-byte aligned.
 typedef struct {
     int8_t qy[64];      // lane order of the weights (see above)
@@ -188,5 +190,77 @@ AVX512 void qk_matvec_q80_q80_avx512(int n, const void *w, size_t row_bytes, int
         out[r] = sum;
     }
     free(pairs);
+}
+// ---------------------------------------------------------------- batches of activation rows
+
+/// Up to 4 tokens through one 4-bit row: each weight pair is unpacked once and used for every token.
+/// `minimum` != 0 selects Q41 (value d * q + m), else Q40 (corrections already in the pairs).
+AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, const uint8_t *row, int block_bytes, int minimum, int tokens,
+                                        qk_q80_pair *const *y, float *sums) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m128 minimums[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
+    const int qs_offset = minimum ? 4 : 2;
+    // Hot loop: one weight pair, unpacked once, times every token.
+    for (int p = 0; p < np; p++) {
+        const uint8_t *b0 = row + (size_t)(2 * p) * block_bytes, *b1 = b0 + block_bytes;
+        __m512i q = unpack_pair(b0 + qs_offset, b1 + qs_offset);
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, 0, 0, 0, 0, 0, 0));
+        __m128 mx = minimum ? _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), 0, 0, 0, 0, 0, 0))
+                            : _mm_setzero_ps();
+        for (int t = 0; t < tokens; t++) {
+            const qk_q80_pair *yp = &y[t][p];
+            __m512i start = minimum ? _mm512_setzero_si512() : _mm512_load_si512(yp->corr);
+            __m512i d = _mm512_dpbusd_epi32(start, q, _mm512_load_si512(yp->qy));
+            __m512 s0, s1;
+            pair_scales(_mm_mul_ps(dx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->dy))), 1, &s0, &s1);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc[t]);
+            if (minimum) minimums[t] = _mm_fmadd_ps(mx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->sy)), minimums[t]);
+        }
+    }
+    for (int t = 0; t < tokens; t++) sums[t] = finish(acc[t], _mm512_setzero_ps(), minimums[t]);
+}
+
+/// out[t * out_stride + r] = dot(row r of w, token t of y) for 4-bit weights (Q40 or Q41).
+AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                             int batch, float *out, size_t out_stride, int q41) {
+    const int nb = n / QK_BLOCK, block_bytes = q41 ? 20 : 18;
+    dot_fn_t tail = q41 ? qk_dot_q41_q80_avx2 : qk_dot_q40_q80_avx2;
+    qk_q80_pair *pairs[4] = {NULL, NULL, NULL, NULL};
+    for (int t0 = 0; t0 < batch; t0 += 4) {
+        const int tokens = batch - t0 < 4 ? batch - t0 : 4;
+        int ok = 1;
+        for (int t = 0; t < tokens; t++) {
+            pairs[t] = prepare_pairs(nb, (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes), 1, q41 ? 0 : 8);
+            ok = ok && pairs[t];
+        }
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
+            float sums[4];
+            if (ok) {  // constant arguments in the common cases, so the token loop unrolls into registers
+                if (tokens == 4 && q41) q4_row_tokens(nb / 2, row, 20, 1, 4, pairs, sums);
+                else if (tokens == 4) q4_row_tokens(nb / 2, row, 18, 0, 4, pairs, sums);
+                else q4_row_tokens(nb / 2, row, block_bytes, q41, tokens, pairs, sums);
+            } else {  // out of memory: one dot product per token
+                for (int t = 0; t < tokens; t++)
+                    sums[t] = tail(nb / 2 * 2 * QK_BLOCK, row, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
+            }
+            for (int t = 0; t < tokens; t++) {
+                const qk_block_q80 *yt = (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
+                if (nb & 1) sums[t] += tail(QK_BLOCK, row + (size_t)(nb - 1) * block_bytes, &yt[nb - 1]);  // odd last block
+                out[(size_t)(t0 + t) * out_stride + r] = sums[t];
+            }
+        }
+        for (int t = 0; t < tokens; t++) { free(pairs[t]); pairs[t] = NULL; }
+    }
+}
+
+AVX512 void qk_matmat_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                                     int batch, float *out, size_t out_stride) {
+    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 0);
+}
+
+AVX512 void qk_matmat_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                                     int batch, float *out, size_t out_stride) {
+    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 1);
 }
 #endif

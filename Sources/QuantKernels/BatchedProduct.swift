@@ -19,7 +19,8 @@ public enum BatchedProduct {
     /// per-token products were faster at every batch measured (2 to 128). Measured on a 4096 x 4096
     /// matrix with `QuantKernelsBenchmarks` (docs/performance.md, "Prefill"):
     /// - AVX-512 VNNI whole-share kernels (Q40, Q41, Q80): about 4 200 tokens/s per thread against
-    ///   OpenBLAS's 3 300 at batch 128, so never;
+    ///   OpenBLAS's 3 300 at batch 128, so never (and for Q40 / Q41 the batched integer kernel,
+    ///   `qk_matmat_*`, is faster still: 5 900 tokens/s at batch 64 in the C harness);
     /// - AVX2 Q40 whole-share kernel: OpenBLAS ahead from batch 32 (2 520 vs 2 250 tokens/s); the
     ///   AVX2 Q41 whole-share kernel is as fast (20.6 GB/s against Q40's 21 in the C harness), so 32 too;
     /// - the scalar path: even at batch 2, ahead from 4 (717 vs 316 tokens/s);

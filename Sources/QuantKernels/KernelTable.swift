@@ -4,6 +4,9 @@ import CQuantKernels
 public typealias DotKernel = @convention(c) (Int32, UnsafeRawPointer?, UnsafeRawPointer?) -> Float
 /// `out[r] = dot(row r of w, y)` for `rows` rows `rowBytes` apart, each of `n` values.
 public typealias MatrixVectorKernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, UnsafeRawPointer?, UnsafeMutablePointer<Float>?) -> Void
+/// `out[t * outStride + r] = dot(row r of w, token t of y)` for `batch` Q80 token rows `yRowBytes` apart.
+public typealias MatrixMatrixKernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, UnsafeRawPointer?, Int, Int32,
+                                                      UnsafeMutablePointer<Float>?, Int) -> Void
 /// Converts `n` floats to a row of blocks.
 public typealias QuantizeKernel = @convention(c) (Int32, UnsafePointer<Float>?, UnsafeMutableRawPointer?) -> Void
 /// Converts a row of `n` values in blocks to floats.
@@ -30,6 +33,9 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
     public let matrixVectorQ40Q80: MatrixVectorKernel?
     public let matrixVectorQ41Q80: MatrixVectorKernel?
     public let matrixVectorQ80Q80: MatrixVectorKernel?
+    /// Batched products that unpack each weight block once for several tokens (nil: per token).
+    public let matrixMatrixQ40Q80: MatrixMatrixKernel?
+    public let matrixMatrixQ41Q80: MatrixMatrixKernel?
 
     /// The table of `path`; the caller makes sure the path can run here (`KernelPath.available()`).
     public init(path: KernelPath) {
@@ -38,12 +44,14 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         #if arch(x86_64)
         case .avx2:
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_avx2, qk_matvec_q41_q80_avx2, nil)
+            (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q80_q80_avx2)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_avx2, qk_dot_f16_f32_avx2)
             quantizeQ80 = qk_quantize_q80_avx2
             (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_avx2, qk_dequantize_q41_avx2)
         case .avx512:
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_avx512, qk_matvec_q41_q80_avx512, qk_matvec_q80_q80_avx512)
+            (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (qk_matmat_q40_q80_avx512, qk_matmat_q41_q80_avx512)
             // Single-row dots, 1 thread, cold 14336 x 4096 (GB/s, AVX2 / AVX-512): Q40 10.3 / 9.6 (so
             // AVX2's), Q41 5.6 / 5.6, Q80 10.7 / 10.8, F32 33.8 / 37.6, F16 31.5 / 39.4.
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx512, qk_dot_q80_q80_avx512)
@@ -54,6 +62,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         #if arch(arm64)
         case .neon:
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
+            (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_neon, qk_dot_q41_q80_neon, qk_dot_q80_q80_neon)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_neon, qk_dot_f16_f32_neon)
             quantizeQ80 = qk_quantize_q80_neon
@@ -61,6 +70,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         #endif
         default:  // .scalar, and any path not compiled into this binary
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
+            (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_ref, qk_dot_q41_q80_ref, qk_dot_q80_q80_ref)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_ref, qk_dot_f16_f32_ref)
             quantizeQ80 = qk_quantize_q80_ref
@@ -89,6 +99,15 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         case .q40: matrixVectorQ40Q80
         case .q41: matrixVectorQ41Q80
         case .q80: matrixVectorQ80Q80
+        default: nil
+        }
+    }
+
+    /// The batched (several tokens per weight pass) kernel for weights of `type`, where the path has one.
+    public func matrixMatrix(weights type: BlockType) -> MatrixMatrixKernel? {
+        switch type {
+        case .q40: matrixMatrixQ40Q80
+        case .q41: matrixMatrixQ41Q80
         default: nil
         }
     }

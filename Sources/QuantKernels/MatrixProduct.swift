@@ -1,6 +1,7 @@
 /// `out[b] = W x[b]` for a batch of F32 activation rows, by whichever method measured faster for
-/// the batch size on this kernel path: one matrix-vector product per token (activations quantized
-/// to Q80 for quantized weights), or OpenBLAS over dequantized tiles (`BatchedProduct`).
+/// the batch size on this kernel path: a batched integer kernel that unpacks each weight block once
+/// for several tokens (AVX-512, Q40 / Q41), one matrix-vector product per token (activations
+/// quantized to Q80 for quantized weights), or OpenBLAS over dequantized tiles (`BatchedProduct`).
 ///
 /// ```swift
 /// // x: [batch][columns] F32 (e.g. a prompt's normalized hidden states), out: [batch][rows]
@@ -22,6 +23,20 @@ public enum MatrixProduct {
             return
         }
         let columns = weights.columns, rows = weights.rows
+        if batch > 1, let matrixMatrix = kernels.matrixMatrix(weights: weights.type) {
+            let rowBytes = weights.rowBytes, activationBytes = BlockType.q80.rowBytes(columns)
+            let activations = UnsafeMutableRawPointer.allocate(byteCount: batch * activationBytes, alignment: 64)  // [batch][columns] Q80
+            defer { activations.deallocate() }
+            for b in 0..<batch { kernels.quantizeQ80(Int32(columns), x + b * columns, activations + b * activationBytes) }
+            let body = { (worker: Int, workers: Int) in
+                let share = ThreadPool.share(of: 0..<rows, worker: worker, workers: workers)
+                guard !share.isEmpty else { return }
+                matrixMatrix(Int32(columns), weights.data + share.lowerBound * rowBytes, rowBytes, Int32(share.count),
+                             activations, activationBytes, Int32(batch), out + share.lowerBound, rows)
+            }
+            if let pool { pool.run(body) } else { body(0, 1) }
+            return
+        }
         if weights.type.activationType == .f32 {
             for b in 0..<batch {
                 MatrixVector.multiply(weights, x + b * columns, into: out + b * rows, pool: pool, kernels: kernels)

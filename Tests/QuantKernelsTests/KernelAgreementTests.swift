@@ -55,6 +55,34 @@ struct KernelAgreementTests {
         }
     }
 
+    @Test("batched kernels equal one reference dot per token and row", arguments: simdPaths)
+    func matrixMatrixKernels(path: KernelPath) throws {
+        let simd = KernelTable(path: path)
+        for type in BlockType.allCases {
+            guard let kernel = simd.matrixMatrix(weights: type) else { continue }
+            for blocks in [1, 3, 4, 17] {
+                let n = blocks * 32, rows = 3, activationBytes = BlockType.q80.rowBytes(n)
+                let w = quantized(cosData(rows * n, offset: 0.8), type)
+                for batch in [1, 3, 4, 6, 9] {  // full groups of 4 tokens and partial ones
+                    let x = (0..<batch).flatMap { quantized(cosData(n, offset: 2.9 + Float($0)), .q80) }  // [batch] Q80 rows
+                    var out = [Float](repeating: .nan, count: batch * rows)  // [batch][rows]
+                    kernel(Int32(n), w, type.rowBytes(n), Int32(rows), x, activationBytes, Int32(batch), &out, rows)
+                    for t in 0..<batch {
+                        let xt = Array(x[(t * activationBytes)..<((t + 1) * activationBytes)])
+                        for r in 0..<rows {
+                            let row = Array(w[(r * type.rowBytes(n))..<((r + 1) * type.rowBytes(n))])
+                            let reference = scalarKernels.dot(weights: type)!(Int32(n), row, xt)
+                            let scale = zip(dequantized(row, type, count: n), dequantized(xt, .q80, count: n))
+                                .reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+                            #expect(abs(Double(out[t * rows + r] - reference)) <= Self.dotTolerance * scale,
+                                    "\(type), \(blocks) blocks, token \(t) of \(batch), row \(r) on \(path)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("float dot products over odd lengths", arguments: simdPaths, [BlockType.f32, .f16])
     func floatDots(path: KernelPath, weights: BlockType) {
         let simd = KernelTable(path: path)

@@ -116,6 +116,13 @@ void qk_matvec_q80_q80_avx512(int n, const void *w, size_t row_bytes, int rows, 
 void qk_matvec_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 void qk_matvec_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 
+/// Batches (prefill): out[t * out_stride + r] = dot(row r of w, token t of y) for `batch` Q80 token
+/// rows `y_row_bytes` apart. Each weight block is unpacked once for up to 4 tokens.
+void qk_matmat_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                              int batch, float *out, size_t out_stride);
+void qk_matmat_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                              int batch, float *out, size_t out_stride);
+
 /// Sums `n` floats with wide loads: the memory-read bandwidth probe the benchmarks compare against.
 float qk_read_bandwidth_probe_avx2(size_t n, const float *x);
 #endif
