@@ -130,6 +130,16 @@ let benchmarks: @Sendable () -> Void = {
                     benchmark.measurement(tokensPerSecond, Int(Double(batch) / seconds))
                 }
             }
+            Benchmark("prefill 4096x4096 Q40 batch \(batch) via MatrixProduct, \(threads) thread(s)",
+                      configuration: .init(metrics: [.wallClock, mflops, tokensPerSecond], maxDuration: .seconds(3), maxIterations: 50)) { benchmark in
+                for _ in benchmark.scaledIterations {  // the engine's entry point: picks the fastest method
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    MatrixProduct.multiply(prefill.matrix, x, batch: batch, into: out, pool: pool)
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    benchmark.measurement(mflops, Int(flops / seconds / 1e6))
+                    benchmark.measurement(tokensPerSecond, Int(Double(batch) / seconds))
+                }
+            }
             Benchmark("prefill 4096x4096 Q40 batch \(batch) via matvec, \(threads) thread(s)",
                       configuration: .init(metrics: [.wallClock, mflops, tokensPerSecond], maxDuration: .seconds(3), maxIterations: 50)) { benchmark in
                 for _ in benchmark.scaledIterations {
