@@ -54,6 +54,26 @@ public enum BlockType: String, CaseIterable, Sendable {
         }
     }
 
+    /// The type of a GGUF tensor from its GGML type id (0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1,
+    /// 8 Q8_0, 12 Q4_K, 13 Q5_K, 14 Q6_K, 30 BF16); nil for types QuantKernels cannot read.
+    ///
+    /// ```swift
+    /// let type = BlockType(ggmlType: 3)   // .q41
+    /// ```
+    public init?(ggmlType: Int) {
+        let types: [Int: BlockType] = [0: .f32, 1: .f16, 2: .q40, 3: .q41, 6: .q50, 7: .q51, 8: .q80,
+                                       12: .q4K, 13: .q5K, 14: .q6K, 30: .bf16]
+        guard let type = types[ggmlType] else { return nil }
+        self = type
+    }
+
+    /// The type of a distributed-llama `.m` weight float type (0 F32, 1 F16, 2 Q40, 3 Q80).
+    public init?(dllamaFloatType: Int) {
+        let types: [Int: BlockType] = [0: .f32, 1: .f16, 2: .q40, 3: .q80]
+        guard let type = types[dllamaFloatType] else { return nil }
+        self = type
+    }
+
     /// The `sizeof` of the C block struct (for the size checks), or nil for the plain float types.
     var cStructBytes: Int? {
         let index: Int32? = switch self {

@@ -26,4 +26,17 @@ struct BlockTypeTests {
         #expect(BlockType.f16.activationType == .f32)
         #expect(BlockType.q6K.activationType == nil)
     }
+
+    @Test("GGML and distributed-llama type ids map to block types")
+    func typeIds() {
+        #expect(BlockType(ggmlType: 2) == .q40)
+        #expect(BlockType(ggmlType: 3) == .q41)
+        #expect(BlockType(ggmlType: 8) == .q80)
+        #expect(BlockType(ggmlType: 14) == .q6K)
+        #expect(BlockType(ggmlType: 30) == .bf16)
+        #expect(BlockType(ggmlType: 10) == nil)  // Q2_K: not read here
+        #expect(BlockType(dllamaFloatType: 2) == .q40)
+        #expect(BlockType(dllamaFloatType: 3) == .q80)
+        #expect(BlockType(dllamaFloatType: 4) == nil)
+    }
 }
