@@ -92,6 +92,42 @@ int main(void) {
                dot_gbps(floats[t].avx2, w, 8, rows / 8, row_bytes, n, x, out), dot_gbps(floats[t].avx512, w, 8, rows / 8, row_bytes, n, x, out));
         free(w);
     }
+    // Prefill: 64 tokens through a 4096 x 4096 matrix (it stays in the caches: compute-bound).
+    typedef void (*matmat_fn)(int, const void *, size_t, int, const void *, size_t, int, float *, size_t);
+    struct { const char *name; int block_bytes, halves; matvec_fn mv2, mv512; matmat_fn mm2, mm512; } batched[] = {
+        {"Q40", 18, 1, qk_matvec_q40_q80_avx2, qk_matvec_q40_q80_avx512, qk_matmat_q40_q80_avx2, qk_matmat_q40_q80_avx512},
+        {"Q41", 20, 2, qk_matvec_q41_q80_avx2, qk_matvec_q41_q80_avx512, qk_matmat_q41_q80_avx2, qk_matmat_q41_q80_avx512},
+    };
+    const int batch = 64, square = 4096;
+    size_t y_row = (size_t)n / 32 * 34;
+    uint8_t *ys = malloc(batch * y_row);
+    for (int t = 0; t < batch; t++) {
+        for (int i = 0; i < n; i++) x[i] = (float)((rand() % 1000) / 100.0 - 5.0);
+        qk_quantize_q80_ref(n, x, ys + t * y_row);
+    }
+    float *outs = malloc((size_t)batch * square * sizeof(float));
+    printf("prefill, %d tokens through %d x %d, 1 thread, tokens/s\n", batch, square, n);
+    for (int t = 0; t < 2; t++) {
+        size_t row_bytes = (size_t)n / 32 * batched[t].block_bytes;
+        uint8_t *w = make_matrix(1, square, row_bytes, batched[t].block_bytes, batched[t].halves);
+        double per_token[2] = {1e9, 1e9}, grouped[2] = {1e9, 1e9};
+        for (int k = 0; k < 3; k++) {
+            for (int p = 0; p < 2; p++) {
+                double start = now();
+                for (int b = 0; b < batch; b++) (p ? batched[t].mv512 : batched[t].mv2)(n, w, row_bytes, square, ys + b * y_row, outs + b * square);
+                double seconds = now() - start;
+                if (seconds < per_token[p]) per_token[p] = seconds;
+                start = now();
+                (p ? batched[t].mm512 : batched[t].mm2)(n, w, row_bytes, square, ys, y_row, batch, outs, square);
+                seconds = now() - start;
+                if (seconds < grouped[p]) grouped[p] = seconds;
+            }
+        }
+        printf("%s  per-token avx2 %.0f  batched avx2 %.0f  per-token avx512 %.0f  batched avx512 %.0f\n", batched[t].name,
+               batch / per_token[0], batch / grouped[0], batch / per_token[1], batch / grouped[1]);
+        free(w);
+    }
+
     float *buffer = aligned_alloc(64, (size_t)256 << 20);
     size_t count = ((size_t)256 << 20) / sizeof(float);
     for (size_t i = 0; i < count; i++) buffer[i] = 1.0f;

@@ -193,31 +193,50 @@ AVX512 void qk_matvec_q80_q80_avx512(int n, const void *w, size_t row_bytes, int
 }
 // ---------------------------------------------------------------- batches of activation rows
 
+/// One weight pair (unpacked `q`, scales `dx`, minimums `mx`) times one token's prepared pair.
+AVX512 __attribute__((always_inline)) static inline __m512 q4_pair_token(__m512i q, __m128 dx, __m128 mx, const qk_q80_pair *yp,
+                                                                         int minimum, __m512 acc, __m128 *minimums) {
+    __m512i start = minimum ? _mm512_setzero_si512() : _mm512_load_si512(yp->corr);
+    __m512i d = _mm512_dpbusd_epi32(start, q, _mm512_load_si512(yp->qy));
+    __m512 s0, s1;
+    pair_scales(_mm_mul_ps(dx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->dy))), 1, &s0, &s1);
+    if (minimum) *minimums = _mm_fmadd_ps(mx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->sy)), *minimums);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc);
+}
+
 /// Up to 4 tokens through one 4-bit row: each weight pair is unpacked once and used for every token.
 /// `minimum` != 0 selects Q41 (value d * q + m), else Q40 (corrections already in the pairs).
 AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, const uint8_t *row, int block_bytes, int minimum, int tokens,
                                         qk_q80_pair *const *y, float *sums) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    __m128 minimums[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
+    // Two accumulators per token (even and odd pairs), so no token waits on its own FMA latency.
+    __m512 even[4], odd[4];
+    __m128 minimums[4];
+    for (int t = 0; t < 4; t++) { even[t] = _mm512_setzero_ps(); odd[t] = _mm512_setzero_ps(); minimums[t] = _mm_setzero_ps(); }
     const int qs_offset = minimum ? 4 : 2;
-    // Hot loop: one weight pair, unpacked once, times every token.
-    for (int p = 0; p < np; p++) {
+    int p = 0;
+    // Hot loop: two weight pairs, each unpacked once, times every token.
+    for (; p + 1 < np; p += 2) {
+        const uint8_t *b0 = row + (size_t)(2 * p) * block_bytes, *b1 = b0 + block_bytes, *b2 = b1 + block_bytes, *b3 = b2 + block_bytes;
+        __m512i q0 = unpack_pair(b0 + qs_offset, b1 + qs_offset), q1 = unpack_pair(b2 + qs_offset, b3 + qs_offset);
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, *(const short *)b2, *(const short *)b3, 0, 0, 0, 0));
+        __m128 mx = minimum ? _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), *(const short *)(b2 + 2),
+                                                          *(const short *)(b3 + 2), 0, 0, 0, 0))
+                            : _mm_setzero_ps();
+        __m128 dx1 = _mm_movehl_ps(dx, dx), mx1 = _mm_movehl_ps(mx, mx);
+        for (int t = 0; t < tokens; t++) {
+            even[t] = q4_pair_token(q0, dx, mx, &y[t][p], minimum, even[t], &minimums[t]);
+            odd[t] = q4_pair_token(q1, dx1, mx1, &y[t][p + 1], minimum, odd[t], &minimums[t]);
+        }
+    }
+    if (p < np) {
         const uint8_t *b0 = row + (size_t)(2 * p) * block_bytes, *b1 = b0 + block_bytes;
-        __m512i q = unpack_pair(b0 + qs_offset, b1 + qs_offset);
+        __m512i q0 = unpack_pair(b0 + qs_offset, b1 + qs_offset);
         __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, 0, 0, 0, 0, 0, 0));
         __m128 mx = minimum ? _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), 0, 0, 0, 0, 0, 0))
                             : _mm_setzero_ps();
-        for (int t = 0; t < tokens; t++) {
-            const qk_q80_pair *yp = &y[t][p];
-            __m512i start = minimum ? _mm512_setzero_si512() : _mm512_load_si512(yp->corr);
-            __m512i d = _mm512_dpbusd_epi32(start, q, _mm512_load_si512(yp->qy));
-            __m512 s0, s1;
-            pair_scales(_mm_mul_ps(dx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->dy))), 1, &s0, &s1);
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc[t]);
-            if (minimum) minimums[t] = _mm_fmadd_ps(mx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->sy)), minimums[t]);
-        }
+        for (int t = 0; t < tokens; t++) even[t] = q4_pair_token(q0, dx, mx, &y[t][p], minimum, even[t], &minimums[t]);
     }
-    for (int t = 0; t < tokens; t++) sums[t] = finish(acc[t], _mm512_setzero_ps(), minimums[t]);
+    for (int t = 0; t < tokens; t++) sums[t] = finish(even[t], odd[t], minimums[t]);
 }
 
 /// out[t * out_stride + r] = dot(row r of w, token t of y) for 4-bit weights (Q40 or Q41).

@@ -15,23 +15,24 @@ import CBLAS
 /// BatchedProduct.multiply(w, x, batch: batch, into: out, pool: pool)
 /// ```
 public enum BatchedProduct {
-    /// The smallest batch for which OpenBLAS beat one matrix-vector product per token, or nil when
-    /// per-token products were faster at every batch measured (2 to 128). Measured on a 4096 x 4096
-    /// matrix with `QuantKernelsBenchmarks` (docs/performance.md, "Prefill"):
-    /// - AVX-512 VNNI whole-share kernels (Q40, Q41, Q80): about 4 200 tokens/s per thread against
-    ///   OpenBLAS's 3 300 at batch 128, so never (and for Q40 / Q41 the batched integer kernel,
-    ///   `qk_matmat_*`, is faster still: 5 900 tokens/s at batch 64 in the C harness);
-    /// - AVX2 Q40 whole-share kernel: OpenBLAS ahead from batch 32 (2 520 vs 2 250 tokens/s); the
-    ///   AVX2 Q41 whole-share kernel is as fast (20.6 GB/s against Q40's 21 in the C harness), so 32 too;
+    /// The smallest batch for which OpenBLAS beat the integer kernels, or nil when the integer
+    /// kernels were faster at every batch measured (2 to 128). Measured on a 4096 x 4096 matrix, 1
+    /// thread, with `QuantKernelsBenchmarks` and `Benchmarks/CKernelHarness` (docs/performance.md,
+    /// "Prefill"); OpenBLAS ran at 2 400 / 3 000 / 3 300 tokens/s at batch 32 / 64 / 128:
+    /// - AVX-512 VNNI: per-token whole-share kernels about 4 200 tokens/s, the batched Q40 / Q41
+    ///   kernels (`qk_matmat_*`) 5 500-6 200: never;
+    /// - AVX2 Q40 / Q41: per-token 2 250 (Q40) / 2 000 (Q41), batched 2 850 / 2 430 at batch 64:
+    ///   OpenBLAS from 64;
     /// - the scalar path: even at batch 2, ahead from 4 (717 vs 316 tokens/s);
     /// - F32 weights: per-token products were faster at batch 2 (573 vs 408 tokens/s, OpenBLAS packs
-    ///   the whole matrix), OpenBLAS ahead from batch 4 (758 vs 691) and 2.4x ahead at 8.
-    /// - Q80 on AVX2 (one dot per row, half the whole-share Q40 kernel's speed): not measured, taken as 16.
+    ///   the whole matrix), OpenBLAS ahead from batch 4 (758 vs 691) and 2.4x ahead at 8;
+    /// - Q80 weights on AVX2 (one dot per row, half the whole-share Q40 kernel's speed): not
+    ///   measured, taken as 16.
     public static func minimumBatch(weights: BlockType, kernels: KernelTable = .current) -> Int? {
         if weights == .f32 || weights == .f16 { return 4 }
         switch kernels.path {
         case .avx512 where kernels.matrixVector(weights: weights) != nil: return nil
-        case .avx2 where kernels.matrixVector(weights: weights) != nil: return 32
+        case .avx2 where kernels.matrixVector(weights: weights) != nil: return 64
         case .avx2, .avx512, .neon: return 16
         case .scalar: return 4
         }

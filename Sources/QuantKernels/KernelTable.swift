@@ -44,7 +44,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         #if arch(x86_64)
         case .avx2:
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_avx2, qk_matvec_q41_q80_avx2, nil)
-            (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (nil, nil)
+            (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (qk_matmat_q40_q80_avx2, qk_matmat_q41_q80_avx2)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q80_q80_avx2)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_avx2, qk_dot_f16_f32_avx2)
             quantizeQ80 = qk_quantize_q80_avx2
