@@ -160,11 +160,17 @@ AVX2 __attribute__((always_inline)) static inline void q4_row_tokens(int nb, con
 /// out[t * out_stride + r] = dot(row r of w, token t of y) for 4-bit weights (Q40 or Q41).
 AVX2 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                            int batch, float *out, size_t out_stride, int q41) {
-    const int nb = n / QK_BLOCK, block_bytes = q41 ? 20 : 18;
+    const int nb = n / QK_BLOCK;
     float (*dot)(int, const void *, const void *) = q41 ? qk_dot_q41_q80_avx2 : qk_dot_q40_q80_avx2;
     qk_q80_prepared *prepared[4] = {NULL, NULL, NULL, NULL};
     for (int t0 = 0; t0 < batch; t0 += 4) {
         const int tokens = batch - t0 < 4 ? batch - t0 : 4;
+        if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
+            for (int t = 0; t < tokens; t++)
+                (q41 ? qk_matvec_q41_q80_avx2 : qk_matvec_q40_q80_avx2)(n, w, row_bytes, rows, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes,
+                                out + (size_t)(t0 + t) * out_stride);
+            break;
+        }
         int ok = 1;
         for (int t = 0; t < tokens; t++) {
             prepared[t] = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
@@ -176,12 +182,10 @@ AVX2 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, con
             float sums[4];
             if (!ok) {  // out of memory: one dot product per token
                 for (int t = 0; t < tokens; t++) sums[t] = dot(n, row, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
-            } else if (tokens == 4 && q41) {  // constant arguments: the token loop unrolls into registers
+            } else if (q41) {  // constant arguments: the token loop unrolls into registers
                 q4_row_tokens(nb, row, 20, 1, 4, prepared, sums);
-            } else if (tokens == 4) {
-                q4_row_tokens(nb, row, 18, 0, 4, prepared, sums);
             } else {
-                q4_row_tokens(nb, row, block_bytes, q41, tokens, prepared, sums);
+                q4_row_tokens(nb, row, 18, 0, 4, prepared, sums);
             }
             for (int t = 0; t < tokens; t++) out[(size_t)(t0 + t) * out_stride + r] = sums[t];
         }

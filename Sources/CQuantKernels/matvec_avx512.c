@@ -247,6 +247,12 @@ AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, c
     qk_q80_pair *pairs[4] = {NULL, NULL, NULL, NULL};
     for (int t0 = 0; t0 < batch; t0 += 4) {
         const int tokens = batch - t0 < 4 ? batch - t0 : 4;
+        if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
+            for (int t = 0; t < tokens; t++)
+                (q41 ? qk_matvec_q41_q80_avx512 : qk_matvec_q40_q80_avx512)(n, w, row_bytes, rows, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes,
+                                out + (size_t)(t0 + t) * out_stride);
+            break;
+        }
         int ok = 1;
         for (int t = 0; t < tokens; t++) {
             pairs[t] = prepare_pairs(nb, (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes), 1, q41 ? 0 : 8);
@@ -255,10 +261,9 @@ AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, c
         for (int r = 0; r < rows; r++) {
             const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
             float sums[4];
-            if (ok) {  // constant arguments in the common cases, so the token loop unrolls into registers
-                if (tokens == 4 && q41) q4_row_tokens(nb / 2, row, 20, 1, 4, pairs, sums);
-                else if (tokens == 4) q4_row_tokens(nb / 2, row, 18, 0, 4, pairs, sums);
-                else q4_row_tokens(nb / 2, row, block_bytes, q41, tokens, pairs, sums);
+            if (ok) {  // constant arguments, so the token loop unrolls into registers
+                if (q41) q4_row_tokens(nb / 2, row, 20, 1, 4, pairs, sums);
+                else q4_row_tokens(nb / 2, row, 18, 0, 4, pairs, sums);
             } else {  // out of memory: one dot product per token
                 for (int t = 0; t < tokens; t++)
                     sums[t] = tail(nb / 2 * 2 * QK_BLOCK, row, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);

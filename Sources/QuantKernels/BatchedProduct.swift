@@ -43,6 +43,8 @@ public enum BatchedProduct {
 
     private static let singleThreadedBLAS: Void = BLASSettings.setThreadCount(1)
 
+    /// `out[b * rows + r] = dot(W[r], x[b])` through OpenBLAS; `x` holds `batch` rows of
+    /// `weights.columns` floats.
     public static func multiply(_ weights: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int,
                                 into out: UnsafeMutablePointer<Float>, pool: ThreadPool? = nil,
                                 kernels: KernelTable = .current) {

@@ -1,6 +1,6 @@
 /// `out[b] = W x[b]` for a batch of F32 activation rows, by whichever method measured faster for
 /// the batch size on this kernel path: a batched integer kernel that unpacks each weight block once
-/// for several tokens (AVX-512, Q40 / Q41), one matrix-vector product per token (activations
+/// for several tokens (AVX2 and AVX-512, Q40 / Q41), one matrix-vector product per token (activations
 /// quantized to Q80 for quantized weights), or OpenBLAS over dequantized tiles (`BatchedProduct`).
 ///
 /// ```swift
@@ -15,6 +15,8 @@ public enum MatrixProduct {
         return batch >= minimum
     }
 
+    /// Computes `out[b * rows + r]` for every token `b < batch` and row `r` of `weights`; `x` holds
+    /// `batch` rows of `weights.columns` floats.
     public static func multiply(_ weights: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int,
                                 into out: UnsafeMutablePointer<Float>, pool: ThreadPool? = nil,
                                 kernels: KernelTable = .current) {
