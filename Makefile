@@ -36,8 +36,11 @@ demo: build assets
 	.build/release/dllama inspect $(MODEL)
 
 ## fixtures: regenerate the GGUF fixtures and goldens with the gguf package (pip install gguf)
+## and the quantization goldens with the team oracle (ORACLE: the folder of make_tiny_model.py)
+ORACLE ?= $(CURDIR)/../shared/oracle
 fixtures: assets
 	python3 Tests/Fixtures/make_gguf_fixtures.py Tests/Fixtures/gguf --smollm2 $(MODEL)
+	python3 Tests/Fixtures/make_quant_fixtures.py Tests/Fixtures/quant --oracle $(ORACLE) --smollm2 $(MODEL)
 
 ## fuzz: libFuzzer on the model-file parsers (FUZZ_SECONDS, default 60); crashes land in .build/fuzz/
 FUZZ_SECONDS ?= 60

@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
 // The per-library benchmarks, nested so that `swift test` at the root never builds them.
-// Run with `make bench`, or `swift package benchmark --target ModelFormatBenchmarks` here.
+// Run with `make bench`, or `swift package benchmark --target ModelFormatBenchmarks` (or
+// QuantKernelsBenchmarks) here.
 import PackageDescription
 import class Foundation.ProcessInfo
 import struct Foundation.URL
@@ -27,5 +28,6 @@ let package = Package(
     ],
     targets: [
         benchmark("ModelFormatBenchmarks", ["ModelFormat"]),
+        benchmark("QuantKernelsBenchmarks", ["QuantKernels"]),
     ]
 )

@@ -18,10 +18,15 @@ enum Executables {
             ?? Bundle.main.bundleURL
     }
 
-    static func run(_ name: String, _ arguments: [String], timeout: TimeInterval = 60) throws -> CommandResult {
+    /// `environment` entries are added to (or replace) this process's environment.
+    static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:],
+                    timeout: TimeInterval = 60) throws -> CommandResult {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent(name)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         // Output goes to files, so no pipe can fill up and block the process while we wait.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dllama-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -1,0 +1,205 @@
+// Q40 and Q41 x Q80 matrix-vector products for AVX2. The activation vector is prepared once per
+// call: each 4-byte group of q_y carries the correction -8 * sum(q_y), so the unsigned Q40 nibbles
+// (0..15) multiply directly (VPMADDUBSW) with no sign fix-ups; each block's scale, and
+// dy * sum(q_y) for Q41's minimum term, are floats.
+#if defined(__x86_64__)
+#include "CQuantKernels.h"
+#include <immintrin.h>
+#include <stdlib.h>
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+/// One activation block, prepared: 32 + 32 + 4 bytes, padded to 96 for alignment.
+typedef struct {
+    int8_t qy[32];
+    int32_t corr[8];  // corr[k] = -8 * (qy[4k] + qy[4k+1] + qy[4k+2] + qy[4k+3])
+    float dy;
+    float sy;  // dy * sum(q_y)
+    float pad[6];
+} qk_q80_prepared;
+
+static void prepare_blocks(int nb, const qk_block_q80 *y, qk_q80_prepared *out) {
+    for (int b = 0; b < nb; b++) {
+        for (int j = 0; j < 32; j++) out[b].qy[j] = y[b].qs[j];
+        for (int k = 0; k < 8; k++) out[b].corr[k] = -8 * (y[b].qs[4 * k] + y[b].qs[4 * k + 1] + y[b].qs[4 * k + 2] + y[b].qs[4 * k + 3]);
+        out[b].dy = qk_half_to_float(y[b].d);
+        int sum = 0;
+        for (int j = 0; j < 32; j++) sum += y[b].qs[j];
+        out[b].sy = out[b].dy * (float)sum;
+    }
+}
+
+AVX2 static inline __m256i nibbles_u(const uint8_t *qs) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+}
+
+AVX2 static inline float q40_row(int nb, const qk_block_q40 *x, const qk_q80_prepared *y) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int b = 0;
+    // Hot loop: two blocks per iteration into independent accumulators.
+    for (; b + 1 < nb; b += 2) {
+        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b + 1].qs), _mm256_load_si256((const __m256i *)y[b + 1].qy)), ones);
+        p0 = _mm256_add_epi32(p0, _mm256_load_si256((const __m256i *)y[b].corr));
+        p1 = _mm256_add_epi32(p1, _mm256_load_si256((const __m256i *)y[b + 1].corr));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(_cvtsh_ss(x[b + 1].d) * y[b + 1].dy), acc1);
+    }
+    for (; b < nb; b++) {
+        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        p = _mm256_add_epi32(p, _mm256_load_si256((const __m256i *)y[b].corr));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
+    }
+    __m256 v = _mm256_add_ps(acc0, acc1);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+AVX2 static inline float q41_row(int nb, const qk_block_q41 *x, const qk_q80_prepared *y) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float minimum0 = 0.0f, minimum1 = 0.0f;  // sum of m_x * dy * sum(q_y)
+    int b = 0;
+    // Hot loop: two blocks per iteration into independent accumulators.
+    for (; b + 1 < nb; b += 2) {
+        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b + 1].qs), _mm256_load_si256((const __m256i *)y[b + 1].qy)), ones);
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(_cvtsh_ss(x[b + 1].d) * y[b + 1].dy), acc1);
+        minimum0 += _cvtsh_ss(x[b].m) * y[b].sy;
+        minimum1 += _cvtsh_ss(x[b + 1].m) * y[b + 1].sy;
+    }
+    for (; b < nb; b++) {
+        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
+        minimum0 += _cvtsh_ss(x[b].m) * y[b].sy;
+    }
+    __m256 v = _mm256_add_ps(acc0, acc1);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s) + minimum0 + minimum1;
+}
+
+AVX2 void qk_matvec_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    qk_q80_prepared *prepared = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
+    if (!prepared) {  // out of memory: one dot product per row
+        for (int r = 0; r < rows; r++) out[r] = qk_dot_q41_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
+        return;
+    }
+    prepare_blocks(nb, y, prepared);
+    for (int r = 0; r < rows; r++)
+        out[r] = q41_row(nb, (const qk_block_q41 *)((const uint8_t *)w + (size_t)r * row_bytes), prepared);
+    free(prepared);
+}
+
+AVX2 void qk_matvec_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    qk_q80_prepared *prepared = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
+    if (!prepared) {  // out of memory: one dot product per row
+        for (int r = 0; r < rows; r++) out[r] = qk_dot_q40_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
+        return;
+    }
+    prepare_blocks(nb, y, prepared);
+    for (int r = 0; r < rows; r++)
+        out[r] = q40_row(nb, (const qk_block_q40 *)((const uint8_t *)w + (size_t)r * row_bytes), prepared);
+    free(prepared);
+}
+// ---------------------------------------------------------------- batches of activation rows
+
+/// Up to 4 tokens through one 4-bit row: each weight block is unpacked once and used for every token.
+/// `q41` selects Q41 (value d * q + m), else Q40 (corrections in the prepared blocks).
+AVX2 __attribute__((always_inline)) static inline __m256 q4_block_token(__m256i q, float dx, const qk_q80_prepared *yb, int q41, __m256 acc) {
+    __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, _mm256_load_si256((const __m256i *)yb->qy)), _mm256_set1_epi16(1));
+    if (!q41) p = _mm256_add_epi32(p, _mm256_load_si256((const __m256i *)yb->corr));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dx * yb->dy), acc);
+}
+
+AVX2 __attribute__((always_inline)) static inline void q4_row_tokens(int nb, const uint8_t *row, int block_bytes, int q41,
+                                                                      int tokens, qk_q80_prepared *const *y, float *sums) {
+    // Two accumulators per token (even and odd blocks), so no token waits on its own FMA latency.
+    __m256 even[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256 odd[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float minimum[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const int qs_offset = q41 ? 4 : 2;
+    int b = 0;
+    // Hot loop: two weight blocks, each unpacked once, times every token.
+    for (; b + 1 < nb; b += 2) {
+        const uint8_t *b0 = row + (size_t)b * block_bytes, *b1 = b0 + block_bytes;
+        __m256i q0 = nibbles_u(b0 + qs_offset), q1 = nibbles_u(b1 + qs_offset);
+        float dx0 = _cvtsh_ss(*(const uint16_t *)b0), dx1 = _cvtsh_ss(*(const uint16_t *)b1);
+        for (int t = 0; t < tokens; t++) {
+            even[t] = q4_block_token(q0, dx0, &y[t][b], q41, even[t]);
+            odd[t] = q4_block_token(q1, dx1, &y[t][b + 1], q41, odd[t]);
+            if (q41) minimum[t] += _cvtsh_ss(*(const uint16_t *)(b0 + 2)) * y[t][b].sy + _cvtsh_ss(*(const uint16_t *)(b1 + 2)) * y[t][b + 1].sy;
+        }
+    }
+    for (; b < nb; b++) {
+        const uint8_t *b0 = row + (size_t)b * block_bytes;
+        __m256i q0 = nibbles_u(b0 + qs_offset);
+        float dx0 = _cvtsh_ss(*(const uint16_t *)b0);
+        for (int t = 0; t < tokens; t++) {
+            even[t] = q4_block_token(q0, dx0, &y[t][b], q41, even[t]);
+            if (q41) minimum[t] += _cvtsh_ss(*(const uint16_t *)(b0 + 2)) * y[t][b].sy;
+        }
+    }
+    for (int t = 0; t < tokens; t++) {
+        __m256 v = _mm256_add_ps(even[t], odd[t]);
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        sums[t] = _mm_cvtss_f32(s) + minimum[t];
+    }
+}
+
+/// out[t * out_stride + r] = dot(row r of w, token t of y) for 4-bit weights (Q40 or Q41).
+AVX2 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                           int batch, float *out, size_t out_stride, int q41) {
+    const int nb = n / QK_BLOCK;
+    float (*dot)(int, const void *, const void *) = q41 ? qk_dot_q41_q80_avx2 : qk_dot_q40_q80_avx2;
+    qk_q80_prepared *prepared[4] = {NULL, NULL, NULL, NULL};
+    for (int t0 = 0; t0 < batch; t0 += 4) {
+        const int tokens = batch - t0 < 4 ? batch - t0 : 4;
+        if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
+            for (int t = 0; t < tokens; t++)
+                (q41 ? qk_matvec_q41_q80_avx2 : qk_matvec_q40_q80_avx2)(n, w, row_bytes, rows, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes,
+                                out + (size_t)(t0 + t) * out_stride);
+            break;
+        }
+        int ok = 1;
+        for (int t = 0; t < tokens; t++) {
+            prepared[t] = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
+            if (prepared[t]) prepare_blocks(nb, (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes), prepared[t]);
+            ok = ok && prepared[t];
+        }
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
+            float sums[4];
+            if (!ok) {  // out of memory: one dot product per token
+                for (int t = 0; t < tokens; t++) sums[t] = dot(n, row, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
+            } else if (q41) {  // constant arguments: the token loop unrolls into registers
+                q4_row_tokens(nb, row, 20, 1, 4, prepared, sums);
+            } else {
+                q4_row_tokens(nb, row, 18, 0, 4, prepared, sums);
+            }
+            for (int t = 0; t < tokens; t++) out[(size_t)(t0 + t) * out_stride + r] = sums[t];
+        }
+        for (int t = 0; t < tokens; t++) { free(prepared[t]); prepared[t] = NULL; }
+    }
+}
+
+AVX2 void qk_matmat_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                                 int batch, float *out, size_t out_stride) {
+    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 0);
+}
+
+AVX2 void qk_matmat_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                                 int batch, float *out, size_t out_stride) {
+    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 1);
+}
+#endif

@@ -1,0 +1,290 @@
+// Whole-share matrix-vector products for AVX-512 (F, BW, VL, VNNI): Q40, Q41 and Q80 weights times
+// one Q80 activation row. The activation is prepared once per call so the per-row loop does as
+// little as possible per block:
+//   - pairs of activation blocks are stored in the lane order the weights unpack into (for 4-bit
+//     weights: y_b[0:16], y_b1[0:16], y_b[16:32], y_b1[16:32]; for Q80: y_b, y_b1),
+//   - VPDPBUSD multiplies unsigned bytes by signed ones, so the weights are made unsigned (Q40
+//     nibbles 0..15 stand for q - 8, Q80 bytes xor 0x80 for q + 128) and each 4-byte group of the
+//     activation carries the correction -offset * sum(q_y) the accumulation starts from,
+//   - each block's activation scale, and dy * sum(q_y) for Q41's minimum term, are floats.
+#if defined(__x86_64__)
+#include "CQuantKernels.h"
+#include <immintrin.h>
+#include <stdlib.h>
+
+#define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+typedef float (*dot_fn_t)(int, const void *, const void *);
+
+/// Two activation blocks (b, b+1), prepared: 192 bytes, 64-byte aligned.
+typedef struct {
+    int8_t qy[64];      // lane order of the weights (see above)
+    int32_t corr[16];   // -offset * (qy[4k] + qy[4k+1] + qy[4k+2] + qy[4k+3])
+    float dy[2];        // the two blocks' scales
+    float sy[2];        // dy * sum(q_y) of each block (Q41's minimum term)
+    float pad[12];
+} qk_q80_pair;
+
+static qk_q80_pair *prepare_pairs(int nb, const qk_block_q80 *y, int interleave, int offset) {
+    qk_q80_pair *pairs = aligned_alloc(64, sizeof(qk_q80_pair) * (size_t)(nb / 2 + 1));
+    if (!pairs) return NULL;
+    for (int p = 0; p < nb / 2; p++) {
+        const qk_block_q80 *a = &y[2 * p], *b = &y[2 * p + 1];
+        for (int j = 0; j < 16; j++) {
+            pairs[p].qy[j] = a->qs[j];
+            pairs[p].qy[16 + j] = interleave ? b->qs[j] : a->qs[16 + j];
+            pairs[p].qy[32 + j] = interleave ? a->qs[16 + j] : b->qs[j];
+            pairs[p].qy[48 + j] = b->qs[16 + j];
+        }
+        for (int k = 0; k < 16; k++) {
+            const int8_t *g = &pairs[p].qy[4 * k];
+            pairs[p].corr[k] = -offset * (g[0] + g[1] + g[2] + g[3]);
+        }
+        int sa = 0, sb = 0;
+        for (int j = 0; j < 32; j++) { sa += a->qs[j]; sb += b->qs[j]; }
+        pairs[p].dy[0] = qk_half_to_float(a->d);
+        pairs[p].dy[1] = qk_half_to_float(b->d);
+        pairs[p].sy[0] = pairs[p].dy[0] * (float)sa;
+        pairs[p].sy[1] = pairs[p].dy[1] * (float)sb;
+    }
+    return pairs;
+}
+
+/// The 64 nibbles of two 4-bit blocks' `qs` (16 bytes each), in the pair lane order.
+AVX512 static inline __m512i unpack_pair(const uint8_t *qs0, const uint8_t *qs1) {
+    __m256i raw = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)qs0)),
+                                          _mm_loadu_si128((const __m128i *)qs1), 1);
+    const __m512i shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);  // 0 low, 4 high
+    return _mm512_and_si512(_mm512_srlv_epi16(_mm512_inserti64x4(_mm512_castsi256_si512(raw), raw, 1), shift),
+                            _mm512_set1_epi8(0x0F));
+}
+
+/// Lane scales for two pairs from four block scales s = (b0, b1, b2, b3): [b0 x4, b1 x4, b0 x4, b1 x4]
+/// for the first pair (interleaved layout) and the same with b2, b3 for the second.
+AVX512 static inline void pair_scales(__m128 s, int interleave, __m512 *s0, __m512 *s1) {
+    const __m512i interleaved = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
+    const __m512i natural = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    __m512i index = interleave ? interleaved : natural;
+    __m512 wide = _mm512_castps128_ps512(s);
+    *s0 = _mm512_permutexvar_ps(index, wide);
+    *s1 = _mm512_permutexvar_ps(_mm512_add_epi32(index, _mm512_set1_epi32(2)), wide);
+}
+
+AVX512 static inline float finish(__m512 acc0, __m512 acc1, __m128 minimum) {
+    __m128 m = _mm_add_ps(minimum, _mm_movehl_ps(minimum, minimum));
+    m = _mm_add_ss(m, _mm_movehdup_ps(m));
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + _mm_cvtss_f32(m);
+}
+
+AVX512 static float q40_row(int np, const qk_block_q40 *x, const qk_q80_pair *y) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int p = 0;
+    // Hot loop: four blocks (two pairs) per iteration.
+    for (; p + 1 < np; p += 2) {
+        const qk_block_q40 *b = &x[2 * p];
+        __m512i d0 = _mm512_dpbusd_epi32(_mm512_load_si512(y[p].corr), unpack_pair(b[0].qs, b[1].qs), _mm512_load_si512(y[p].qy));
+        __m512i d1 = _mm512_dpbusd_epi32(_mm512_load_si512(y[p + 1].corr), unpack_pair(b[2].qs, b[3].qs), _mm512_load_si512(y[p + 1].qy));
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].d, (short)b[1].d, (short)b[2].d, (short)b[3].d, 0, 0, 0, 0));
+        __m128 dy = _mm_setr_ps(y[p].dy[0], y[p].dy[1], y[p + 1].dy[0], y[p + 1].dy[1]);
+        __m512 s0, s1;
+        pair_scales(_mm_mul_ps(dx, dy), 1, &s0, &s1);
+        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), s0, acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), s1, acc1);
+    }
+    if (p < np) {  // one pair left
+        const qk_block_q40 *b = &x[2 * p];
+        __m512i d0 = _mm512_dpbusd_epi32(_mm512_load_si512(y[p].corr), unpack_pair(b[0].qs, b[1].qs), _mm512_load_si512(y[p].qy));
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].d, (short)b[1].d, 0, 0, 0, 0, 0, 0));
+        __m512 s0, s1;
+        pair_scales(_mm_mul_ps(dx, _mm_setr_ps(y[p].dy[0], y[p].dy[1], 0, 0)), 1, &s0, &s1);
+        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), s0, acc0);
+    }
+    return finish(acc0, acc1, _mm_setzero_ps());
+}
+
+AVX512 static float q41_row(int np, const qk_block_q41 *x, const qk_q80_pair *y) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m128 minimum = _mm_setzero_ps();  // sum of m_x * dy * sum(q_y), four blocks per lane
+    int p = 0;
+    // Hot loop: four blocks (two pairs) per iteration.
+    for (; p + 1 < np; p += 2) {
+        const qk_block_q41 *b = &x[2 * p];
+        __m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), unpack_pair(b[0].qs, b[1].qs), _mm512_load_si512(y[p].qy));
+        __m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), unpack_pair(b[2].qs, b[3].qs), _mm512_load_si512(y[p + 1].qy));
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].d, (short)b[1].d, (short)b[2].d, (short)b[3].d, 0, 0, 0, 0));
+        __m128 mx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].m, (short)b[1].m, (short)b[2].m, (short)b[3].m, 0, 0, 0, 0));
+        __m128 dy = _mm_setr_ps(y[p].dy[0], y[p].dy[1], y[p + 1].dy[0], y[p + 1].dy[1]);
+        __m128 sy = _mm_setr_ps(y[p].sy[0], y[p].sy[1], y[p + 1].sy[0], y[p + 1].sy[1]);
+        __m512 s0, s1;
+        pair_scales(_mm_mul_ps(dx, dy), 1, &s0, &s1);
+        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), s0, acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), s1, acc1);
+        minimum = _mm_fmadd_ps(mx, sy, minimum);
+    }
+    if (p < np) {
+        const qk_block_q41 *b = &x[2 * p];
+        __m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), unpack_pair(b[0].qs, b[1].qs), _mm512_load_si512(y[p].qy));
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].d, (short)b[1].d, 0, 0, 0, 0, 0, 0));
+        __m128 mx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].m, (short)b[1].m, 0, 0, 0, 0, 0, 0));
+        __m512 s0, s1;
+        pair_scales(_mm_mul_ps(dx, _mm_setr_ps(y[p].dy[0], y[p].dy[1], 0, 0)), 1, &s0, &s1);
+        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), s0, acc0);
+        minimum = _mm_fmadd_ps(mx, _mm_setr_ps(y[p].sy[0], y[p].sy[1], 0, 0), minimum);
+    }
+    return finish(acc0, acc1, minimum);
+}
+
+AVX512 static float q80_row(int np, const qk_block_q80 *x, const qk_q80_pair *y) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);  // q + 128: signed bytes as unsigned
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (int p = 0; p < np; p++) {
+        const qk_block_q80 *b = &x[2 * p];
+        __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)b[0].qs)),
+                                       _mm256_loadu_si256((const __m256i *)b[1].qs), 1);
+        __m512i d = _mm512_dpbusd_epi32(_mm512_load_si512(y[p].corr), _mm512_xor_si512(q, flip), _mm512_load_si512(y[p].qy));
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].d, (short)b[1].d, 0, 0, 0, 0, 0, 0));
+        __m512 s0, s1;
+        pair_scales(_mm_mul_ps(dx, _mm_setr_ps(y[p].dy[0], y[p].dy[1], 0, 0)), 0, &s0, &s1);
+        if (p & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc1);
+        else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc0);
+    }
+    return finish(acc0, acc1, _mm_setzero_ps());
+}
+
+#define ROW(x, r) ((const void *)((const uint8_t *)(x) + (size_t)(r) * row_bytes))
+
+AVX512 void qk_matvec_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    const qk_block_q80 *ay = y;
+    qk_q80_pair *pairs = prepare_pairs(nb, ay, 1, 8);
+    for (int r = 0; r < rows; r++) {
+        const qk_block_q40 *x = ROW(w, r);
+        float sum = pairs ? q40_row(nb / 2, x, pairs) : qk_dot_q40_q80_avx2(nb / 2 * 2 * QK_BLOCK, x, ay);
+        if (nb & 1) sum += qk_dot_q40_q80_avx2(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);  // odd last block
+        out[r] = sum;
+    }
+    free(pairs);
+}
+
+AVX512 void qk_matvec_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    const qk_block_q80 *ay = y;
+    qk_q80_pair *pairs = prepare_pairs(nb, ay, 1, 0);
+    for (int r = 0; r < rows; r++) {
+        const qk_block_q41 *x = ROW(w, r);
+        float sum = pairs ? q41_row(nb / 2, x, pairs) : qk_dot_q41_q80_avx2(nb / 2 * 2 * QK_BLOCK, x, ay);
+        if (nb & 1) sum += qk_dot_q41_q80_avx2(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);
+        out[r] = sum;
+    }
+    free(pairs);
+}
+
+AVX512 void qk_matvec_q80_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    const qk_block_q80 *ay = y;
+    qk_q80_pair *pairs = prepare_pairs(nb, ay, 0, 128);
+    for (int r = 0; r < rows; r++) {
+        const qk_block_q80 *x = ROW(w, r);
+        float sum = pairs ? q80_row(nb / 2, x, pairs) : qk_dot_q80_q80_avx2(nb / 2 * 2 * QK_BLOCK, x, ay);
+        if (nb & 1) sum += qk_dot_q80_q80_avx2(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);
+        out[r] = sum;
+    }
+    free(pairs);
+}
+// ---------------------------------------------------------------- batches of activation rows
+
+/// One weight pair (unpacked `q`, scales `dx`, minimums `mx`) times one token's prepared pair.
+AVX512 __attribute__((always_inline)) static inline __m512 q4_pair_token(__m512i q, __m128 dx, __m128 mx, const qk_q80_pair *yp,
+                                                                         int minimum, __m512 acc, __m128 *minimums) {
+    __m512i start = minimum ? _mm512_setzero_si512() : _mm512_load_si512(yp->corr);
+    __m512i d = _mm512_dpbusd_epi32(start, q, _mm512_load_si512(yp->qy));
+    __m512 s0, s1;
+    pair_scales(_mm_mul_ps(dx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->dy))), 1, &s0, &s1);
+    if (minimum) *minimums = _mm_fmadd_ps(mx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->sy)), *minimums);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc);
+}
+
+/// Up to 4 tokens through one 4-bit row: each weight pair is unpacked once and used for every token.
+/// `minimum` != 0 selects Q41 (value d * q + m), else Q40 (corrections already in the pairs).
+AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, const uint8_t *row, int block_bytes, int minimum, int tokens,
+                                        qk_q80_pair *const *y, float *sums) {
+    // Two accumulators per token (even and odd pairs), so no token waits on its own FMA latency.
+    __m512 even[4], odd[4];
+    __m128 minimums[4];
+    for (int t = 0; t < 4; t++) { even[t] = _mm512_setzero_ps(); odd[t] = _mm512_setzero_ps(); minimums[t] = _mm_setzero_ps(); }
+    const int qs_offset = minimum ? 4 : 2;
+    int p = 0;
+    // Hot loop: two weight pairs, each unpacked once, times every token.
+    for (; p + 1 < np; p += 2) {
+        const uint8_t *b0 = row + (size_t)(2 * p) * block_bytes, *b1 = b0 + block_bytes, *b2 = b1 + block_bytes, *b3 = b2 + block_bytes;
+        __m512i q0 = unpack_pair(b0 + qs_offset, b1 + qs_offset), q1 = unpack_pair(b2 + qs_offset, b3 + qs_offset);
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, *(const short *)b2, *(const short *)b3, 0, 0, 0, 0));
+        __m128 mx = minimum ? _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), *(const short *)(b2 + 2),
+                                                          *(const short *)(b3 + 2), 0, 0, 0, 0))
+                            : _mm_setzero_ps();
+        __m128 dx1 = _mm_movehl_ps(dx, dx), mx1 = _mm_movehl_ps(mx, mx);
+        for (int t = 0; t < tokens; t++) {
+            even[t] = q4_pair_token(q0, dx, mx, &y[t][p], minimum, even[t], &minimums[t]);
+            odd[t] = q4_pair_token(q1, dx1, mx1, &y[t][p + 1], minimum, odd[t], &minimums[t]);
+        }
+    }
+    if (p < np) {
+        const uint8_t *b0 = row + (size_t)(2 * p) * block_bytes, *b1 = b0 + block_bytes;
+        __m512i q0 = unpack_pair(b0 + qs_offset, b1 + qs_offset);
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, 0, 0, 0, 0, 0, 0));
+        __m128 mx = minimum ? _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), 0, 0, 0, 0, 0, 0))
+                            : _mm_setzero_ps();
+        for (int t = 0; t < tokens; t++) even[t] = q4_pair_token(q0, dx, mx, &y[t][p], minimum, even[t], &minimums[t]);
+    }
+    for (int t = 0; t < tokens; t++) sums[t] = finish(even[t], odd[t], minimums[t]);
+}
+
+/// out[t * out_stride + r] = dot(row r of w, token t of y) for 4-bit weights (Q40 or Q41).
+AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                             int batch, float *out, size_t out_stride, int q41) {
+    const int nb = n / QK_BLOCK, block_bytes = q41 ? 20 : 18;
+    dot_fn_t tail = q41 ? qk_dot_q41_q80_avx2 : qk_dot_q40_q80_avx2;
+    qk_q80_pair *pairs[4] = {NULL, NULL, NULL, NULL};
+    for (int t0 = 0; t0 < batch; t0 += 4) {
+        const int tokens = batch - t0 < 4 ? batch - t0 : 4;
+        if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
+            for (int t = 0; t < tokens; t++)
+                (q41 ? qk_matvec_q41_q80_avx512 : qk_matvec_q40_q80_avx512)(n, w, row_bytes, rows, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes,
+                                out + (size_t)(t0 + t) * out_stride);
+            break;
+        }
+        int ok = 1;
+        for (int t = 0; t < tokens; t++) {
+            pairs[t] = prepare_pairs(nb, (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes), 1, q41 ? 0 : 8);
+            ok = ok && pairs[t];
+        }
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
+            float sums[4];
+            if (ok) {  // constant arguments, so the token loop unrolls into registers
+                if (q41) q4_row_tokens(nb / 2, row, 20, 1, 4, pairs, sums);
+                else q4_row_tokens(nb / 2, row, 18, 0, 4, pairs, sums);
+            } else {  // out of memory: one dot product per token
+                for (int t = 0; t < tokens; t++)
+                    sums[t] = tail(nb / 2 * 2 * QK_BLOCK, row, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
+            }
+            for (int t = 0; t < tokens; t++) {
+                const qk_block_q80 *yt = (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
+                if (nb & 1) sums[t] += tail(QK_BLOCK, row + (size_t)(nb - 1) * block_bytes, &yt[nb - 1]);  // odd last block
+                out[(size_t)(t0 + t) * out_stride + r] = sums[t];
+            }
+        }
+        for (int t = 0; t < tokens; t++) { free(pairs[t]); pairs[t] = NULL; }
+    }
+}
+
+AVX512 void qk_matmat_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                                     int batch, float *out, size_t out_stride) {
+    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 0);
+}
+
+AVX512 void qk_matmat_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                                     int batch, float *out, size_t out_stride) {
+    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 1);
+}
+#endif

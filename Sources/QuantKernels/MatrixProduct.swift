@@ -1,0 +1,55 @@
+/// `out[b] = W x[b]` for a batch of F32 activation rows, by whichever method measured faster for
+/// the batch size on this kernel path: a batched integer kernel that unpacks each weight block once
+/// for several tokens (AVX2 and AVX-512, Q40 / Q41), one matrix-vector product per token (activations
+/// quantized to Q80 for quantized weights), or OpenBLAS over dequantized tiles (`BatchedProduct`).
+///
+/// ```swift
+/// // x: [batch][columns] F32 (e.g. a prompt's normalized hidden states), out: [batch][rows]
+/// MatrixProduct.multiply(wq, x, batch: promptLength, into: q, pool: pool)
+/// ```
+public enum MatrixProduct {
+    /// Which method a batch of `batch` rows through weights of `type` takes.
+    public static func usesBLAS(weights type: BlockType, batch: Int, kernels: KernelTable = .current) -> Bool {
+        if kernels.dot(weights: type) == nil { return true }  // only dequantize-and-sgemm handles it
+        guard let minimum = BatchedProduct.minimumBatch(weights: type, kernels: kernels) else { return false }
+        return batch >= minimum
+    }
+
+    /// Computes `out[b * rows + r]` for every token `b < batch` and row `r` of `weights`; `x` holds
+    /// `batch` rows of `weights.columns` floats.
+    public static func multiply(_ weights: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int,
+                                into out: UnsafeMutablePointer<Float>, pool: ThreadPool? = nil,
+                                kernels: KernelTable = .current) {
+        if usesBLAS(weights: weights.type, batch: batch, kernels: kernels) {
+            BatchedProduct.multiply(weights, x, batch: batch, into: out, pool: pool, kernels: kernels)
+            return
+        }
+        let columns = weights.columns, rows = weights.rows
+        if batch > 1, let matrixMatrix = kernels.matrixMatrix(weights: weights.type) {
+            let rowBytes = weights.rowBytes, activationBytes = BlockType.q80.rowBytes(columns)
+            let activations = UnsafeMutableRawPointer.allocate(byteCount: batch * activationBytes, alignment: 64)  // [batch][columns] Q80
+            defer { activations.deallocate() }
+            for b in 0..<batch { kernels.quantizeQ80(Int32(columns), x + b * columns, activations + b * activationBytes) }
+            let body = { (worker: Int, workers: Int) in
+                let share = ThreadPool.share(of: 0..<rows, worker: worker, workers: workers)
+                guard !share.isEmpty else { return }
+                matrixMatrix(Int32(columns), weights.data + share.lowerBound * rowBytes, rowBytes, Int32(share.count),
+                             activations, activationBytes, Int32(batch), out + share.lowerBound, rows)
+            }
+            if let pool { pool.run(body) } else { body(0, 1) }
+            return
+        }
+        if weights.type.activationType == .f32 {
+            for b in 0..<batch {
+                MatrixVector.multiply(weights, x + b * columns, into: out + b * rows, pool: pool, kernels: kernels)
+            }
+            return
+        }
+        let activation = UnsafeMutableRawPointer.allocate(byteCount: BlockType.q80.rowBytes(columns), alignment: 64)  // [columns] Q80
+        defer { activation.deallocate() }
+        for b in 0..<batch {
+            kernels.quantizeQ80(Int32(columns), x + b * columns, activation)
+            MatrixVector.multiply(weights, activation, into: out + b * rows, pool: pool, kernels: kernels)
+        }
+    }
+}

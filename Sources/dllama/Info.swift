@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import QuantKernels
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the CPU features found, the kernel path chosen, and the thread and BLAS settings.")
+
+    @Option(help: "Threads for the kernel thread pool (default: the number of logical cores).")
+    var nthreads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Also measure the memory-read bandwidth with that many threads (reads 512 MiB a few times).")
+    var bandwidth = false
+
+    func validate() throws {
+        guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1") }
+    }
+
+    func run() throws {
+        BLASSettings.setThreadCount(1)  // what the batched products use
+        var gbps: Double?
+        if bandwidth {
+            gbps = MemoryBandwidth(bytes: 512 << 20).measureRead(pool: ThreadPool(threadCount: nthreads), repeats: 5)
+        }
+        print(KernelReport(threads: nthreads, readBandwidthGBps: gbps).renderText())
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+@Suite("dllama info, run as a process")
+struct InfoCommandTests {
+    /// The kernel paths `dllama info` says this machine can run.
+    static func availablePaths() throws -> [String] {
+        let result = try Executables.run("dllama", ["info"])
+        let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("kernel paths") } ?? ""
+        return line.dropFirst("kernel paths".count).split(separator: "(").first?.split(separator: " ").map(String.init) ?? []
+    }
+
+    @Test("prints the CPU features, the chosen kernel path, threads and OpenBLAS settings")
+    func report() throws {
+        let result = try Executables.run("dllama", ["info", "--nthreads", "3"])
+        #expect(result.status == 0, "\(result.stderr)")
+        for label in ["cpu ", "cpu features", "kernel paths", "kernel path ", "blas ", "blas threads", "blas batches"] {
+            #expect(result.stdout.contains("\n\(label)") || result.stdout.hasPrefix(label), "missing \(label)")
+        }
+        #expect(result.stdout.contains("threads         3 "))
+        #expect(try Self.availablePaths().contains("scalar"))
+    }
+
+    @Test("DLLAMA_KERNELS forces every path this machine can run")
+    func forcedPaths() throws {
+        let paths = try Self.availablePaths()
+        #expect(!paths.isEmpty)
+        for path in paths {
+            let result = try Executables.run("dllama", ["info"], environment: ["DLLAMA_KERNELS": path])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("kernel path     \(path) (forced by DLLAMA_KERNELS"), "\(path): \(result.stdout)")
+        }
+    }
+
+    @Test("an override the CPU cannot run is ignored with a note, never executed")
+    func unusableOverride() throws {
+        let result = try Executables.run("dllama", ["info"], environment: ["DLLAMA_KERNELS": "avx1024"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("DLLAMA_KERNELS=avx1024 is not a kernel path"))
+    }
+
+    @Test("--nthreads 0 is refused")
+    func badThreads() throws {
+        let result = try Executables.run("dllama", ["info", "--nthreads", "0"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--nthreads"))
+    }
+}
