@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Golden encodings for TokenizerTests, computed by implementations we did not write.
+
+Usage (from the repository root, after `make assets`):
+    python3 Tests/Fixtures/tokenizer/make_tokenizer_goldens.py .assets /work/shared/oracle
+
+Needs `pip install tokenizers gguf`. Writes Tests/Fixtures/tokenizer/goldens.txt, one line per
+golden: `NAME<TAB>ids space-separated`, where NAME says which tokenizer and text.
+
+- llama-bpe: the Hugging Face tokenizer.json of Llama 3.2 (`.assets/llama3.2/tokenizer.json`),
+  encoded without special tokens.
+- gpt-2, qwen2, smollm: Hugging Face `tokenizers` BPE built from each GGUF's own vocabulary and
+  merges, with the pre-tokenizer that family's tokenizer.json declares (GPT-2 ByteLevel; SmolLM
+  Digits(individual) + ByteLevel; Qwen2 Split(regex) + ByteLevel without regex).
+- tiny-t: distributed-llama's encoder as ported in the team oracle `ref_forward.py`
+  (`encode(t, text, is_start, add_special)`) on Tests/Fixtures/oracle/dllama_tokenizer_tiny.t.
+"""
+import os
+import sys
+
+from gguf import GGUFReader
+from tokenizers import Tokenizer, Regex, models, pre_tokenizers, decoders
+
+assets, oracle = sys.argv[1], sys.argv[2]
+here = os.path.dirname(os.path.abspath(__file__))
+sample = open(os.path.join(here, 'sample.txt'), 'rb').read().decode('utf-8')
+paragraphs = sample.split('\n')
+out = []
+
+
+def emit(name, ids):
+    out.append('%s\t%s' % (name, ' '.join(map(str, ids))))
+
+
+def gguf_strings(reader, key):
+    f = reader.fields[key]
+    return [bytes(f.parts[i]).decode('utf-8') for i in f.data]
+
+
+def from_gguf(path, pre):
+    r = GGUFReader(path)
+    tokens = gguf_strings(r, 'tokenizer.ggml.tokens')
+    merges = [tuple(m.split(' ', 1)) for m in gguf_strings(r, 'tokenizer.ggml.merges')]
+    vocab = {}
+    for i, t in enumerate(tokens):
+        vocab.setdefault(t, i)
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges))
+    tok.pre_tokenizer = pre
+    tok.decoder = decoders.ByteLevel()
+    return tok
+
+
+QWEN2_REGEX = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+tokenizers = {
+    'llama-bpe': Tokenizer.from_file(os.path.join(assets, 'llama3.2/tokenizer.json')),
+    'gpt-2': from_gguf(os.path.join(assets, 'vocab/ggml-vocab-gpt-2.gguf'),
+                       pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)),
+    'qwen2': from_gguf(os.path.join(assets, 'vocab/ggml-vocab-qwen2.gguf'),
+                       pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(QWEN2_REGEX), behavior='isolated'),
+                                                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])),
+    'smollm': from_gguf(os.path.join(assets, 'SmolLM2-135M-Instruct.Q4_1.gguf'),
+                        pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])),
+}
+for name, tok in tokenizers.items():
+    emit('%s/sample' % name, tok.encode(sample, add_special_tokens=False).ids)
+    for i, p in enumerate(paragraphs):
+        emit('%s/line%d' % (name, i), tok.encode(p, add_special_tokens=False).ids)
+
+sys.path.insert(0, oracle)
+import ref_forward  # noqa: E402
+t = ref_forward.read_tokenizer(os.path.join(here, '..', 'oracle', 'dllama_tokenizer_tiny.t'))
+tiny_texts = {
+    'hello': b'hello world. hello there, how are you?',
+    'chat': b'<|start_header_id|>user<|end_header_id|>\n\nhello<|eot_id|>',
+    'corpus': b'the root node loads the model and sends slices of the weights to the workers.',
+}
+for name, text in tiny_texts.items():
+    emit('tiny-t/%s/bos+special' % name, ref_forward.encode(t, text, True, True))
+    emit('tiny-t/%s/plain' % name, ref_forward.encode(t, text, False, False))
+
+open(os.path.join(here, 'goldens.txt'), 'w').write('\n'.join(out) + '\n')
+print('wrote %d goldens' % len(out))
