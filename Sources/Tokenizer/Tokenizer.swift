@@ -94,18 +94,22 @@ public struct Tokenizer: Sendable {
     /// The text of `ids`. Invalid UTF-8 (a cut multi-byte character) is repaired with U+FFFD; use
     /// `bytes(of:)` with a `UTF8StreamDecoder` to print tokens as they come.
     ///
-    /// Sentencepiece vocabularies drop the space their encoder put in front of the text (and BOS),
-    /// as sentencepiece's own decoder does, so that `decode(encode(text)) == text`.
+    /// Special tokens come out as their text (BOS included). Sentencepiece vocabularies drop the
+    /// space their encoder put in front of the first text, as sentencepiece's own decoder does, so
+    /// that `decode(encode(text)) == text`.
     public func decode(_ ids: [Int]) -> String {
         var bytes: [UInt8] = []
-        var first = true
+        var atTextStart = true
         for id in ids {
-            if first, id == vocabulary.bosID { continue }
             var piece = self.bytes(of: id)
-            if first, case .sentencePiece(_, true) = encoder, !vocabulary.isSpecial(id), piece.first == 0x20 {
+            if vocabulary.isSpecial(id) {
+                bytes += piece
+                continue
+            }
+            if atTextStart, case .sentencePiece(_, true) = encoder, piece.first == 0x20 {
                 piece.removeFirst()
             }
-            first = false
+            atTextStart = false
             bytes += piece
         }
         return String(decoding: bytes, as: UTF8.self)

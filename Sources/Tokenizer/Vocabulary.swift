@@ -43,6 +43,8 @@ public struct Vocabulary: Sendable {
     public let bosID: Int?
     /// Whether a prompt starts with BOS when the caller does not say.
     public let addsBOS: Bool
+    /// The end-of-sequence token the metadata names (templates write its text after a turn).
+    public let eosID: Int?
     /// Tokens that end generation: EOS, end-of-turn and the like (sorted, no duplicates).
     public let endOfGenerationIDs: [Int]
     public let unknownID: Int?
@@ -62,6 +64,12 @@ public struct Vocabulary: Sendable {
 
     /// The regular token whose bytes are exactly `bytes`.
     public func id(of bytes: [UInt8]) -> Int? { regularIDs[bytes].map(Int.init) }
+
+    /// The special (control or user-defined) token whose text is exactly `text`.
+    public func id(ofSpecial text: String) -> Int? {
+        let bytes = Array(text.utf8)
+        return specialIDs.first { pieces[$0] == bytes }
+    }
 
     /// The token's text for display: its bytes as UTF-8, with invalid sequences repaired.
     public func pieceText(_ id: Int) -> String {
@@ -83,6 +91,7 @@ public struct Vocabulary: Sendable {
         self.kinds = kinds
         self.bosID = bosID
         self.addsBOS = addsBOS
+        self.eosID = endOfGenerationIDs.first.flatMap { pieces.indices.contains($0) ? $0 : nil }
         self.unknownID = unknownID
         self.chatTemplateSource = chatTemplateSource
         self.merges = merges
