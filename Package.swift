@@ -32,7 +32,7 @@ let package = Package(
     targets: libraries.map { .target(name: $0.name, dependencies: $0.dependencies) }
         + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)]) }
         + [
-            .executableTarget(name: "dllama", dependencies: ["Engine", "ModelFormat", argumentParser]),
+            .executableTarget(name: "dllama", dependencies: ["Engine", "ModelFormat", "Tokenizer", argumentParser]),
             .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", argumentParser]),
             .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat"]),
         ]

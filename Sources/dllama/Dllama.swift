@@ -5,6 +5,6 @@ struct Dllama: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dllama",
         abstract: "Distributed LLM inference on CPU clusters.",
-        subcommands: [Inspect.self]
+        subcommands: [Inspect.self, Tokenize.self]
     )
 }
