@@ -27,5 +27,6 @@ let package = Package(
     ],
     targets: [
         benchmark("ModelFormatBenchmarks", ["ModelFormat"]),
+        benchmark("TokenizerBenchmarks", ["Tokenizer"]),
     ]
 )

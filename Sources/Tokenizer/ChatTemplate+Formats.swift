@@ -28,8 +28,21 @@ extension ChatTemplate {
     /// Meta-Llama-3-*-Instruct: BOS, then `<|start_header_id|>role<|end_header_id|>\n\n` + the
     /// trimmed content + `<|eot_id|>` per message (not `<|end_of_text|>`, the reference C++
     /// template's mistake), then the assistant header.
+    ///
+    /// Llama 3.1+ (`knowledgeDatePreamble`): the system header always comes first, holding the
+    /// knowledge cutoff, today's date and then the trimmed system message (empty if none).
     func renderLlama3(_ messages: [ChatMessage], bosToken: String, addGenerationPrompt: Bool) -> String {
         var out = bosToken
+        var messages = messages[...]
+        if knowledgeDatePreamble {
+            var system = ""
+            if let first = messages.first, first.role == .system {
+                system = first.content.pythonStripped
+                messages = messages.dropFirst()
+            }
+            out += "<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: "
+                + todayDate + "\n\n" + system + "<|eot_id|>"
+        }
         for message in messages {
             out += "<|start_header_id|>" + message.role.rawValue + "<|end_header_id|>\n\n" + message.content.pythonStripped + "<|eot_id|>"
         }

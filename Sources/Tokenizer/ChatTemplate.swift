@@ -13,16 +13,26 @@ public struct ChatTemplate: Sendable, Equatable {
     /// The system prompt the template inserts when the conversation has none (ChatML and Qwen
     /// templates carry one), taken from the template source.
     public var defaultSystemPrompt: String?
+    /// Llama 3.1 and later open every conversation with a system header holding
+    /// "Cutting Knowledge Date: December 2023" and "Today Date: ..." before the system message.
+    public var knowledgeDatePreamble: Bool
+    /// The "Today Date" of that preamble, as the template formats it (`strftime("%d %b %Y")`).
+    /// The templates' own default when the renderer supplies no date is "26 Jul 2024".
+    public var todayDate: String
 
-    public init(family: ChatTemplateFamily, defaultSystemPrompt: String? = nil) {
+    public init(family: ChatTemplateFamily, defaultSystemPrompt: String? = nil, knowledgeDatePreamble: Bool = false,
+                todayDate: String = "26 Jul 2024") {
         self.family = family
         self.defaultSystemPrompt = defaultSystemPrompt
+        self.knowledgeDatePreamble = knowledgeDatePreamble
+        self.todayDate = todayDate
     }
 
     /// The template of a Jinja source, or nil if its family is not recognised.
     public init?(source: String) {
         guard let family = ChatTemplateFamily(detectingFrom: source) else { return nil }
-        self.init(family: family, defaultSystemPrompt: Self.defaultSystemPrompt(in: source))
+        self.init(family: family, defaultSystemPrompt: Self.defaultSystemPrompt(in: source),
+                  knowledgeDatePreamble: family == .llama3 && source.contains("Cutting Knowledge Date"))
     }
 
     /// The prompt text of `messages`, ending with the assistant's header when `addGenerationPrompt`.

@@ -32,12 +32,12 @@ struct ChatTemplateTests {
     }()
 
     static let expectedFamilies: [String: ChatTemplateFamily] = [
-        "llama2": .llama2, "llama3": .llama3, "chatml-smollm2": .chatml, "chatml-qwen2-vocab": .chatml,
+        "llama2": .llama2, "llama3": .llama3, "llama3.2": .llama3, "chatml-smollm2": .chatml, "chatml-qwen2-vocab": .chatml,
         "qwen": .qwen, "deepseek3": .deepseek3,
     ]
 
     @Test("detected from the template source and rendered exactly as jinja2 renders the template",
-          arguments: ["llama2", "llama3", "chatml-smollm2", "chatml-qwen2-vocab", "qwen", "deepseek3"])
+          arguments: ["llama2", "llama3", "llama3.2", "chatml-smollm2", "chatml-qwen2-vocab", "qwen", "deepseek3"])
     func rendersLikeJinja(templateName: String) throws {
         let file = try #require(Self.file, "chat_goldens.json is missing or unreadable")
         let source = try String(contentsOfFile: Paths.fixture("tokenizer/templates/\(templateName).jinja"), encoding: .utf8)
@@ -53,6 +53,17 @@ struct ChatTemplateTests {
                                        addGenerationPrompt: golden.add_generation_prompt)
             #expect(text == golden.expected, "\(templateName) \(golden.conversation) generation prompt \(golden.add_generation_prompt)")
         }
+    }
+
+    @Test("Llama 3.1+ templates get the knowledge-date preamble, Llama 3.0 not")
+    func llama3Preamble() throws {
+        let v32 = try String(contentsOfFile: Paths.fixture("tokenizer/templates/llama3.2.jinja"), encoding: .utf8)
+        let v30 = try String(contentsOfFile: Paths.fixture("tokenizer/templates/llama3.jinja"), encoding: .utf8)
+        #expect(ChatTemplate(source: v32)?.knowledgeDatePreamble == true)
+        #expect(ChatTemplate(source: v30)?.knowledgeDatePreamble == false)
+        var template = try #require(ChatTemplate(source: v32))
+        template.todayDate = "01 Jan 2027"
+        #expect(template.render([.init(.user, "Hi")], bosToken: "", eosToken: "").contains("Today Date: 01 Jan 2027\n\n<|eot_id|>"))
     }
 
     @Test("the default system prompts come from the template source")

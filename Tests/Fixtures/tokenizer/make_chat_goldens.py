@@ -9,6 +9,8 @@ Needs `pip install jinja2`. Reads templates/*.jinja, writes chat_goldens.json.
 The templates, verbatim:
 - llama2.jinja: meta-llama/Llama-2-13b-chat-hf tokenizer_config.json
 - llama3.jinja: Meta-Llama-3-8B-Instruct (as the team oracle make_tiny_model.py writes it into .t files)
+- llama3.2.jinja: meta-llama/Llama-3.2-*-Instruct (rendered without strftime_now, so the date is
+  the template's own default, 26 Jul 2024)
 - chatml-smollm2.jinja: tokenizer.chat_template of SmolLM2-135M-Instruct.Q4_1.gguf
 - chatml-qwen2-vocab.jinja: tokenizer.chat_template of llama.cpp's ggml-vocab-qwen2.gguf
 - qwen.jinja: Qwen/QwQ-32B tokenizer_config.json (the Qwen2.5 template with tools)
@@ -23,6 +25,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 tokens = {
     'llama2': ('<s>', '</s>'),
     'llama3': ('<|begin_of_text|>', '<|eot_id|>'),
+    'llama3.2': ('<|begin_of_text|>', '<|eot_id|>'),
     'chatml-smollm2': ('<|im_start|>', '<|im_end|>'),
     'chatml-qwen2-vocab': ('<|endoftext|>', '<|endoftext|>'),
     'qwen': ('', '<|im_end|>'),
