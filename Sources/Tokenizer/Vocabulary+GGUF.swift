@@ -86,7 +86,8 @@ extension Vocabulary {
             let merges = try Self.mergeTable(mergeTexts, pieces: pieces, kinds: kinds, path: path)
             self.init(model: .byteLevelBPE(family, ignoreMerges: family.ignoresMerges),
                       pieces: pieces, scores: scores, kinds: kinds, bosID: bos,
-                      addsBOS: metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false,
+                      // Without the key, llama.cpp starts Llama 3 prompts with BOS and the others without.
+                      addsBOS: metadata["tokenizer.ggml.add_bos_token"]?.bool ?? (family == .llama3),
                       endOfGenerationIDs: endIDs, unknownID: unknown, chatTemplateSource: template, merges: merges)
         default:
             throw TokenizerError.unsupportedModel(path: path, model: modelName)

@@ -38,7 +38,7 @@ struct TokenizeCommandTests {
         let model = try Self.asset("vocab/ggml-vocab-llama-bpe.gguf")
         let result = try Executables.run("dllama", ["tokenize", "--model", model, "--ids-only", "-"], input: Data("Hello world\n".utf8))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == "9906 1917 198\n")  // 198 is "\n"
+        #expect(result.stdout == "128000 9906 1917 198\n")  // BOS (llama.cpp adds it for Llama 3), ..., 198 = "\n"
     }
 
     @Test("--special reads chat markers as special tokens, and only then")
