@@ -20,10 +20,10 @@ let benchmarks: @Sendable () -> Void = {
     guard let sample = try? String(contentsOfFile: fixtures + "/tokenizer/sample.txt", encoding: .utf8) else {
         fatalError("Tests/Fixtures/tokenizer/sample.txt is missing")
     }
+    let asciiSample = sample.split(separator: "\n").filter { $0.allSatisfy(\.isASCII) }.joined(separator: "\n") + "\n"
     let text = mebibyte(of: sample)
     let asciiText = mebibyte(of: asciiSample)
 
-    let asciiSample = sample.split(separator: "\n").filter { $0.allSatisfy(\.isASCII) }.joined(separator: "\n") + "\n"
     let encoders: [(name: String, path: String, text: String)] = [
         ("sentencepiece (llama-spm)", assets + "/vocab/ggml-vocab-llama-spm.gguf", text),
         ("BPE llama-bpe (Llama 3)", assets + "/vocab/ggml-vocab-llama-bpe.gguf", text),
