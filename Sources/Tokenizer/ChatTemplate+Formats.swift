@@ -59,11 +59,24 @@ extension ChatTemplate {
         if messages.first?.role != .system, let defaultSystemPrompt {
             out += "<|im_start|>system\n" + defaultSystemPrompt + "<|im_end|>\n"
         }
-        for message in messages {
-            out += "<|im_start|>" + message.role.rawValue + "\n" + message.content + "<|im_end|>\n"
+        let lastUserIndex = messages.lastIndex { $0.role == .user } ?? -1
+        for (index, message) in messages.enumerated() {
+            var content = message.content
+            if dropsEarlierReasoning, message.role == .assistant, index < lastUserIndex {
+                content = Self.withoutReasoning(content)
+            }
+            out += "<|im_start|>" + message.role.rawValue + "\n" + content + "<|im_end|>\n"
         }
         if addGenerationPrompt { out += "<|im_start|>assistant\n" }
         return out
+    }
+
+    /// Qwen3's `content.split('</think>')[-1].lstrip('\n')`: the answer after the reasoning.
+    static func withoutReasoning(_ content: String) -> String {
+        guard content.range(of: "</think>") != nil else { return content }
+        var rest = content[...]
+        while let end = rest.range(of: "</think>") { rest = rest[end.upperBound...] }
+        return String(rest.drop { $0 == "\n" })
     }
 
     /// deepseek-ai/DeepSeek-V3: BOS, all system messages joined by blank lines, then

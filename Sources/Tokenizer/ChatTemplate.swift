@@ -19,20 +19,25 @@ public struct ChatTemplate: Sendable, Equatable {
     /// The "Today Date" of that preamble, as the template formats it (`strftime("%d %b %Y")`).
     /// The templates' own default when the renderer supplies no date is "26 Jul 2024".
     public var todayDate: String
+    /// Qwen3 templates drop the `<think>...</think>` block of assistant turns that come before the
+    /// latest user message: the model sees its earlier answers without their reasoning.
+    public var dropsEarlierReasoning: Bool
 
     public init(family: ChatTemplateFamily, defaultSystemPrompt: String? = nil, knowledgeDatePreamble: Bool = false,
-                todayDate: String = "26 Jul 2024") {
+                todayDate: String = "26 Jul 2024", dropsEarlierReasoning: Bool = false) {
         self.family = family
         self.defaultSystemPrompt = defaultSystemPrompt
         self.knowledgeDatePreamble = knowledgeDatePreamble
         self.todayDate = todayDate
+        self.dropsEarlierReasoning = dropsEarlierReasoning
     }
 
     /// The template of a Jinja source, or nil if its family is not recognised.
     public init?(source: String) {
         guard let family = ChatTemplateFamily(detectingFrom: source) else { return nil }
         self.init(family: family, defaultSystemPrompt: Self.defaultSystemPrompt(in: source),
-                  knowledgeDatePreamble: family == .llama3 && source.contains("Cutting Knowledge Date"))
+                  knowledgeDatePreamble: family == .llama3 && source.contains("Cutting Knowledge Date"),
+                  dropsEarlierReasoning: (family == .qwen || family == .chatml) && source.contains("</think>"))
     }
 
     /// The prompt text of `messages`, ending with the assistant's header when `addGenerationPrompt`.

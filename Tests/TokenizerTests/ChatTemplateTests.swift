@@ -4,7 +4,8 @@ import Testing
 
 /// Each family against the real Jinja templates rendered by jinja2 (chat_goldens.json, made by
 /// Tests/Fixtures/tokenizer/make_chat_goldens.py): a system + user + assistant + user
-/// conversation and a user-only one, with and without the generation prompt.
+/// conversation, one whose assistant turn holds reasoning, and a user-only one, with and without
+/// the generation prompt.
 @Suite("chat templates")
 struct ChatTemplateTests {
     struct Golden: Decodable {
@@ -33,18 +34,18 @@ struct ChatTemplateTests {
 
     static let expectedFamilies: [String: ChatTemplateFamily] = [
         "llama2": .llama2, "llama3": .llama3, "llama3.2": .llama3, "chatml-smollm2": .chatml, "chatml-qwen2-vocab": .chatml,
-        "qwen": .qwen, "deepseek3": .deepseek3,
+        "qwen": .qwen, "deepseek3": .deepseek3, "qwen3": .qwen,
     ]
 
     @Test("detected from the template source and rendered exactly as jinja2 renders the template",
-          arguments: ["llama2", "llama3", "llama3.2", "chatml-smollm2", "chatml-qwen2-vocab", "qwen", "deepseek3"])
+          arguments: ["llama2", "llama3", "llama3.2", "chatml-smollm2", "chatml-qwen2-vocab", "qwen", "qwen3", "deepseek3"])
     func rendersLikeJinja(templateName: String) throws {
         let file = try #require(Self.file, "chat_goldens.json is missing or unreadable")
         let source = try String(contentsOfFile: Paths.fixture("tokenizer/templates/\(templateName).jinja"), encoding: .utf8)
         let template = try #require(ChatTemplate(source: source))
         #expect(template.family == Self.expectedFamilies[templateName])
         let goldens = file.goldens.filter { $0.template == templateName }
-        #expect(goldens.count == 4)
+        #expect(goldens.count == 6)
         for golden in goldens {
             let messages = try #require(file.conversations[golden.conversation]).map {
                 ChatMessage(try #require(ChatMessage.Role(rawValue: $0.role)), $0.content)

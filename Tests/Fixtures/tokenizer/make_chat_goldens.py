@@ -15,6 +15,9 @@ The templates, verbatim:
 - chatml-qwen2-vocab.jinja: tokenizer.chat_template of llama.cpp's ggml-vocab-qwen2.gguf
 - qwen.jinja: Qwen/QwQ-32B tokenizer_config.json (the Qwen2.5 template with tools)
 - deepseek3.jinja: deepseek-ai/DeepSeek-V3 tokenizer_config.json
+- qwen3.jinja: the Qwen3 template as published for LM Studio with its thinking toggle set off
+  (`enable_thinking = false` on its first line); its handling of earlier assistant turns (the
+  `<think>` block dropped) is Qwen3's own
 """
 import json
 import os
@@ -30,12 +33,19 @@ tokens = {
     'chatml-qwen2-vocab': ('<|endoftext|>', '<|endoftext|>'),
     'qwen': ('', '<|im_end|>'),
     'deepseek3': ('<｜begin▁of▁sentence｜>', '<｜end▁of▁sentence｜>'),
+    'qwen3': ('', '<|im_end|>'),
 }
 conversations = {
     'full': [
         {'role': 'system', 'content': 'You are a terse geography tutor.'},
         {'role': 'user', 'content': '  What is the capital of France?\n'},
         {'role': 'assistant', 'content': 'Paris. '},
+        {'role': 'user', 'content': 'And of Italy?'},
+    ],
+    'reasoning': [
+        {'role': 'system', 'content': 'Answer briefly.'},
+        {'role': 'user', 'content': 'Capital of France?'},
+        {'role': 'assistant', 'content': '<think>\nThe user wants the capital.\n</think>\n\nParis.'},
         {'role': 'user', 'content': 'And of Italy?'},
     ],
     'no-system': [
