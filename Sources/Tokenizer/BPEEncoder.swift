@@ -12,7 +12,7 @@ struct BPEEncoder: Sendable {
         self.vocabulary = vocabulary
         self.family = family
         self.ignoresMerges = ignoresMerges
-        byteIDs = (0..<256).map { vocabulary.regularIDs[[UInt8($0)]] ?? -1 }
+        byteIDs = (0..<256).map { vocabulary.regularIDs[[UInt8($0)][...]] ?? -1 }
     }
 
     func encode(_ text: String, into output: inout [Int], dropped: inout Int) {
@@ -38,7 +38,7 @@ struct BPEEncoder: Sendable {
     }
 
     private func encodeWord(_ word: ArraySlice<UInt8>, into ids: inout [Int32], dropped: inout Int) {
-        if ignoresMerges || word.count == 1, let whole = vocabulary.regularIDs[Array(word)] {
+        if ignoresMerges || word.count == 1, let whole = vocabulary.regularIDs[word] {
             ids.append(whole)
             return
         }

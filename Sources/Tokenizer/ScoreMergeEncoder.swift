@@ -23,7 +23,7 @@ struct ScoreMergeEncoder: Sendable {
             // shortest token that starts here.
             var found: (length: Int, id: Int32)?
             for length in 1...min(longestPiece, bytes.count - index) {
-                if let id = vocabulary.regularIDs[Array(bytes[index..<index + length])] {
+                if let id = vocabulary.regularIDs[bytes[index..<index + length]] {
                     found = (length, id)
                     break
                 }
@@ -46,7 +46,7 @@ struct ScoreMergeEncoder: Sendable {
         // Spans must be contiguous for the merger: a left-out byte ends the run.
         var merger = PairMerger(spans: spans)
         merger.run { left, right in
-            guard let merged = vocabulary.regularIDs[Array(bytes[Int(left.start)..<Int(right.end)])] else { return nil }
+            guard let merged = vocabulary.regularIDs[bytes[Int(left.start)..<Int(right.end)]] else { return nil }
             return (-Double(vocabulary.scores[Int(merged)]), merged)
         }
         output.append(contentsOf: merger.result.map { Int($0.id) })

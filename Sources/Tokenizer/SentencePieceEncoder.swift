@@ -12,12 +12,12 @@ struct SentencePieceEncoder: Sendable {
         var index = 0
         while index < bytes.count {
             let width = min(Self.utf8SequenceLength(leadByte: bytes[index]), bytes.count - index)
-            spans.append((index..<index + width, vocabulary.regularIDs[Array(bytes[index..<index + width])] ?? -1))
+            spans.append((index..<index + width, vocabulary.regularIDs[bytes[index..<index + width]] ?? -1))
             index += width
         }
         var merger = PairMerger(spans: spans)
         merger.run { left, right in
-            guard let merged = vocabulary.regularIDs[Array(bytes[Int(left.start)..<Int(right.end)])] else { return nil }
+            guard let merged = vocabulary.regularIDs[bytes[Int(left.start)..<Int(right.end)]] else { return nil }
             return (-Double(vocabulary.scores[Int(merged)]), merged)
         }
         for symbol in merger.result {

@@ -52,7 +52,9 @@ public struct Vocabulary: Sendable {
     public let chatTemplateSource: String?
 
     /// Regular tokens by their bytes (special tokens excluded, so raw text can never produce them).
-    let regularIDs: [[UInt8]: Int32]
+    /// Keyed by slices so encoders look up a span of their input without copying it (an
+    /// `ArraySlice` hashes and compares by its elements, whatever array it views).
+    let regularIDs: [ArraySlice<UInt8>: Int32]
     /// Tokens that text may contain only when special-token parsing is asked for.
     let specialIDs: [Int]
     /// `<0xNN>` byte-fallback tokens (sentencepiece), by byte value.
@@ -63,7 +65,7 @@ public struct Vocabulary: Sendable {
     public var count: Int { pieces.count }
 
     /// The regular token whose bytes are exactly `bytes`.
-    public func id(of bytes: [UInt8]) -> Int? { regularIDs[bytes].map(Int.init) }
+    public func id(of bytes: [UInt8]) -> Int? { regularIDs[bytes[...]].map(Int.init) }
 
     /// The special (control or user-defined) token whose text is exactly `text`.
     public func id(ofSpecial text: String) -> Int? {
@@ -96,7 +98,7 @@ public struct Vocabulary: Sendable {
         self.chatTemplateSource = chatTemplateSource
         self.merges = merges
 
-        var regular: [[UInt8]: Int32] = [:]
+        var regular: [ArraySlice<UInt8>: Int32] = [:]
         regular.reserveCapacity(pieces.count)
         var special: [Int] = []
         var byteFallback = [Int32?](repeating: nil, count: 256)
@@ -108,7 +110,7 @@ public struct Vocabulary: Sendable {
                 if piece.count == 1 { byteFallback[Int(piece[0])] = Int32(id) }
             case .normal:
                 // A duplicated piece keeps its first id, as the reference encoders do.
-                if regular[piece] == nil { regular[piece] = Int32(id) }
+                if regular[piece[...]] == nil { regular[piece[...]] = Int32(id) }
             case .unknown, .unused:
                 break
             }
