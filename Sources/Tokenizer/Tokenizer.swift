@@ -18,6 +18,11 @@ public struct Tokenizer: Sendable {
     public struct Encoding: Sendable, Equatable {
         public var ids: [Int]
         public var droppedByteCount: Int
+
+        public init(ids: [Int], droppedByteCount: Int) {
+            self.ids = ids
+            self.droppedByteCount = droppedByteCount
+        }
     }
 
     public let vocabulary: Vocabulary
@@ -44,7 +49,7 @@ public struct Tokenizer: Sendable {
     /// Loads a `.t` tokenizer file or the vocabulary of a GGUF file, told apart by their magic.
     public init(path: String) throws {
         let file = try MappedFile(path: path)
-        if file.size >= 4, file.bytes.loadUnaligned(as: Int32.self) == Int32(littleEndian: Vocabulary.tokenizerFileMagic) {
+        if file.size >= 4, Int32(littleEndian: file.bytes.loadUnaligned(as: Int32.self)) == Vocabulary.tokenizerFileMagic {
             self.init(vocabulary: try Vocabulary(tokenizerFilePath: path))
         } else if file.size >= 4, Array(file.bytes[0..<4]) == Array("GGUF".utf8) {
             self.init(vocabulary: try Vocabulary(ggufPath: path))

@@ -27,6 +27,15 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Do not start with BOS even if the vocabulary asks for it.")
     var noBOS = false
 
+    @Flag(help: "Show the prompt a chat model gets for TEXT as the user's message (special tokens parsed).")
+    var chat = false
+
+    @Option(help: "With --chat: the template family (llama2, llama3, chatml, qwen, deepseek3) instead of the detected one.")
+    var chatTemplate: String?
+
+    @Option(help: "With --chat: a system message before the user's.")
+    var system: String?
+
     @Argument(help: "The text, or - to read standard input.")
     var text: String
 
@@ -42,7 +51,15 @@ struct Tokenize: ParsableCommand {
         } else {
             input = text
         }
-        let encoding = tokenizer.encodeReportingDropped(input, addBOS: noBOS ? false : nil, parseSpecialTokens: special)
+        let encoding: Tokenizer.Encoding
+        if chat || chatTemplate != nil || system != nil {
+            let template = try tokenizer.chatTemplate(named: chatTemplate, path: tokenizerPath)
+            var messages = system.map { [ChatMessage(.system, $0)] } ?? []
+            messages.append(ChatMessage(.user, input))
+            encoding = Tokenizer.Encoding(ids: tokenizer.encodeChat(messages, template: template), droppedByteCount: 0)
+        } else {
+            encoding = tokenizer.encodeReportingDropped(input, addBOS: noBOS ? false : nil, parseSpecialTokens: special)
+        }
         if encoding.droppedByteCount > 0 {
             warn("\(encoding.droppedByteCount) input bytes have no token in this vocabulary (no byte or unknown token) and were left out")
         }
@@ -57,6 +74,8 @@ struct Tokenize: ParsableCommand {
         }
         print("\(encoding.ids.count) tokens")
     }
+
+    private var tokenizerPath: String { tokenizer ?? model }
 
     private func loadTokenizer() throws -> Tokenizer {
         if let tokenizer { return try Tokenizer(path: tokenizer) }

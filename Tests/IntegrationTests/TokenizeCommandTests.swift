@@ -50,6 +50,21 @@ struct TokenizeCommandTests {
         #expect(!plain.stdout.split(separator: " ").contains("1"))
     }
 
+    @Test("--chat shows the prompt the detected template builds; --chat-template overrides it")
+    func chat() throws {
+        let model = try Self.asset("SmolLM2-135M-Instruct.Q4_1.gguf")
+        let detected = try Executables.run("dllama", ["tokenize", "--model", model, "--chat", "--system", "Be brief.", "--ids-only", "Hi"])
+        #expect(detected.status == 0, "\(detected.stderr)")
+        // <|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n
+        let ids = detected.stdout.split(whereSeparator: \.isWhitespace).map { Int($0)! }
+        #expect(ids.filter { $0 == 1 }.count == 3 && ids.filter { $0 == 2 }.count == 2 && ids.first == 1)
+        let llama = try Self.asset("vocab/ggml-vocab-llama-bpe.gguf")
+        let none = try Executables.run("dllama", ["tokenize", "--model", llama, "--chat", "Hi"])
+        #expect(none.status == 1 && none.stderr.contains("--chat-template NAME"), "\(none.stderr)")
+        let chosen = try Executables.run("dllama", ["tokenize", "--model", llama, "--chat-template", "llama3", "--ids-only", "Hi"])
+        #expect(chosen.stdout == "128000 128006 882 128007 271 13347 128009 128006 78191 128007 271\n", "\(chosen.stdout)")
+    }
+
     @Test("a .t tokenizer with a .m model")
     func dllamaFiles() throws {
         let fixtures = Executables.fixtures.appendingPathComponent("oracle")
