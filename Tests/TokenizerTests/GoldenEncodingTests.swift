@@ -30,15 +30,43 @@ struct GoldenEncodingTests {
         let tokenizer = try tokenizer(for: family)
         // Split on the byte: as a Character, "\r\n" is one grapheme and not a "\n".
         let lines = Self.sample.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        let cases = Self.goldens.filter { $0.name.hasPrefix(family + "/") }
+        let cases = Self.goldens.filter { $0.name == family + "/sample" || $0.name.hasPrefix(family + "/line") }
         #expect(cases.count == lines.count + 1)
         for golden in cases {
             let what = golden.name.dropFirst(family.count + 1)
-            let text = what == "sample" ? Self.sample : lines[Int(what.dropFirst("line".count))!]
+            let line = Int(what.dropFirst("line".count)) ?? -1
+            guard what == "sample" || lines.indices.contains(line) else {
+                Issue.record("\(golden.name): no such line in the sample")
+                continue
+            }
+            let text = what == "sample" ? Self.sample : lines[line]
             let ids = tokenizer.encode(text, addBOS: false)
             #expect(ids == golden.ids, "\(golden.name)")
             #expect(tokenizer.decode(ids) == text, "\(golden.name) does not decode back")
         }
+    }
+
+    @Test("random strings over every character class the regexes distinguish split and merge as Hugging Face does",
+          arguments: ["llama-bpe", "gpt-2", "qwen2", "smollm"])
+    func fuzz(family: String) throws {
+        let tokenizer = try tokenizer(for: family)
+        let data = try Data(contentsOf: URL(fileURLWithPath: Paths.fixture("tokenizer/fuzz.txt")))
+        let texts = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let cases = Self.goldens.filter { $0.name.hasPrefix(family + "/fuzz") }
+        #expect(texts.count == 120 && cases.count == 120)
+        var mismatches = 0
+        for golden in cases {
+            guard let index = Int(golden.name.dropFirst(family.count + "/fuzz".count)), texts.indices.contains(index) else {
+                Issue.record("\(golden.name): no such string in fuzz.txt")
+                continue
+            }
+            let text = texts[index]
+            let ids = tokenizer.encode(text, addBOS: false)
+            if ids != golden.ids { mismatches += 1 }
+            #expect(ids == golden.ids, "\(golden.name) \(text.debugDescription)")
+            #expect(tokenizer.decode(ids) == text)
+        }
+        #expect(mismatches == 0)
     }
 
     @Test("the .t encoder matches distributed-llama's, with and without BOS and special tokens")

@@ -12,6 +12,8 @@ golden: `NAME<TAB>ids space-separated`, where NAME says which tokenizer and text
 - gpt-2, qwen2, smollm: Hugging Face `tokenizers` BPE built from each GGUF's own vocabulary and
   merges, with the pre-tokenizer that family's tokenizer.json declares (GPT-2 ByteLevel; SmolLM
   Digits(individual) + ByteLevel; Qwen2 Split(regex) + ByteLevel without regex).
+- fuzz.txt (written here, strings separated by NUL): 120 random strings over the character
+  classes the regexes distinguish, encoded by each of the four byte-level tokenizers.
 - tiny-t: distributed-llama's encoder as ported in the team oracle `ref_forward.py`
   (`encode(t, text, is_start, add_special)`) on Tests/Fixtures/oracle/dllama_tokenizer_tiny.t.
 """
@@ -66,6 +68,25 @@ for name, tok in tokenizers.items():
     emit('%s/sample' % name, tok.encode(sample, add_special_tokens=False).ids)
     for i, p in enumerate(paragraphs):
         emit('%s/line%d' % (name, i), tok.encode(p, add_special_tokens=False).ids)
+
+# Random strings over the character classes the pre-tokenizer regexes distinguish, to probe the
+# splitting rules where prose does not go: letters of several scripts, combining marks (neither
+# letter nor digit), digits of several kinds (ASCII, Arabic-Indic, superscript, Roman numeral),
+# every kind of whitespace (NBSP, U+2028, ideographic space, \r, \n, \t), apostrophe
+# contractions in both cases, punctuation and symbols, emoji.
+import random
+rng = random.Random(20261127)
+pieces = (list('abcXYZéßøЖжλΩשأ中文かナ한') + ['\u0301', '\u0308', '\u093f'] + list('0123456789') +
+          ['\u0663', '\u00b2', '\u00bd', '\u216b', '\u2460'] +
+          [' ', ' ', ' ', '  ', '\t', '\n', '\r\n', '\r', '\u00a0', '\u2028', '\u3000', '\u2009', '\x0b', '\x0c'] +
+          ["'s", "'S", "'t", "'re", "'RE", "'ve", "'m", "'ll", "'LL", "'d", "'D", "'x", "'"] +
+          list('.,;:!?-_()[]{}<>/\\@#$%^&*+=|~`"') + ['\u2014', '\u00ab', '\u00bb', '\u20ac', '\u00a7'] +
+          ['\U0001f999', '\U0001f600', '\u2764\ufe0f', '\U0001f1eb\U0001f1f7', '\u200d'])
+fuzz = [''.join(rng.choice(pieces) for _ in range(rng.randint(1, 24))) for _ in range(120)]
+open(os.path.join(here, 'fuzz.txt'), 'w', encoding='utf-8', newline='').write('\u0000'.join(fuzz))
+for name, tok in tokenizers.items():
+    for i, text in enumerate(fuzz):
+        emit('%s/fuzz%d' % (name, i), tok.encode(text, add_special_tokens=False).ids)
 
 sys.path.insert(0, oracle)
 import ref_forward  # noqa: E402
