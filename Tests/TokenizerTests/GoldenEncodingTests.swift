@@ -5,7 +5,8 @@ import Testing
 /// Encodings of a multilingual sample (`Tests/Fixtures/tokenizer/sample.txt`: prose in nine scripts,
 /// digits, emoji with joiners, code, tabs, `\r\n`, contractions in both cases) and of the tiny `.t`
 /// vocabulary, against the goldens `make_tokenizer_goldens.py` computed with Hugging Face
-/// `tokenizers` and the team's distributed-llama oracle (see that script for the command).
+/// `tokenizers`, Google's `sentencepiece` (llama-spm) and the team's distributed-llama oracle (see
+/// that script for the command).
 @Suite("golden encodings from Hugging Face tokenizers and the .t oracle")
 struct GoldenEncodingTests {
     static let goldens: [(name: String, ids: [Int])] = {
@@ -25,7 +26,7 @@ struct GoldenEncodingTests {
         family == "smollm" ? try LoadedTokenizers.asset("SmolLM2-135M-Instruct.Q4_1.gguf") : try LoadedTokenizers.vocab(family)
     }
 
-    @Test("the sample and each of its lines encode as Hugging Face does", arguments: ["llama-bpe", "gpt-2", "qwen2", "smollm"])
+    @Test("the sample and each of its lines encode as Hugging Face tokenizers (sentencepiece for llama-spm) do", arguments: ["llama-bpe", "gpt-2", "qwen2", "smollm", "llama-spm"])
     func byteLevelBPE(family: String) throws {
         let tokenizer = try tokenizer(for: family)
         // Split on the byte: as a Character, "\r\n" is one grapheme and not a "\n".
@@ -46,8 +47,8 @@ struct GoldenEncodingTests {
         }
     }
 
-    @Test("random strings over every character class the regexes distinguish split and merge as Hugging Face does",
-          arguments: ["llama-bpe", "gpt-2", "qwen2", "smollm"])
+    @Test("random strings over every character class the regexes distinguish split and merge as Hugging Face tokenizers (sentencepiece for llama-spm) do",
+          arguments: ["llama-bpe", "gpt-2", "qwen2", "smollm", "llama-spm"])
     func fuzz(family: String) throws {
         let tokenizer = try tokenizer(for: family)
         let data = try Data(contentsOf: URL(fileURLWithPath: Paths.fixture("tokenizer/fuzz.txt")))

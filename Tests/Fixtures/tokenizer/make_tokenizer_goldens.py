@@ -4,7 +4,7 @@
 Usage (from the repository root, after `make assets`):
     python3 Tests/Fixtures/tokenizer/make_tokenizer_goldens.py .assets /work/shared/oracle
 
-Needs `pip install tokenizers gguf`. Writes Tests/Fixtures/tokenizer/goldens.txt, one line per
+Needs `pip install tokenizers gguf sentencepiece protobuf`. Writes Tests/Fixtures/tokenizer/goldens.txt, one line per
 golden: `NAME<TAB>ids space-separated`, where NAME says which tokenizer and text.
 
 - llama-bpe: the Hugging Face tokenizer.json of Llama 3.2 (`.assets/llama3.2/tokenizer.json`),
@@ -14,6 +14,9 @@ golden: `NAME<TAB>ids space-separated`, where NAME says which tokenizer and text
   Digits(individual) + ByteLevel; Qwen2 Split(regex) + ByteLevel without regex).
 - fuzz.txt (written here, strings separated by NUL): 120 random strings over the character
   classes the regexes distinguish, encoded by each of the four byte-level tokenizers.
+- llama-spm: Google's `sentencepiece` itself, with a BPE ModelProto built from the GGUF's pieces,
+  scores and token types (byte fallback, a dummy prefix, whitespace escaped, no normalization:
+  Llama 2's settings); this model reproduces all 46 cases of llama.cpp's llama-spm test file.
 - tiny-t: distributed-llama's encoder as ported in the team oracle `ref_forward.py`
   (`encode(t, text, is_start, add_special)`) on Tests/Fixtures/oracle/dllama_tokenizer_tiny.t.
 """
@@ -64,6 +67,43 @@ tokenizers = {
                         pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
                                                  pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])),
 }
+
+
+class SentencePieceFromGGUF:
+    """sentencepiece's own encoder over a GGUF vocabulary, with the `encode(...).ids` shape of HF."""
+    def __init__(self, path):
+        import sentencepiece as spm
+        from sentencepiece import sentencepiece_model_pb2 as pb
+        r = GGUFReader(path)
+
+        def arr(key):
+            f = r.fields[key]
+            return [f.parts[i] for i in f.data]
+        kinds = {1: pb.ModelProto.SentencePiece.NORMAL, 2: pb.ModelProto.SentencePiece.UNKNOWN,
+                 3: pb.ModelProto.SentencePiece.CONTROL, 4: pb.ModelProto.SentencePiece.USER_DEFINED,
+                 5: pb.ModelProto.SentencePiece.UNUSED, 6: pb.ModelProto.SentencePiece.BYTE}
+        m = pb.ModelProto()
+        m.trainer_spec.model_type = pb.TrainerSpec.BPE
+        m.trainer_spec.byte_fallback = True
+        m.trainer_spec.unk_id, m.trainer_spec.bos_id, m.trainer_spec.eos_id, m.trainer_spec.pad_id = 0, 1, 2, -1
+        m.normalizer_spec.name = 'identity'
+        m.normalizer_spec.add_dummy_prefix = True
+        m.normalizer_spec.escape_whitespaces = True
+        m.normalizer_spec.remove_extra_whitespaces = False
+        for text, score, kind in zip(arr('tokenizer.ggml.tokens'), arr('tokenizer.ggml.scores'), arr('tokenizer.ggml.token_type')):
+            piece = m.pieces.add()
+            piece.piece, piece.score, piece.type = bytes(text).decode('utf-8'), float(score[0]), kinds[int(kind[0])]
+        self.processor = spm.SentencePieceProcessor(model_proto=m.SerializeToString())
+
+    def encode(self, text, add_special_tokens=False):
+        class Encoding:
+            pass
+        e = Encoding()
+        e.ids = self.processor.encode(text)
+        return e
+
+
+tokenizers['llama-spm'] = SentencePieceFromGGUF(os.path.join(assets, 'vocab/ggml-vocab-llama-spm.gguf'))
 for name, tok in tokenizers.items():
     emit('%s/sample' % name, tok.encode(sample, add_special_tokens=False).ids)
     for i, p in enumerate(paragraphs):
