@@ -58,6 +58,24 @@ public struct Tokenizer: Sendable {
         }
     }
 
+    /// The tokenizer for a model: `tokenizerPath` when given (`--tokenizer`), otherwise the
+    /// vocabulary inside the model file, which must then be a GGUF (`.m` files carry none).
+    ///
+    /// ```swift
+    /// let tokenizer = try Tokenizer(modelPath: "llama3.m", tokenizerPath: "llama3.t")
+    /// ```
+    public init(modelPath: String, tokenizerPath: String?) throws {
+        if let tokenizerPath {
+            try self.init(path: tokenizerPath)
+            return
+        }
+        let file = try MappedFile(path: modelPath)
+        if file.size >= 4, UInt32(littleEndian: file.bytes.loadUnaligned(as: UInt32.self)) == 0x0A00_ABCD {
+            throw TokenizerError.modelCarriesNoVocabulary(path: modelPath)
+        }
+        try self.init(path: modelPath)
+    }
+
     /// The token ids of `text`, with BOS first when `addBOS` (default: the vocabulary's setting).
     public func encode(_ text: String, addBOS: Bool? = nil, parseSpecialTokens: Bool = false) -> [Int] {
         encodeReportingDropped(text, addBOS: addBOS, parseSpecialTokens: parseSpecialTokens).ids

@@ -8,6 +8,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
     case missingVocabulary(path: String, key: String)
     case unsupportedModel(path: String, model: String)
     case unknownPreTokenizer(path: String, name: String)
+    case modelCarriesNoVocabulary(path: String)
     case unknownChatTemplate(name: String)
     case noChatTemplate(path: String)
 
@@ -25,6 +26,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
             return "\(path): tokenizer model \"\(model)\" is not supported (supported: llama = sentencepiece, gpt2 = byte-level BPE)."
         case .unknownPreTokenizer(let path, let name):
             return "\(path): pre-tokenizer \"\(name)\" (tokenizer.ggml.pre) is not supported (supported: \(PreTokenizerFamily.allCases.map(\.rawValue).joined(separator: ", "))). Its splitting rules are unknown here, and guessing would give the model text it was not trained on."
+        case .modelCarriesNoVocabulary(let path):
+            return "\(path) is a distributed-llama .m file, which carries no vocabulary: pass its tokenizer with --tokenizer FILE.t."
         case .unknownChatTemplate(let name):
             return "unknown chat template \"\(name)\" (known: \(ChatTemplateFamily.allCases.map(\.rawValue).joined(separator: ", ")))."
         case .noChatTemplate(let path):

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import ModelFormat
 import Tokenizer
 
 struct Tokenize: ParsableCommand {
@@ -78,12 +77,7 @@ struct Tokenize: ParsableCommand {
     private var tokenizerPath: String { tokenizer ?? model }
 
     private func loadTokenizer() throws -> Tokenizer {
-        if let tokenizer { return try Tokenizer(path: tokenizer) }
-        let file = try MappedFile(path: model)
-        if file.size >= 4, file.bytes.loadUnaligned(as: UInt32.self) == UInt32(littleEndian: 0x0A00_ABCD) {
-            throw TokenizeError("\(model) is a distributed-llama .m file, which carries no vocabulary: pass its tokenizer with --tokenizer FILE.t")
-        }
-        return try Tokenizer(path: model)
+        try Tokenizer(modelPath: model, tokenizerPath: tokenizer)
     }
 
     /// A piece quoted for the terminal: controls escaped, bytes that are not whole UTF-8
@@ -115,10 +109,4 @@ struct Tokenize: ParsableCommand {
     private func warn(_ message: String) {
         FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
     }
-}
-
-/// A usage problem reported as `Error: message` with exit status 1.
-struct TokenizeError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

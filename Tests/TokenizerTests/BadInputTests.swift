@@ -107,3 +107,21 @@ struct BadInputTests {
         #expect(tokenizer.decode(encoding.ids) == "hllo ")
     }
 }
+
+@Suite("finding a model's tokenizer")
+struct ModelTokenizerTests {
+    @Test("a .m model needs --tokenizer; with it, the .t file is used")
+    func dllamaModel() throws {
+        let model = Paths.fixture("oracle/dllama_model_llama_f32.m")
+        #expect(throws: TokenizerError.modelCarriesNoVocabulary(path: model)) { try Tokenizer(modelPath: model, tokenizerPath: nil) }
+        let tokenizer = try Tokenizer(modelPath: model, tokenizerPath: Paths.fixture("oracle/dllama_tokenizer_tiny.t"))
+        #expect(tokenizer.vocabulary.model == .scoreMerge)
+    }
+
+    @Test("a GGUF model brings its own vocabulary")
+    func ggufModel() throws {
+        let tokenizer = try Tokenizer(modelPath: try Paths.asset("SmolLM2-135M-Instruct.Q4_1.gguf"), tokenizerPath: nil)
+        #expect(tokenizer.vocabulary.model == .byteLevelBPE(.smollm, ignoreMerges: false))
+        #expect(tokenizer.vocabulary.count == 49152)
+    }
+}
