@@ -29,5 +29,6 @@ let package = Package(
     targets: [
         benchmark("ModelFormatBenchmarks", ["ModelFormat"]),
         benchmark("QuantKernelsBenchmarks", ["QuantKernels"]),
+        benchmark("TokenizerBenchmarks", ["Tokenizer"]),
     ]
 )

@@ -18,9 +18,10 @@ enum Executables {
             ?? Bundle.main.bundleURL
     }
 
-    /// `environment` entries are added to (or replace) this process's environment.
+    /// `environment` entries are added to (or replace) this process's environment; `input`,
+    /// when given, is what the process reads on standard input.
     static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:],
-                    timeout: TimeInterval = 60) throws -> CommandResult {
+                    input: Data? = nil, timeout: TimeInterval = 60) throws -> CommandResult {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent(name)
         process.arguments = arguments
@@ -36,7 +37,13 @@ enum Executables {
         FileManager.default.createFile(atPath: errURL.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = FileHandle.nullDevice
+        if let input {
+            let inURL = scratch.appendingPathComponent("stdin")
+            try input.write(to: inURL)
+            process.standardInput = try FileHandle(forReadingFrom: inURL)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }

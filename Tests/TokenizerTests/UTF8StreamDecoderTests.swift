@@ -30,3 +30,27 @@ struct UTF8StreamDecoderTests {
         #expect(decoder.flush() == "")
     }
 }
+
+@Suite("streaming decode of real token pieces")
+struct StreamingDecodeTests {
+    @Test("pieces that split characters (byte-fallback and byte-level tokens) stream out whole",
+          arguments: ["llama-spm", "gpt-2", "llama-bpe"])
+    func tokenPieces(family: String) throws {
+        let tokenizer = try LoadedTokenizers.vocab(family)
+        let text = "Emoji 🦙🇫🇷 and 我能吞下玻璃 — ʕ•ᴥ•ʔ"
+        let ids = tokenizer.encode(text, addBOS: false)
+        // At least one token must be less than a whole character, or the test proves nothing.
+        #expect(ids.contains { String(decoding: tokenizer.bytes(of: $0), as: UTF8.self).contains("\u{FFFD}") })
+        var decoder = UTF8StreamDecoder()
+        var streamed = ""
+        for id in ids {
+            let chunk = decoder.decode(tokenizer.bytes(of: id))
+            #expect(!chunk.contains("\u{FFFD}"))
+            streamed += chunk
+        }
+        streamed += decoder.flush()
+        // The sentencepiece space prefix is the decoder's to drop, as `decode` does.
+        #expect(streamed == (family == "llama-spm" ? " " + text : text))
+        #expect(tokenizer.decode(ids) == text)
+    }
+}
