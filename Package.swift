@@ -1,13 +1,13 @@
 // swift-tools-version: 6.1
 // The dllama workspace: one library product per library, two thin executables.
 // Library floors (an arrow means "depends on"); nothing imports a floor above its own:
-//   ModelFormat, CBLAS, CLZ4  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport
+//   ModelFormat, CBLAS, CLZ4, CQuantKernels  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport
 //   <-  Engine  <-  dllama, dllama-worker
 import PackageDescription
 
 let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("ModelFormat", []),
-    ("QuantKernels", [.product(name: "CBLAS", package: "CBLAS")]),
+    ("QuantKernels", ["CQuantKernels", .product(name: "CBLAS", package: "CBLAS")]),
     ("Tokenizer", ["ModelFormat"]),
     ("Scheduler", ["ModelFormat"]),
     ("LayerStore", ["ModelFormat", "QuantKernels", "Scheduler"]),
@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: libraries.map { .target(name: $0.name, dependencies: $0.dependencies) }
+        // The innermost SIMD loops of QuantKernels: C, so each variant carries its own target attribute.
+        + [.target(name: "CQuantKernels")]
         + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)]) }
         + [
             .executableTarget(name: "dllama", dependencies: ["Engine", "ModelFormat", argumentParser]),

@@ -1,0 +1,141 @@
+// CQuantKernels: the innermost loops of QuantKernels, in C so that each SIMD variant can carry its
+// own `__attribute__((target(...)))` and one binary can pick AVX2, AVX-512 or NEON at run time.
+// Everything around these loops (dispatch, threading, batching) is Swift, in QuantKernels.
+//
+// Naming: qk_<operation>_<types>_<path>, path one of ref (plain C, the reference every SIMD
+// variant is tested against), avx2, avx512, neon. Lengths `n` count values (a multiple of 32 for
+// the block types, of 256 for K-quants); all pointers are to little-endian data.
+#ifndef CQUANTKERNELS_H
+#define CQUANTKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---------------------------------------------------------------- block layouts (GGML-identical)
+
+#define QK_BLOCK 32   // values per Q40 / Q41 / Q80 / Q5_0 / Q5_1 block
+#define QK_SUPER 256  // values per K-quant super-block
+
+typedef uint16_t qk_half;  // IEEE 754 binary16 bits
+
+typedef struct { qk_half d; uint8_t qs[16]; } qk_block_q40;                      // 18 bytes
+typedef struct { qk_half d; qk_half m; uint8_t qs[16]; } qk_block_q41;           // 20 bytes
+typedef struct { qk_half d; int8_t qs[32]; } qk_block_q80;                       // 34 bytes
+typedef struct { qk_half d; uint8_t qh[4]; uint8_t qs[16]; } qk_block_q50;       // 22 bytes
+typedef struct { qk_half d; qk_half m; uint8_t qh[4]; uint8_t qs[16]; } qk_block_q51;  // 24 bytes
+typedef struct { qk_half d; qk_half dmin; uint8_t scales[12]; uint8_t qs[128]; } qk_block_q4k;  // 144
+typedef struct { qk_half d; qk_half dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } qk_block_q5k;  // 176
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; qk_half d; } qk_block_q6k;  // 210
+
+_Static_assert(sizeof(qk_block_q40) == 18, "Q40 block is 18 bytes");
+_Static_assert(sizeof(qk_block_q41) == 20, "Q41 block is 20 bytes");
+_Static_assert(sizeof(qk_block_q80) == 34, "Q80 block is 34 bytes");
+_Static_assert(sizeof(qk_block_q50) == 22, "Q5_0 block is 22 bytes");
+_Static_assert(sizeof(qk_block_q51) == 24, "Q5_1 block is 24 bytes");
+_Static_assert(sizeof(qk_block_q4k) == 144, "Q4_K block is 144 bytes");
+_Static_assert(sizeof(qk_block_q5k) == 176, "Q5_K block is 176 bytes");
+_Static_assert(sizeof(qk_block_q6k) == 210, "Q6_K block is 210 bytes");
+
+/// Byte size of one block of each type, for the Swift-side size checks.
+size_t qk_block_bytes(int which);  // which: 0 Q40, 1 Q41, 2 Q80, 3 Q5_0, 4 Q5_1, 5 Q4_K, 6 Q5_K, 7 Q6_K
+
+// ---------------------------------------------------------------- half / bfloat conversions
+
+float qk_half_to_float(qk_half h);
+qk_half qk_float_to_half(float f);  // round to nearest, ties to even (as numpy and F16C do)
+
+// ---------------------------------------------------------------- CPU features
+
+enum {
+    QK_CPU_AVX2 = 1 << 0, QK_CPU_FMA = 1 << 1, QK_CPU_F16C = 1 << 2,
+    QK_CPU_AVX512F = 1 << 3, QK_CPU_AVX512BW = 1 << 4, QK_CPU_AVX512VL = 1 << 5,
+    QK_CPU_AVX512VNNI = 1 << 6, QK_CPU_NEON = 1 << 7, QK_CPU_NEON_DOTPROD = 1 << 8,
+};
+/// The features this CPU (and OS) supports, as a QK_CPU_* mask.
+uint32_t qk_cpu_features(void);
+/// Whether this binary contains the x86-64 (1) or ARM64 (2) kernels; 0 for neither.
+int qk_compiled_arch(void);
+
+// ---------------------------------------------------------------- reference (plain C) kernels
+
+// Quantizers exactly as the distributed-llama converter (and our oracle writer) compute them, in
+// float32: Q40 d = m / -8 (m the signed value of largest magnitude), q = clamp(trunc(x/d + 8.5), 0, 15)
+// with x/d computed as x * (1/d); Q80 d = absmax / 127, q = round-half-even(x * (1/d)).
+void qk_quantize_q40_ref(int n, const float *x, void *out);
+void qk_quantize_q41_ref(int n, const float *x, void *out);  // d = (max - min) / 15, m = min
+void qk_quantize_q80_ref(int n, const float *x, void *out);
+
+void qk_dequantize_q40_ref(int n, const void *x, float *out);
+void qk_dequantize_q41_ref(int n, const void *x, float *out);
+void qk_dequantize_q80_ref(int n, const void *x, float *out);
+void qk_dequantize_q50_ref(int n, const void *x, float *out);
+void qk_dequantize_q51_ref(int n, const void *x, float *out);
+void qk_dequantize_q4k_ref(int n, const void *x, float *out);
+void qk_dequantize_q5k_ref(int n, const void *x, float *out);
+void qk_dequantize_q6k_ref(int n, const void *x, float *out);
+void qk_dequantize_f16_ref(int n, const void *x, float *out);
+void qk_dequantize_bf16_ref(int n, const void *x, float *out);
+void qk_quantize_f16_ref(int n, const float *x, void *out);
+void qk_quantize_bf16_ref(int n, const float *x, void *out);  // round to nearest even, NaN kept
+
+// Dot products of one weight row x with one activation row y of n values.
+float qk_dot_q40_q80_ref(int n, const void *x, const void *y);
+float qk_dot_q41_q80_ref(int n, const void *x, const void *y);
+float qk_dot_q80_q80_ref(int n, const void *x, const void *y);
+float qk_dot_f32_f32_ref(int n, const void *x, const void *y);
+float qk_dot_f16_f32_ref(int n, const void *x, const void *y);
+
+// ---------------------------------------------------------------- SIMD variants (same contracts)
+// Call only when qk_cpu_features() reports what the variant needs (see QuantKernels' KernelPath).
+
+#if defined(__x86_64__) || defined(_M_X64)
+void qk_quantize_q80_avx2(int n, const float *x, void *out);
+void qk_dequantize_q40_avx2(int n, const void *x, float *out);
+void qk_dequantize_q41_avx2(int n, const void *x, float *out);
+float qk_dot_q40_q80_avx2(int n, const void *x, const void *y);
+float qk_dot_q41_q80_avx2(int n, const void *x, const void *y);
+float qk_dot_q80_q80_avx2(int n, const void *x, const void *y);
+float qk_dot_f32_f32_avx2(int n, const void *x, const void *y);
+float qk_dot_f16_f32_avx2(int n, const void *x, const void *y);
+
+float qk_dot_q40_q80_avx512(int n, const void *x, const void *y);
+float qk_dot_q41_q80_avx512(int n, const void *x, const void *y);
+float qk_dot_q80_q80_avx512(int n, const void *x, const void *y);
+float qk_dot_f32_f32_avx512(int n, const void *x, const void *y);
+float qk_dot_f16_f32_avx512(int n, const void *x, const void *y);
+
+/// Sums `n` floats with wide loads: the memory-read bandwidth probe the benchmarks compare against.
+float qk_read_bandwidth_probe_avx2(size_t n, const float *x);
+#endif
+
+#if defined(__aarch64__)
+void qk_quantize_q80_neon(int n, const float *x, void *out);
+float qk_dot_q40_q80_neon(int n, const void *x, const void *y);
+float qk_dot_q41_q80_neon(int n, const void *x, const void *y);
+float qk_dot_q80_q80_neon(int n, const void *x, const void *y);
+float qk_dot_f32_f32_neon(int n, const void *x, const void *y);
+float qk_dot_f16_f32_neon(int n, const void *x, const void *y);
+#endif
+
+/// Portable read probe (plain C, any CPU).
+float qk_read_bandwidth_probe_ref(size_t n, const float *x);
+
+// ---------------------------------------------------------------- atomics for the Swift thread pool
+
+typedef struct qk_atomic_u64 qk_atomic_u64;  // opaque: a 64-bit counter alone on its cache line
+qk_atomic_u64 *qk_atomic_create(void);       // initialized to 0
+void qk_atomic_destroy(qk_atomic_u64 *a);
+uint64_t qk_atomic_load(const qk_atomic_u64 *a);              // acquire
+void qk_atomic_store(qk_atomic_u64 *a, uint64_t v);           // release
+uint64_t qk_atomic_fetch_add(qk_atomic_u64 *a, uint64_t v);   // acq_rel, returns the old value
+uint64_t qk_atomic_fetch_sub(qk_atomic_u64 *a, uint64_t v);   // acq_rel, returns the old value
+void qk_cpu_relax(void);                                      // pause / yield hint inside spin loops
+
+#ifdef __cplusplus
+}
+#endif
+#endif

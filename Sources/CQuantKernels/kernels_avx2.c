@@ -1,0 +1,183 @@
+// x86-64 AVX2 + FMA + F16C kernels. Each function carries its own target attribute, so this file
+// compiles for baseline x86-64 and the code only runs after qk_cpu_features() reports the features.
+#if defined(__x86_64__)
+#include "CQuantKernels.h"
+#include <immintrin.h>
+#include <math.h>
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+AVX2 static inline float hsum_f32x8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/// The 32 nibbles of a Q40/Q41 block as bytes 0..15 in block order: low nibbles, then high.
+AVX2 static inline __m256i unpack_nibbles(const uint8_t *qs) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+/// Sum over 32 lanes of x*y for signed bytes, as 8 int32 partial sums (x, y in -127..127 or
+/// x in -8..7): |x| times y carrying x's sign, multiplied as unsigned x signed.
+AVX2 static inline __m256i dot_i8x32(__m256i x, __m256i y) {
+    __m256i products = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+    return _mm256_madd_epi16(products, _mm256_set1_epi16(1));
+}
+
+AVX2 float qk_dot_q40_q80_avx2(int n, const void *x, const void *y) {
+    const qk_block_q40 *wx = x;
+    const qk_block_q80 *ay = y;
+    const int nb = n / QK_BLOCK;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int b = 0;
+    // Hot loop: two blocks per iteration into independent accumulators.
+    for (; b + 1 < nb; b += 2) {
+        __m256i qx0 = _mm256_sub_epi8(unpack_nibbles(wx[b].qs), _mm256_set1_epi8(8));
+        __m256i qx1 = _mm256_sub_epi8(unpack_nibbles(wx[b + 1].qs), _mm256_set1_epi8(8));
+        __m256i p0 = dot_i8x32(qx0, _mm256_loadu_si256((const __m256i *)ay[b].qs));
+        __m256i p1 = dot_i8x32(qx1, _mm256_loadu_si256((const __m256i *)ay[b + 1].qs));
+        __m256 d0 = _mm256_set1_ps(_cvtsh_ss(wx[b].d) * _cvtsh_ss(ay[b].d));
+        __m256 d1 = _mm256_set1_ps(_cvtsh_ss(wx[b + 1].d) * _cvtsh_ss(ay[b + 1].d));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), d0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), d1, acc1);
+    }
+    for (; b < nb; b++) {
+        __m256i qx = _mm256_sub_epi8(unpack_nibbles(wx[b].qs), _mm256_set1_epi8(8));
+        __m256i p = dot_i8x32(qx, _mm256_loadu_si256((const __m256i *)ay[b].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(wx[b].d) * _cvtsh_ss(ay[b].d)), acc0);
+    }
+    return hsum_f32x8(_mm256_add_ps(acc0, acc1));
+}
+
+AVX2 float qk_dot_q41_q80_avx2(int n, const void *x, const void *y) {
+    const qk_block_q41 *wx = x;
+    const qk_block_q80 *ay = y;
+    const int nb = n / QK_BLOCK;
+    const __m256i ones16 = _mm256_set1_epi16(1), ones8 = _mm256_set1_epi8(1);
+    __m256 acc = _mm256_setzero_ps(), accMin = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        __m256i qx = unpack_nibbles(wx[b].qs);  // 0..15, unsigned: value = d * qx + m
+        __m256i qy = _mm256_loadu_si256((const __m256i *)ay[b].qs);
+        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(qx, qy), ones16);
+        __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, qy), ones16);
+        float dy = _cvtsh_ss(ay[b].d);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(wx[b].d) * dy), acc);
+        accMin = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(_cvtsh_ss(wx[b].m) * dy), accMin);
+    }
+    return hsum_f32x8(_mm256_add_ps(acc, accMin));
+}
+
+AVX2 float qk_dot_q80_q80_avx2(int n, const void *x, const void *y) {
+    const qk_block_q80 *wx = x;
+    const qk_block_q80 *ay = y;
+    const int nb = n / QK_BLOCK;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        __m256i p = dot_i8x32(_mm256_loadu_si256((const __m256i *)wx[b].qs), _mm256_loadu_si256((const __m256i *)ay[b].qs));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(wx[b].d) * _cvtsh_ss(ay[b].d)), acc);
+    }
+    return hsum_f32x8(acc);
+}
+
+AVX2 float qk_dot_f32_f32_avx2(int n, const void *x, const void *y) {
+    const float *a = x, *b = y;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    float sum = hsum_f32x8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+AVX2 float qk_dot_f16_f32_avx2(int n, const void *x, const void *y) {
+    const qk_half *a = x;
+    const float *b = y;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i))), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8))), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8)
+        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i))), _mm256_loadu_ps(b + i), s0);
+    float sum = hsum_f32x8(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) sum += _cvtsh_ss(a[i]) * b[i];
+    return sum;
+}
+
+AVX2 void qk_quantize_q80_avx2(int n, const float *x, void *out) {
+    qk_block_q80 *blocks = out;
+    const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    for (int b = 0; b < n / QK_BLOCK; b++) {
+        const float *v = x + b * QK_BLOCK;
+        __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8), v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v0, absMask), _mm256_and_ps(v1, absMask)),
+                                 _mm256_max_ps(_mm256_and_ps(v2, absMask), _mm256_and_ps(v3, absMask)));
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        float d = _mm_cvtss_f32(m4) / 127.0f;
+        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        blocks[b].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        __m256 scale = _mm256_set1_ps(id);
+        // cvtps rounds to nearest even, as the reference's nearbyintf does.
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, scale)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, scale));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, scale)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, scale));
+        __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        // The packs work per 128-bit lane; this permutation restores value order.
+        packed = _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)blocks[b].qs, packed);
+    }
+}
+
+AVX2 void qk_dequantize_q40_avx2(int n, const void *x, float *out) {
+    const qk_block_q40 *blocks = x;
+    for (int b = 0; b < n / QK_BLOCK; b++, out += QK_BLOCK) {
+        __m256 d = _mm256_set1_ps(_cvtsh_ss(blocks[b].d));
+        __m256i q = _mm256_sub_epi8(unpack_nibbles(blocks[b].qs), _mm256_set1_epi8(8));
+        __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+        _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), d));
+        _mm256_storeu_ps(out + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), d));
+        _mm256_storeu_ps(out + 16, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), d));
+        _mm256_storeu_ps(out + 24, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), d));
+    }
+}
+
+AVX2 void qk_dequantize_q41_avx2(int n, const void *x, float *out) {
+    const qk_block_q41 *blocks = x;
+    for (int b = 0; b < n / QK_BLOCK; b++, out += QK_BLOCK) {
+        __m256 d = _mm256_set1_ps(_cvtsh_ss(blocks[b].d)), m = _mm256_set1_ps(_cvtsh_ss(blocks[b].m));
+        __m256i q = unpack_nibbles(blocks[b].qs);
+        __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+        // Multiply then add (no FMA): the same two roundings as the reference and the gguf package.
+        _mm256_storeu_ps(out, _mm256_add_ps(_mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo))), m));
+        _mm256_storeu_ps(out + 8, _mm256_add_ps(_mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)))), m));
+        _mm256_storeu_ps(out + 16, _mm256_add_ps(_mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi))), m));
+        _mm256_storeu_ps(out + 24, _mm256_add_ps(_mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)))), m));
+    }
+}
+
+AVX2 float qk_read_bandwidth_probe_avx2(size_t n, const float *x) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + i + 8));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(x + i + 16));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(x + i + 24));
+    }
+    float sum = hsum_f32x8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) sum += x[i];
+    return sum;
+}
+#endif

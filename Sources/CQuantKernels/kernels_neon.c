@@ -1,0 +1,109 @@
+// ARM64 NEON kernels (Advanced SIMD is part of every ARMv8-A core, so no run-time check is needed
+// beyond the architecture). Widening multiplies, so no dependency on the optional dot-product extension.
+#if defined(__aarch64__)
+#include "CQuantKernels.h"
+#include <arm_neon.h>
+
+static inline float h2f(qk_half h) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0); }
+
+/// Sum of x*y over 16 signed bytes, added pairwise into 4 int32 lanes.
+static inline int32x4_t dot_i8x16(int32x4_t acc, int8x16_t x, int8x16_t y) {
+    int16x8_t lo = vmull_s8(vget_low_s8(x), vget_low_s8(y));
+    int16x8_t hi = vmull_high_s8(x, y);
+    return vpadalq_s16(vpadalq_s16(acc, lo), hi);
+}
+
+float qk_dot_q40_q80_neon(int n, const void *x, const void *y) {
+    const qk_block_q40 *wx = x;
+    const qk_block_q80 *ay = y;
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    for (int b = 0; b < n / QK_BLOCK; b++) {
+        uint8x16_t raw = vld1q_u8(wx[b].qs);
+        int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(raw, vdupq_n_u8(0x0F))), vdupq_n_s8(8));
+        int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(raw, 4)), vdupq_n_s8(8));
+        int32x4_t p = dot_i8x16(dot_i8x16(vdupq_n_s32(0), lo, vld1q_s8(ay[b].qs)), hi, vld1q_s8(ay[b].qs + 16));
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), h2f(wx[b].d) * h2f(ay[b].d));
+    }
+    return vaddvq_f32(acc);
+}
+
+float qk_dot_q41_q80_neon(int n, const void *x, const void *y) {
+    const qk_block_q41 *wx = x;
+    const qk_block_q80 *ay = y;
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    float minSum = 0.0f;
+    for (int b = 0; b < n / QK_BLOCK; b++) {
+        uint8x16_t raw = vld1q_u8(wx[b].qs);
+        int8x16_t lo = vreinterpretq_s8_u8(vandq_u8(raw, vdupq_n_u8(0x0F)));
+        int8x16_t hi = vreinterpretq_s8_u8(vshrq_n_u8(raw, 4));
+        int8x16_t y0 = vld1q_s8(ay[b].qs), y1 = vld1q_s8(ay[b].qs + 16);
+        int32x4_t p = dot_i8x16(dot_i8x16(vdupq_n_s32(0), lo, y0), hi, y1);
+        int32_t ysum = vaddlvq_s8(y0) + vaddlvq_s8(y1);
+        float dy = h2f(ay[b].d);
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), h2f(wx[b].d) * dy);
+        minSum += (float)ysum * (h2f(wx[b].m) * dy);
+    }
+    return vaddvq_f32(acc) + minSum;
+}
+
+float qk_dot_q80_q80_neon(int n, const void *x, const void *y) {
+    const qk_block_q80 *wx = x;
+    const qk_block_q80 *ay = y;
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    for (int b = 0; b < n / QK_BLOCK; b++) {
+        int32x4_t p = dot_i8x16(dot_i8x16(vdupq_n_s32(0), vld1q_s8(wx[b].qs), vld1q_s8(ay[b].qs)),
+                                vld1q_s8(wx[b].qs + 16), vld1q_s8(ay[b].qs + 16));
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), h2f(wx[b].d) * h2f(ay[b].d));
+    }
+    return vaddvq_f32(acc);
+}
+
+float qk_dot_f32_f32_neon(int n, const void *x, const void *y) {
+    const float *a = x, *b = y;
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0), s2 = vdupq_n_f32(0), s3 = vdupq_n_f32(0);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = vfmaq_f32(s0, vld1q_f32(a + i), vld1q_f32(b + i));
+        s1 = vfmaq_f32(s1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+        s2 = vfmaq_f32(s2, vld1q_f32(a + i + 8), vld1q_f32(b + i + 8));
+        s3 = vfmaq_f32(s3, vld1q_f32(a + i + 12), vld1q_f32(b + i + 12));
+    }
+    float sum = vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+float qk_dot_f16_f32_neon(int n, const void *x, const void *y) {
+    const qk_half *a = x;
+    const float *b = y;
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float16x8_t h = vreinterpretq_f16_u16(vld1q_u16(a + i));
+        s0 = vfmaq_f32(s0, vcvt_f32_f16(vget_low_f16(h)), vld1q_f32(b + i));
+        s1 = vfmaq_f32(s1, vcvt_high_f32_f16(h), vld1q_f32(b + i + 4));
+    }
+    float sum = vaddvq_f32(vaddq_f32(s0, s1));
+    for (; i < n; i++) sum += h2f(a[i]) * b[i];
+    return sum;
+}
+
+void qk_quantize_q80_neon(int n, const float *x, void *out) {
+    qk_block_q80 *blocks = out;
+    for (int b = 0; b < n / QK_BLOCK; b++) {
+        const float *v = x + b * QK_BLOCK;
+        float32x4_t r[8];
+        float32x4_t m = vdupq_n_f32(0.0f);
+        for (int k = 0; k < 8; k++) { r[k] = vld1q_f32(v + 4 * k); m = vmaxq_f32(m, vabsq_f32(r[k])); }
+        float d = vmaxvq_f32(m) / 127.0f;
+        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        blocks[b].d = qk_float_to_half(d);
+        for (int k = 0; k < 8; k++) {
+            int32x4_t q = vcvtnq_s32_f32(vmulq_n_f32(r[k], id));  // round to nearest, ties to even
+            int32_t lanes[4];
+            vst1q_s32(lanes, q);
+            for (int l = 0; l < 4; l++) blocks[b].qs[4 * k + l] = (int8_t)lanes[l];
+        }
+    }
+}
+#endif

@@ -1,0 +1,103 @@
+import CQuantKernels
+
+/// A dot product of one weight row `x` with one activation row `y` of `n` values.
+public typealias DotKernel = @convention(c) (Int32, UnsafeRawPointer?, UnsafeRawPointer?) -> Float
+/// Converts `n` floats to a row of blocks.
+public typealias QuantizeKernel = @convention(c) (Int32, UnsafePointer<Float>?, UnsafeMutableRawPointer?) -> Void
+/// Converts a row of `n` values in blocks to floats.
+public typealias DequantizeKernel = @convention(c) (Int32, UnsafeRawPointer?, UnsafeMutablePointer<Float>?) -> Void
+
+/// The one table that picks every kernel: for a `KernelPath`, the function each operation calls.
+/// Operations a path has no SIMD variant of use the scalar reference.
+///
+/// ```swift
+/// let kernels = KernelTable.current                         // the selected path
+/// let sum = kernels.dot(weights: .q40)!(4096, row, activationsQ80)
+/// ```
+public struct KernelTable: @unchecked Sendable {  // holds only C function pointers
+    public let path: KernelPath
+    public let dotQ40Q80: DotKernel
+    public let dotQ41Q80: DotKernel
+    public let dotQ80Q80: DotKernel
+    public let dotF32F32: DotKernel
+    public let dotF16F32: DotKernel
+    public let quantizeQ80: QuantizeKernel
+    public let dequantizeQ40: DequantizeKernel
+    public let dequantizeQ41: DequantizeKernel
+
+    /// The table of `path`; the caller makes sure the path can run here (`KernelPath.available()`).
+    public init(path: KernelPath) {
+        self.path = path
+        switch path {
+        #if arch(x86_64)
+        case .avx2:
+            (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q80_q80_avx2)
+            (dotF32F32, dotF16F32) = (qk_dot_f32_f32_avx2, qk_dot_f16_f32_avx2)
+            quantizeQ80 = qk_quantize_q80_avx2
+            (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_avx2, qk_dequantize_q41_avx2)
+        case .avx512:
+            (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx512, qk_dot_q41_q80_avx512, qk_dot_q80_q80_avx512)
+            (dotF32F32, dotF16F32) = (qk_dot_f32_f32_avx512, qk_dot_f16_f32_avx512)
+            quantizeQ80 = qk_quantize_q80_avx2  // memory-bound; AVX-512 measured no gain
+            (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_avx2, qk_dequantize_q41_avx2)
+        #endif
+        #if arch(arm64)
+        case .neon:
+            (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_neon, qk_dot_q41_q80_neon, qk_dot_q80_q80_neon)
+            (dotF32F32, dotF16F32) = (qk_dot_f32_f32_neon, qk_dot_f16_f32_neon)
+            quantizeQ80 = qk_quantize_q80_neon
+            (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_ref, qk_dequantize_q41_ref)
+        #endif
+        default:  // .scalar, and any path not compiled into this binary
+            (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_ref, qk_dot_q41_q80_ref, qk_dot_q80_q80_ref)
+            (dotF32F32, dotF16F32) = (qk_dot_f32_f32_ref, qk_dot_f16_f32_ref)
+            quantizeQ80 = qk_quantize_q80_ref
+            (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_ref, qk_dequantize_q41_ref)
+        }
+    }
+
+    /// The table of the path selected for this process.
+    public static let current = KernelTable(path: KernelPath.selected)
+
+    /// The dot kernel for weights of `type` (activations in `type.activationType`), if there is one.
+    public func dot(weights type: BlockType) -> DotKernel? {
+        switch type {
+        case .q40: dotQ40Q80
+        case .q41: dotQ41Q80
+        case .q80: dotQ80Q80
+        case .f32: dotF32F32
+        case .f16: dotF16F32
+        default: nil
+        }
+    }
+
+    /// The row dequantizer for `type` (SIMD where the path has one, else the reference).
+    public func dequantize(_ type: BlockType) -> DequantizeKernel {
+        switch type {
+        case .q40: dequantizeQ40
+        case .q41: dequantizeQ41
+        case .q80: qk_dequantize_q80_ref
+        case .q50: qk_dequantize_q50_ref
+        case .q51: qk_dequantize_q51_ref
+        case .q4K: qk_dequantize_q4k_ref
+        case .q5K: qk_dequantize_q5k_ref
+        case .q6K: qk_dequantize_q6k_ref
+        case .f16: qk_dequantize_f16_ref
+        case .bf16: qk_dequantize_bf16_ref
+        case .f32: { n, x, out in out!.update(from: x!.assumingMemoryBound(to: Float.self), count: Int(n)) }
+        }
+    }
+
+    /// The row quantizer producing `type`, if QuantKernels can write it.
+    public func quantize(_ type: BlockType) -> QuantizeKernel? {
+        switch type {
+        case .q40: qk_quantize_q40_ref
+        case .q41: qk_quantize_q41_ref
+        case .q80: quantizeQ80
+        case .f16: qk_quantize_f16_ref
+        case .bf16: qk_quantize_bf16_ref
+        case .f32: { n, x, out in out!.assumingMemoryBound(to: Float.self).update(from: x!, count: Int(n)) }
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/// A row-major weight matrix `[rows][columns]` of one block type, viewed in place (usually in a
+/// memory-mapped model file).
+///
+/// ```swift
+/// let wq = WeightMatrix(type: .q40, rows: 4096, columns: 4096, data: pointer)
+/// ```
+public struct WeightMatrix: @unchecked Sendable {  // a view; the owner keeps `data` alive and unchanged
+    public let type: BlockType
+    public let rows: Int
+    public let columns: Int
+    public let data: UnsafeRawPointer  // [rows][type.rowBytes(columns)]
+
+    public init(type: BlockType, rows: Int, columns: Int, data: UnsafeRawPointer) {
+        precondition(columns % type.valuesPerBlock == 0, "\(columns) columns is not a whole number of \(type) blocks")
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.data = data
+    }
+
+    public var rowBytes: Int { type.rowBytes(columns) }
+    public var byteCount: Int { rows * rowBytes }
+    public func row(_ index: Int) -> UnsafeRawPointer { data + index * rowBytes }
+}
+
+/// Matrix-vector products `out[r] = dot(W[r], x)` over a range of rows, split across a pool.
+///
+/// The activation vector `x` must already be in `weights.type.activationType`: Q80 blocks for
+/// Q40/Q41/Q80 weights (see `quantizeActivations`), F32 for F32/F16 weights.
+///
+/// ```swift
+/// let xq = MatrixVector.quantizeActivations(x)               // [columns] F32 -> Q80 bytes
+/// xq.withUnsafeBytes { q in
+///     MatrixVector.multiply(wq, q.baseAddress!, into: out, pool: pool)   // out: [rows]
+/// }
+/// ```
+public enum MatrixVector {
+    /// Computes `out[r - rows.lowerBound]` for every `r` in `rows` (all rows by default).
+    public static func multiply(_ weights: WeightMatrix, _ x: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>,
+                                rows: Range<Int>? = nil, pool: ThreadPool? = nil, kernels: KernelTable = .current) {
+        let rows = rows ?? 0..<weights.rows
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= weights.rows, "rows \(rows) outside 0..<\(weights.rows)")
+        guard let dot = kernels.dot(weights: weights.type) else { preconditionFailure("no dot kernel for \(weights.type) weights") }
+        let n = Int32(weights.columns), rowBytes = weights.rowBytes, base = weights.data
+        let body = { (worker: Int, workers: Int) in
+            let share = ThreadPool.share(of: rows, worker: worker, workers: workers)
+            // Hot loop: one dot product per row of this participant's share.
+            for r in share {
+                out[r - rows.lowerBound] = dot(n, base + r * rowBytes, x)
+            }
+        }
+        if let pool { pool.run(body) } else { body(0, 1) }
+    }
+
+    /// Quantizes an activation vector to Q80 blocks with the selected kernel.
+    public static func quantizeActivations(_ x: [Float], kernels: KernelTable = .current) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: BlockType.q80.rowBytes(x.count))
+        Quantization.quantize(x, to: .q80, into: &out, kernels: kernels)
+        return out
+    }
+}
