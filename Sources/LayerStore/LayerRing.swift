@@ -28,6 +28,8 @@ final class LayerRing: @unchecked Sendable {
     private let layers: Range<Int>
     private let prefetchDepth: Int
     private var queue: [Int] = []
+    /// Layers consumers are blocked on: never evicted before they are taken.
+    private var awaited: [Int: Int] = [:]
     private let lock = Mutex()
     private var loader: Thread?
     private var stopping = false
@@ -42,7 +44,8 @@ final class LayerRing: @unchecked Sendable {
         slots = Array(repeating: .empty, count: slotCount)
     }
 
-    deinit {
+    /// Ends the loader thread (which holds the ring while it runs); the store calls it on deinit.
+    func stop() {
         lock.withLock {
             stopping = true
             lock.broadcast()
@@ -63,16 +66,17 @@ final class LayerRing: @unchecked Sendable {
 
     private func acquire(_ layer: Int) throws -> (Int, LayerWeights) {
         try lock.withLock {
-            if slots.firstIndex(where: { $0.layer == layer }) == nil && !queue.contains(layer) {
-                // Not loaded nor queued: it jumps the queue, and a speculative prefetch gives way.
+            if slots.firstIndex(where: { $0.layer == layer }) == nil {
+                // Not loaded: it goes to the front of the queue (the loader evicts an idle
+                // prefetched layer if no slot is free).
+                queue.removeAll { $0 == layer }
                 queue.insert(layer, at: 0)
-                if !slots.contains(where: { if case .empty = $0 { return true } else { return false } }) {
-                    evictIdleSlot(keeping: layer)
-                }
             }
             enqueuePrefetch(after: layer)
             startLoaderIfNeeded()
             lock.broadcast()
+            awaited[layer, default: 0] += 1
+            defer { awaited[layer]! -= 1; if awaited[layer] == 0 { awaited[layer] = nil } }
             while true {
                 if let slot = slots.firstIndex(where: { $0.layer == layer }) {
                     switch slots[slot] {
@@ -88,6 +92,9 @@ final class LayerRing: @unchecked Sendable {
                     case .loading, .empty:
                         break
                     }
+                } else if !queue.contains(layer) {
+                    queue.insert(layer, at: 0)
+                    lock.broadcast()
                 }
                 lock.wait()
             }
@@ -116,16 +123,17 @@ final class LayerRing: @unchecked Sendable {
         }
     }
 
-    /// Frees a prefetched slot nobody is using (the layers were asked for out of order).
-    private func evictIdleSlot(keeping layer: Int) {
-        if let slot = slots.firstIndex(where: { if case .ready(let l, _) = $0 { return l != layer } else { return false } }) {
-            slots[slot] = .empty
-        }
+    /// A slot for the next load: an empty one, or else one holding a loaded layer nobody is
+    /// using that is not the layer being waited for (a prefetch made in vain: layers were asked
+    /// for out of order, or again).
+    private func freeSlot(for layer: Int) -> Int? {
+        if let slot = slots.firstIndex(where: { if case .empty = $0 { return true } else { return false } }) { return slot }
+        return slots.firstIndex { if case .ready(let l, _) = $0 { return l != layer && awaited[l] == nil } else { return false } }
     }
 
     private func startLoaderIfNeeded() {
-        guard loader == nil, slotCount < layers.count else { return }
-        let thread = Thread { [weak self] in self?.loaderLoop() }
+        guard loader == nil else { return }
+        let thread = Thread { self.loaderLoop() }
         thread.name = "dllama.layer-loader"
         loader = thread
         thread.start()
@@ -135,8 +143,10 @@ final class LayerRing: @unchecked Sendable {
         while true {
             let job: (layer: Int, slot: Int)? = lock.withLock {
                 while !stopping {
-                    if !queue.isEmpty, let slot = slots.firstIndex(where: { if case .empty = $0 { return true } else { return false } }) {
-                        let layer = queue.removeFirst()
+                    // Drop queued layers that got loaded meanwhile.
+                    queue.removeAll { layer in slots.contains { $0.layer == layer } }
+                    if let layer = queue.first, let slot = freeSlot(for: layer) {
+                        queue.removeFirst()
                         slots[slot] = .loading(layer)
                         return (layer, slot)
                     }

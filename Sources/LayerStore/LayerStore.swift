@@ -16,7 +16,12 @@ import Scheduler
 ///     }
 public final class LayerStore: @unchecked Sendable {
     public enum Mode: Sendable, Equatable {
+        /// Every slice read once into owned buffers.
         case resident
+        /// Slices that are one contiguous range of the file in a type the kernels use are viewed
+        /// in place in the memory map (no copy, pages shared with the page cache); the rest is read
+        /// into owned buffers. The fastest start for a node that owns whole tensors.
+        case mapped
         /// Layers stream through buffers that, with the non-layer weights, fit `weightBudget` bytes.
         case streaming(weightBudget: Int)
     }
@@ -71,24 +76,29 @@ public final class LayerStore: @unchecked Sendable {
             }
         }
         layouts = perLayer
-        let layerSizes = perLayer.mapValues { $0.reduce(0) { $0 + $1.layout.byteCount } }
+        let inPlace: (SliceLayout) -> Bool = { mode == .mapped && $0.fileRanges.count == 1 && $0.storedType == $0.type }
+        let layerSizes = perLayer.mapValues { $0.reduce(0) { $0 + (inPlace($1.layout) ? 0 : Self.padded($1.layout.storedByteCount)) } }
         maxLayerBytes = layerSizes.values.max() ?? 0
 
-        let globalBytes = globalLayouts.reduce(0) { $0 + Self.padded($1.byteCount) }
+        let globalBytes = globalLayouts.reduce(0) { $0 + (inPlace($1) ? 0 : Self.padded($1.storedByteCount)) }
         globalBuffer = OwnedBuffer(byteCount: globalBytes)
         var views: [String: TensorView] = [:]
         var offset = 0
         for layout in globalLayouts {
-            let destination = UnsafeMutableRawBufferPointer(rebasing: globalBuffer.bytes[offset..<(offset + layout.byteCount)])
+            if inPlace(layout) {
+                views[layout.name] = TensorView(layout: layout, bytes: try file.bytes(layout.fileRanges[0]))
+                continue
+            }
+            let destination = UnsafeMutableRawBufferPointer(rebasing: globalBuffer.bytes[offset..<(offset + layout.storedByteCount)])
             try Self.read(layout, from: reader, into: destination)
             views[layout.name] = TensorView(layout: layout, bytes: UnsafeRawBufferPointer(destination))
-            offset += Self.padded(layout.byteCount)
+            offset += Self.padded(layout.storedByteCount)
         }
         globals = views
 
         let slotCount: Int
         switch mode {
-        case .resident:
+        case .resident, .mapped:
             slotCount = share.layers.count
         case .streaming(let budget):
             let available = budget - globalBytes
@@ -98,25 +108,33 @@ public final class LayerStore: @unchecked Sendable {
             }
             slotCount = min(fit, share.layers.count)
         }
+        let streaming = if case .streaming = mode { true } else { false }
         ring = LayerRing(slotCount: max(slotCount, 1), slotBytes: maxLayerBytes, layers: share.layers,
-                         prefetchDepth: mode == .resident ? 0 : prefetchDepth)
+                         prefetchDepth: streaming ? prefetchDepth : 0)
         let layouts = self.layouts
         let reader = self.reader
         ring.load = { layer, buffer in
             var tensors: [String: TensorView] = [:]
             var offset = 0
             for (role, layout) in layouts[layer] ?? [] {
-                let destination = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + layout.byteCount)])
+                if inPlace(layout) {
+                    tensors[role] = TensorView(layout: layout, bytes: try file.bytes(layout.fileRanges[0]))
+                    continue
+                }
+                let destination = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + layout.storedByteCount)])
                 try Self.read(layout, from: reader, into: destination)
                 tensors[role] = TensorView(layout: layout, bytes: UnsafeRawBufferPointer(destination))
-                offset += layout.byteCount
+                offset += Self.padded(layout.storedByteCount)
             }
             return LayerWeights(layer: layer, tensors: tensors)
         }
-        if mode == .resident {
+        if ring.slotCount >= share.layers.count {
+            // Every layer fits (always so when not streaming): load them all now, once.
             for layer in share.layers { try ring.preload(layer) }
         }
     }
+
+    deinit { ring.stop() }
 
     /// Runs `body` with layer `layer`'s weights, loading them first if they are not in RAM.
     public func withLayer<T>(_ layer: Int, _ body: (LayerWeights) throws -> T) throws -> T {
@@ -130,7 +148,8 @@ public final class LayerStore: @unchecked Sendable {
     /// Every file range read, when the store was made with `auditReads`.
     public var readLog: [Range<Int>] { reader.readLog }
 
-    /// Bytes of weight buffers allocated (non-layer slices plus the layer slots).
+    /// Bytes of weight buffers allocated (non-layer slices plus the layer slots; in `.mapped` mode
+    /// the slices viewed in the map are not counted).
     public var residentBytes: Int { globalBuffer.bytes.count + ring.slotCount * maxLayerBytes }
 
     /// Layer buffers in the ring (every owned layer in resident mode).
@@ -147,12 +166,16 @@ public final class LayerStore: @unchecked Sendable {
 
     static func padded(_ n: Int) -> Int { (n + 63) / 64 * 64 }
 
+    /// Reads `layout`'s ranges back to back into `destination`, converting the type if needed.
     static func read(_ layout: SliceLayout, from reader: FileRangeReader, into destination: UnsafeMutableRawBufferPointer) throws {
+        let raw = layout.storedType == layout.type ? nil : OwnedBuffer(byteCount: layout.byteCount)
+        let target = raw?.bytes ?? destination
         var offset = 0
         for range in layout.fileRanges {
-            try reader.read(range, into: UnsafeMutableRawBufferPointer(rebasing: destination[offset..<(offset + range.count)]))
+            try reader.read(range, into: UnsafeMutableRawBufferPointer(rebasing: target[offset..<(offset + range.count)]))
             reader.dropCachedPages(range)
             offset += range.count
         }
+        if let raw { TypeConversion.convert(layout, from: UnsafeRawBufferPointer(raw.bytes), into: destination) }
     }
 }

@@ -8,10 +8,16 @@ import Scheduler
 /// file ranges are read back to back into the destination, in order.
 public struct SliceLayout: Sendable, Equatable {
     public var name: String
+    /// The type in the file.
     public var type: TensorType
+    /// The type held in RAM: the file's, or what a type the kernels cannot use is converted to.
+    public var storedType: TensorType
     /// Node-local shape, outermost first (`[rows][columns]` or `[experts][rows][columns]`).
     public var shape: [Int]
+    /// Bytes read from the file.
     public var byteCount: Int
+    /// Bytes held in RAM (differs from `byteCount` after a conversion).
+    public var storedByteCount: Int
     /// The file byte ranges to read, adjacent ones merged.
     public var fileRanges: [Range<Int>]
 
@@ -48,7 +54,15 @@ public struct SliceLayout: Sendable, Equatable {
         self.byteCount = ranges.reduce(0) { $0 + $1.count }
         self.fileRanges = Self.merged(ranges)
         if byteCount == 0 { return nil }
+        storedType = try TypeConversion.storedType(for: tensor.type, rowLength: shape.last ?? 1, isVector: tensor.shape.count == 1, tensor: tensor.name)
+        storedByteCount = storedType == type ? byteCount
+            : shape.dropLast().reduce(1, *) * (storedType.byteCount(elements: shape.last ?? 1) ?? 0)
     }
+
+    /// Values per node-local row.
+    public var rowLength: Int { shape.last ?? 1 }
+    /// Node-local rows (all outer dimensions together).
+    public var rowCount: Int { shape.dropLast().reduce(1, *) }
 
     /// Joins ranges that touch, so a full-width column slice is one read.
     static func merged(_ ranges: [Range<Int>]) -> [Range<Int>] {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ModelFormat
 import Scheduler
+import QuantKernels
 @testable import LayerStore
 
 enum Files {
@@ -38,22 +39,47 @@ struct LayerStoreTests {
         return out
     }
 
+    /// The view holds `expected` (file bytes), or for a converted type the same values within
+    /// the new type's rounding.
+    func expectHolds(_ view: TensorView?, _ expected: [UInt8], _ tensor: TensorInfo, node: Int) throws {
+        guard let view else {
+            #expect(expected.isEmpty, "\(tensor.name) missing on node \(node)")
+            return
+        }
+        if view.layout.storedType == view.layout.type {
+            #expect(Array(view.bytes) == expected, "\(tensor.name) on node \(node) differs from the file")
+            return
+        }
+        let n = expected.count / view.layout.type.blockBytes * view.layout.type.blockSize
+        var original = [Float](repeating: 0, count: n), held = [Float](repeating: 0, count: n)
+        Quantization.dequantize(expected, from: TypeConversion.blockType(view.layout.type)!, into: &original)
+        Quantization.dequantize(Array(view.bytes), from: TypeConversion.blockType(view.type)!, into: &held)
+        let scale = original.map(abs).max() ?? 1
+        let worst = zip(original, held).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= scale / 100, "\(tensor.name) converted \(view.layout.type) -> \(view.type): error \(worst)")
+    }
+
     func checkResident(_ file: ModelFile, nodes: Int, mode: PlanMode) throws {
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: nodes, mode: mode)
         var readsPerNode: [[Range<Int>]] = []
         for (share, estimate) in zip(plan.nodes, plan.estimates) {
             let store = try LayerStore(file: file, share: share, auditReads: true)
             #expect(store.bytesRead == estimate.weightBytes)
+            let mapped = try LayerStore(file: file, share: share, mode: .mapped, auditReads: true)
+            // Mapped: only what cannot be viewed in place (column slices, conversions) is read.
+            #expect(mapped.bytesRead <= estimate.weightBytes)
+            if plan.nodes.count == 1 && file.tensors.allSatisfy({ [.f32, .q4_0, .q4_1, .q8_0, .f16].contains($0.type) }) {
+                #expect(mapped.bytesRead == 0 && mapped.residentBytes <= 64)
+            }
             for tensor in file.tensors {
                 let ownership = share.ownership(of: tensor, model: file.model)
                 let expected = try expectedBytes(tensor, ownership, file)
                 if let layer = tensor.layer, store.layers.contains(layer) {
                     try store.withLayer(layer) { weights in
-                        let view = weights[NodeShare.role(of: tensor.name)]
-                        #expect(view.map { Array($0.bytes) } ?? [] == expected, "\(tensor.name) on node \(share.node)")
+                        try expectHolds(weights[NodeShare.role(of: tensor.name)], expected, tensor, node: share.node)
                     }
                 } else if tensor.layer == nil {
-                    #expect(store.globals[tensor.name].map { Array($0.bytes) } ?? [] == expected, "\(tensor.name)")
+                    try expectHolds(store.globals[tensor.name], expected, tensor, node: share.node)
                 }
             }
             readsPerNode.append(store.readLog)

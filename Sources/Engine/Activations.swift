@@ -1,0 +1,50 @@
+import QuantKernels
+
+/// An activation vector ready for matrix-vector products against weights of any type: the F32
+/// values, and their Q80 encoding computed once, on first use, for the quantized weights.
+final class Activation: @unchecked Sendable {
+    private let storage: Floats
+    var values: UnsafeMutableBufferPointer<Float> { storage.buffer }  // [count]
+    private let quantized: UnsafeMutableRawBufferPointer  // [count / 32] Q80 blocks
+    private var quantizedIsCurrent = false
+    private let kernels: KernelTable
+
+    init(count: Int, kernels: KernelTable) {
+        storage = Floats(count)
+        quantized = .allocate(byteCount: max(BlockType.q80.rowBytes((count + 31) / 32 * 32), 1), alignment: 64)
+        self.kernels = kernels
+    }
+
+    deinit { quantized.deallocate() }
+
+    var count: Int { values.count }
+
+    /// Call after writing `values`.
+    func invalidate() { quantizedIsCurrent = false }
+
+    /// The input a dot kernel for `weights` expects.
+    func input(for weights: BlockType) -> UnsafeRawPointer {
+        guard weights.activationType == .q80 else { return UnsafeRawPointer(values.baseAddress!) }
+        if !quantizedIsCurrent {
+            Quantization.quantize(UnsafeBufferPointer(values), to: .q80, into: quantized, kernels: kernels)
+            quantizedIsCurrent = true
+        }
+        return UnsafeRawPointer(quantized.baseAddress!)
+    }
+}
+
+/// A float buffer the engine owns (freed with it).
+final class Floats: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Float>
+    private let base: UnsafeMutablePointer<Float>
+
+    init(_ count: Int) {
+        base = .allocate(capacity: max(count, 1))
+        base.initialize(repeating: 0, count: max(count, 1))
+        buffer = UnsafeMutableBufferPointer(start: base, count: count)
+    }
+
+    deinit { base.deallocate() }
+
+    subscript(range: Range<Int>) -> UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(rebasing: buffer[range]) }
+}

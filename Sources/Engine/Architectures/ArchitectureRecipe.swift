@@ -1,0 +1,27 @@
+import ModelFormat
+import QuantKernels
+
+/// What sets one transformer family apart from the others. The forward pass (`NodeCompute`) is
+/// written once; each family's file declares its recipe, and `recipe(for:)` looks it up.
+struct ArchitectureRecipe: Sendable {
+    /// Which head elements RoPE rotates together.
+    var ropeLayout: RoPE.Layout
+    /// q/k/v projections carry biases (`attn_q.bias`, ...).
+    var hasQKVBias: Bool
+    /// q and k are RMS-normalized per head before RoPE (`attn_q_norm`, `attn_k_norm`).
+    var hasQKNorm: Bool
+    /// A router picks experts for the feed-forward block.
+    var isMixtureOfExperts: Bool
+    /// Expert weights are renormalized to sum to one over the chosen experts.
+    var normalizesTopKWeights: Bool
+
+    /// Every family the engine runs; a new architecture adds its file and one entry here.
+    static let registry: [Architecture: ArchitectureRecipe] = [
+        .llama: .llama, .qwen2: .qwen2, .qwen3: .qwen3, .qwen3MoE: .qwen3MoE,
+    ]
+
+    /// The model's own RoPE style wins: `.m` files may say NeoX for a Llama-architecture model.
+    func ropeLayout(for model: ModelDescription) -> RoPE.Layout {
+        model.ropeStyle == .neox ? .neox : .adjacentPairs
+    }
+}

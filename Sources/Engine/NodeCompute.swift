@@ -1,0 +1,96 @@
+import LayerStore
+import ModelFormat
+import QuantKernels
+import Scheduler
+
+/// One node's share of the forward pass: its query and KV heads, its FFN (or expert) rows and
+/// its vocabulary rows, over the layers it owns. It turns a layer's normalized input into this
+/// node's partial contribution to the residual stream; summing the partials of all nodes (the
+/// all-reduce) gives the layer's output. One node owning everything is the single-machine case.
+final class NodeCompute: @unchecked Sendable {
+    let model: ModelDescription
+    let share: NodeShare
+    let store: LayerStore
+    let recipe: ArchitectureRecipe
+    let cache: KVCache
+    let pool: ThreadPool?
+    let kernels: KernelTable
+    let rope: RoPE
+    let profiler: Profiler
+
+    let headDim: Int
+    let queryHeads: Int        // this node's
+    let kvHeads: Int
+    let queryGroup: Int        // query heads per KV head
+    var qDim: Int { queryHeads * headDim }
+    var kvDim: Int { kvHeads * headDim }
+    let ffnWidth: Int          // this node's FFN rows (or expert rows)
+
+    // Per-token buffers; shapes are this node's.
+    let input: Activation      // [dim] the normalized layer input
+    let q: Floats              // [qDim]
+    let k: Floats              // [kvDim]
+    let v: Floats              // [kvDim]
+    let attended: Activation   // [qDim] attention output, input of wo's columns
+    let scores: Floats         // [queryHeads][maxSeqLen]
+    let gate: Activation       // [ffnWidth] w1 y, then silu(w1 y) * w3 y: input of w2's columns
+    let up: Floats             // [ffnWidth] w3 y
+    let expertOutput: Floats   // [dim]
+    let router: Floats         // [expertCount]
+    let partial: Floats        // [dim] this node's contribution
+
+    init(model: ModelDescription, share: NodeShare, store: LayerStore, maxSeqLen: Int, pool: ThreadPool?,
+         kernels: KernelTable, profiler: Profiler) {
+        self.model = model
+        self.share = share
+        self.store = store
+        recipe = ArchitectureRecipe.registry[model.architecture]!
+        self.pool = pool
+        self.kernels = kernels
+        self.profiler = profiler
+        headDim = model.headDim
+        queryHeads = share.queryHeads.count
+        kvHeads = share.kvHeads.count
+        queryGroup = model.headCount / model.kvHeadCount
+        ffnWidth = model.isMoE ? share.expertRows.count : share.ffnRows.count
+        cache = KVCache(layers: share.layers.count, maxSeqLen: maxSeqLen, kvDim: share.kvHeads.count * model.headDim)
+        rope = RoPE(headDimension: model.headDim, theta: model.ropeTheta, layout: recipe.ropeLayout(for: model),
+                    scaling: model.ropeScaling.flatMap { s in
+                        s.kind == .llama3 ? RoPE.Llama31Scaling(factor: s.factor, lowFrequencyFactor: s.lowFrequencyFactor,
+                                                                highFrequencyFactor: s.highFrequencyFactor,
+                                                                originalContextLength: Float(s.originalContextLength)) : nil
+                    })
+        input = Activation(count: model.dim, kernels: kernels)
+        q = Floats(share.queryHeads.count * model.headDim)
+        k = Floats(share.kvHeads.count * model.headDim)
+        v = Floats(share.kvHeads.count * model.headDim)
+        attended = Activation(count: share.queryHeads.count * model.headDim, kernels: kernels)
+        scores = Floats(share.queryHeads.count * maxSeqLen)
+        gate = Activation(count: ffnWidth, kernels: kernels)
+        up = Floats(ffnWidth)
+        expertOutput = Floats(model.dim)
+        router = Floats(model.expertCount)
+        partial = Floats(model.dim)
+    }
+
+    var maxSeqLen: Int { cache.maxSeqLen }
+
+    /// `out = W x` for all rows of `weights` (this node's slice), through the pool.
+    func multiply(_ weights: TensorView, _ x: Activation, into out: UnsafeMutablePointer<Float>, expert: Int? = nil) {
+        let matrix = weights.matrix(expert)
+        profiler.measure(.matmul) {
+            MatrixVector.multiply(matrix, x.input(for: matrix.type), into: out, pool: pool, kernels: kernels)
+        }
+    }
+
+    /// This node's logits: its rows of the output projection times the final normalized state.
+    func logits(_ y: Activation, into out: UnsafeMutablePointer<Float>) {
+        guard let output = store.globals["output"] ?? (model.tiedEmbedding ? store.globals["token_embd"] : nil) else { return }
+        let matrix = output.matrix()
+        profiler.measure(.logits) {
+            MatrixVector.multiply(matrix, y.input(for: matrix.type), into: out, pool: pool, kernels: kernels)
+        }
+    }
+
+    var vocabRows: Range<Int> { share.vocabRows }
+}

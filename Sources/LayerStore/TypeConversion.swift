@@ -1,0 +1,55 @@
+import ModelFormat
+import QuantKernels
+
+/// Tensor types the kernels cannot use directly are converted once, at load: quantized GGML types
+/// to Q8_0 (8.5 bits a value, so little is lost and a 4-bit model stays compact), BF16 to F32.
+enum TypeConversion {
+    /// Types the matrix-vector kernels read in place.
+    static let native: Set<TensorType> = [.f32, .f16, .q4_0, .q4_1, .q8_0]
+
+    /// Vectors (norm weights, biases) are always held as F32: the element-wise code reads floats.
+    static func storedType(for type: TensorType, rowLength: Int, isVector: Bool = false, tensor: String) throws -> TensorType {
+        if isVector { return blockType(type) == nil ? try storedType(for: type, rowLength: rowLength, tensor: tensor) : .f32 }
+        if native.contains(type) { return type }
+        switch type {
+        case .bf16: return .f32
+        case .q5_0, .q5_1, .q4_K, .q5_K, .q6_K: return rowLength % 32 == 0 ? .q8_0 : .f32
+        default:
+            throw ModelFormatError.unsupportedTensorType(
+                path: "", tensor: tensor, type: "\(type) (dllama has no \(type) kernel and cannot convert it)")
+        }
+    }
+
+    static func blockType(_ type: TensorType) -> BlockType? {
+        switch type {
+        case .f32: return .f32
+        case .f16: return .f16
+        case .bf16: return .bf16
+        case .q4_0: return .q40
+        case .q4_1: return .q41
+        case .q8_0: return .q80
+        case .q5_0: return .q50
+        case .q5_1: return .q51
+        case .q4_K: return .q4K
+        case .q5_K: return .q5K
+        case .q6_K: return .q6K
+        case .q2_K, .q3_K: return nil
+        }
+    }
+
+    /// Converts `layout.rowCount` rows from the file's type in `source` to the stored type in
+    /// `destination`, one row at a time through an F32 buffer.
+    static func convert(_ layout: SliceLayout, from source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) {
+        let from = blockType(layout.type)!, to = blockType(layout.storedType)!
+        let n = layout.rowLength
+        let sourceRow = from.rowBytes(n), destinationRow = to.rowBytes(n)
+        var row = [Float](repeating: 0, count: n)
+        row.withUnsafeMutableBufferPointer { row in
+            for r in 0..<layout.rowCount {
+                Quantization.dequantize(UnsafeRawBufferPointer(rebasing: source[(r * sourceRow)..<((r + 1) * sourceRow)]), from: from, into: row)
+                Quantization.quantize(UnsafeBufferPointer(row), to: to,
+                                      into: UnsafeMutableRawBufferPointer(rebasing: destination[(r * destinationRow)..<((r + 1) * destinationRow)]))
+            }
+        }
+    }
+}
