@@ -34,7 +34,7 @@ let package = Package(
         + [.target(name: "CQuantKernels")]
         + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)]) }
         + [
-            .executableTarget(name: "dllama", dependencies: ["Engine", "ModelFormat", "QuantKernels", "Tokenizer", argumentParser]),
+            .executableTarget(name: "dllama", dependencies: ["Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer", argumentParser]),
             .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", argumentParser]),
             .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat"]),
         ]

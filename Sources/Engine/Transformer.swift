@@ -20,6 +20,8 @@ public final class Transformer: @unchecked Sendable {
         /// How partial sums travel between nodes (only used with more than one node).
         public var activationType: ActivationWireType
         public var storeMode: LayerStore.Mode
+        /// A RAM budget for the whole process (`--max-ram`): picks `storeMode` (see `MemoryBudget`).
+        public var maxRAM: Int?
         public var profile: Bool
         public var kernels: KernelTable
         /// Send even a single node's partials through the wire encoding, as distributed-llama's
@@ -57,6 +59,13 @@ public final class Transformer: @unchecked Sendable {
     public let maxSeqLen: Int
     public let profiler: Profiler
     let nodes: [NodeCompute]
+
+    /// How the first node holds its weights (`.mapped`, `.resident` or `.streaming`).
+    public var storeMode: LayerStore.Mode { nodes[0].store.mode }
+    /// Bytes read from the model file by all nodes' stores so far (weights and streamed layers).
+    public var bytesRead: Int { nodes.reduce(0) { $0 + $1.store.bytesRead } }
+    /// Weight buffers the stores hold.
+    public var residentWeightBytes: Int { nodes.reduce(0) { $0 + $1.store.residentBytes } }
     let pool: ThreadPool?
     let options: Options
     let file: ModelFile
@@ -64,6 +73,8 @@ public final class Transformer: @unchecked Sendable {
     private let normalized: Activation  // [dim]
     private let logitsBuffer: Floats // [vocab]
     private let wire: Floats         // [dim] a partial after its trip through the wire encoding
+    private let embeddingRow: OwnedBytes  // one row of token_embd, in the file's type
+    private let embeddingType: BlockType
     private let wireBytes: OwnedBytes
 
     public init(file: ModelFile, options: Options = .init()) throws {
@@ -75,8 +86,10 @@ public final class Transformer: @unchecked Sendable {
         let profiler = Profiler(enabled: options.profile)
         let pool = options.threads > 1 ? ThreadPool(threadCount: options.threads) : nil
         nodes = try plan.nodes.map { share in
-            NodeCompute(model: file.model, share: share,
-                        store: try LayerStore(file: file, share: share, mode: options.storeMode),
+            let mode = options.maxRAM == nil ? options.storeMode
+                : try MemoryBudget.storeMode(plan: plan, node: share.node, tensors: file.tensors, budget: options.maxRAM)
+            return NodeCompute(model: file.model, share: share,
+                        store: try LayerStore(file: file, share: share, mode: mode),
                         maxSeqLen: plan.maxSeqLen, pool: pool, kernels: options.kernels, profiler: profiler)
         }
         self.plan = plan
@@ -88,11 +101,16 @@ public final class Transformer: @unchecked Sendable {
         logitsBuffer = Floats(model.vocabSize)
         wire = Floats(model.dim)
         wireBytes = OwnedBytes(BlockType.q80.rowBytes((model.dim + 31) / 32 * 32))
+        let embedding = try file.tensor("token_embd")
+        embeddingRow = OwnedBytes(embedding.rowBytes)
+        embeddingType = Self.blockType(embedding.type)
     }
 
-    /// Runs `token` at `position` through every layer and returns the logits over the vocabulary.
+    /// Runs `token` at `position` through every layer and returns the logits over the vocabulary
+    /// (empty when `computeLogits` is false: prompt tokens before the last need none).
     /// The returned buffer is reused by the next call.
-    public func forward(token: Int, position: Int) throws -> UnsafeBufferPointer<Float> {
+    @discardableResult
+    public func forward(token: Int, position: Int, computeLogits: Bool = true) throws -> UnsafeBufferPointer<Float> {
         guard position < maxSeqLen else { throw Failure.contextFull(maxSeqLen: maxSeqLen) }
         guard (0..<model.vocabSize).contains(token) else { throw Failure.tokenOutOfRange(token: token, vocabSize: model.vocabSize) }
         try embed(token)
@@ -105,7 +123,7 @@ public final class Transformer: @unchecked Sendable {
                 runBlock(owners, weights, norm: "ffn_norm") { node, w in node.feedForward(w) }
             }
         }
-        return try finalLogits()
+        return computeLogits ? try finalLogits() : UnsafeBufferPointer(start: nil, count: 0)
     }
 
     /// Holds layer `layer` of every owner's store at once (one acquisition per layer and token,
@@ -118,12 +136,13 @@ public final class Transformer: @unchecked Sendable {
         }
     }
 
-    /// The token's embedding row, as floats, into the residual stream.
+    /// The token's embedding row, read from the file with `pread` (so a streaming node's RSS does
+    /// not fill up with embedding pages), as floats into the residual stream.
     private func embed(_ token: Int) throws {
-        let embedding = try file.tensor("token_embd")
-        let row = try file.bytes(try embedding.matrix.byteRange(rows: token..<(token + 1)))
-        profiler.measure(.embedding) {
-            Quantization.dequantize(row, from: Self.blockType(embedding.type), into: x.buffer, kernels: options.kernels)
+        try profiler.measure(.embedding) {
+            try nodes[0].store.readEmbeddingRow(token, into: embeddingRow.bytes)
+            Quantization.dequantize(UnsafeRawBufferPointer(embeddingRow.bytes), from: embeddingType, into: x.buffer,
+                                    kernels: options.kernels)
         }
     }
 

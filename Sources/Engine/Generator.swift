@@ -1,0 +1,88 @@
+import Foundation
+import Tokenizer
+
+/// Timings of one generation, for the summary `dllama inference` prints.
+public struct GenerationStats: Sendable, Equatable {
+    public var promptTokens = 0
+    public var generatedTokens = 0
+    public var prefillSeconds = 0.0
+    public var generationSeconds = 0.0
+    /// Why generation ended.
+    public var stoppedAtEndOfGeneration = false
+
+    public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
+    /// Tokens after the first, over the time they took (the first comes out of the prefill).
+    public var generationTokensPerSecond: Double {
+        generationSeconds > 0 ? Double(max(generatedTokens - 1, 0)) / generationSeconds : 0
+    }
+    public var millisecondsPerToken: Double { generationTokensPerSecond > 0 ? 1000 / generationTokensPerSecond : 0 }
+}
+
+/// Feeds tokens through a `Transformer` and samples new ones, keeping track of what the KV cache
+/// holds so that a conversation continues where it stopped (only new tokens are computed).
+///
+///     let generator = Generator(transformer: engine, tokenizer: tokenizer)
+///     var sampler = Sampler(SamplingParameters(temperature: 0, seed: 1))
+///     let stats = try generator.generate(prompt: tokenizer.encode("Hello"), maxTokens: 32, sampler: &sampler) { print($0, terminator: "") }
+public final class Generator {
+    public let transformer: Transformer
+    public let tokenizer: Tokenizer
+    /// The tokens whose keys and values are in the cache, in position order.
+    public private(set) var cachedTokens: [Int] = []
+
+    public init(transformer: Transformer, tokenizer: Tokenizer) {
+        self.transformer = transformer
+        self.tokenizer = tokenizer
+    }
+
+    /// Generates after `prompt`: the cache keeps the longest prefix `prompt` shares with what it
+    /// already holds, the rest of the prompt is computed, then up to `maxTokens` tokens are sampled
+    /// until an end-of-generation token. `onText` receives the text as it forms (never half a
+    /// character); the generated ids are returned with the timings.
+    @discardableResult
+    public func generate(prompt: [Int], maxTokens: Int, sampler: inout Sampler,
+                         onText: (String) -> Void = { _ in }) throws -> (tokens: [Int], stats: GenerationStats) {
+        precondition(!prompt.isEmpty, "a prompt needs at least one token")
+        var stats = GenerationStats()
+        // Reuse the cached prefix, but recompute at least the last prompt token for its logits.
+        var start = zip(cachedTokens, prompt).prefix { $0 == $1 }.count
+        start = min(start, prompt.count - 1)
+        cachedTokens.removeSubrange(start...)
+        let room = transformer.maxSeqLen - prompt.count
+        guard room > 0 else { throw Transformer.Failure.contextFull(maxSeqLen: transformer.maxSeqLen) }
+
+        let prefillStart = Date()
+        for position in start..<(prompt.count - 1) {
+            try transformer.forward(token: prompt[position], position: position, computeLogits: false)
+            cachedTokens.append(prompt[position])
+        }
+        var logits = Array(try transformer.forward(token: prompt[prompt.count - 1], position: prompt.count - 1))
+        cachedTokens.append(prompt[prompt.count - 1])
+        stats.promptTokens = prompt.count - start
+        stats.prefillSeconds = Date().timeIntervalSince(prefillStart)
+
+        var generated: [Int] = []
+        var decoder = UTF8StreamDecoder()
+        let generationStart = Date()
+        while generated.count < min(maxTokens, room) {
+            let next = transformer.profiler.measure(.sampling) {
+                sampler.sample(logits: logits, recentTokens: cachedTokens)
+            }
+            generated.append(next)
+            if tokenizer.isEndOfGeneration(next) {
+                stats.stoppedAtEndOfGeneration = true
+                break
+            }
+            let text = decoder.decode(tokenizer.bytes(of: next))
+            if !text.isEmpty { onText(text) }
+            guard generated.count < min(maxTokens, room) else { break }
+            logits = Array(try transformer.forward(token: next, position: cachedTokens.count))
+            cachedTokens.append(next)
+        }
+        let tail = decoder.flush()
+        if !tail.isEmpty { onText(tail) }
+        stats.generatedTokens = generated.count
+        stats.generationSeconds = Date().timeIntervalSince(generationStart)
+        return (generated, stats)
+    }
+}
