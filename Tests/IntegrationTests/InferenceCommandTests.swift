@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+@Suite("dllama inference and chat, run as processes")
+struct InferenceCommandTests {
+    static let assets = ProcessInfo.processInfo.environment["DLLAMA_ASSETS"]
+        ?? Executables.repository.appendingPathComponent(".assets").path
+    static let smolLM2 = assets + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+    let tinyModel = Executables.fixtures.appendingPathComponent("oracle/dllama_model_llama_q40.m").path
+    let tinyTokenizer = Executables.fixtures.appendingPathComponent("oracle/dllama_tokenizer_tiny.t").path
+
+    @Test("SmolLM2 greedy: the prompt, then \" Paris.\", then the speed and peak RSS")
+    func smolLM2() throws {
+        let result = try Executables.run("dllama", ["inference", "--model", Self.smolLM2, "--prompt", "The capital of France is",
+                                                    "--steps", "4", "--temperature", "0", "--nthreads", "2", "--max-seq-len", "128"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("The capital of France is Paris."))
+        #expect(result.stderr.contains("tokens/s") && result.stderr.contains("peak RSS"))
+    }
+
+    @Test("a .m model with its .t tokenizer, and --profile")
+    func dllamaFiles() throws {
+        let result = try Executables.run("dllama", ["inference", "--model", tinyModel, "--tokenizer", tinyTokenizer,
+                                                    "--prompt", "hello world", "--steps", "8", "--seed", "7", "--profile"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("hello world"))
+        #expect(result.stderr.contains("matmul") && result.stderr.contains("attention"))
+    }
+
+    @Test("user errors exit non-zero with a message naming the problem",
+          arguments: [
+            (["--model", "/no/such.gguf", "--prompt", "x"], "no such file"),
+            (["--prompt", "x", "--max-ram", "lots"], "--max-ram lots is not a size"),
+            (["--prompt", "x", "--max-ram", "20M"], "is too small"),
+            (["--prompt", "x", "--workers", "127.0.0.1:9999"], "--workers"),
+            (["--prompt", "x", "--nthreads", "0"], "--nthreads"),
+            (["--prompt", "x", "--topp", "2"], "--topp"),
+          ])
+    func userErrors(arguments: [String], message: String) throws {
+        let model = arguments.contains("--model") ? [] : ["--model", Self.smolLM2]
+        let result = try Executables.run("dllama", ["inference"] + model + arguments)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test("a .m model without a tokenizer says which option is missing")
+    func missingTokenizer() throws {
+        let result = try Executables.run("dllama", ["inference", "--model", tinyModel, "--prompt", "hi"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--tokenizer"), "\(result.stderr)")
+    }
+
+    @Test("chat through a pipe: two turns answered, exit 0 at end of input")
+    func chat() throws {
+        let input = Data("What is the capital of France?\nAnd of Italy?\n".utf8)
+        let result = try Executables.run("dllama", ["chat", "--model", Self.smolLM2, "--temperature", "0", "--steps", "24",
+                                                    "--nthreads", "2", "--max-seq-len", "512"], input: input, timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let answers = result.stdout.split(separator: "\n", omittingEmptySubsequences: true)
+        #expect(answers.count >= 2, "\(result.stdout)")
+        #expect(result.stdout.contains("Paris"), "\(result.stdout)")
+        #expect(result.stdout.contains("Rome"), "\(result.stdout)")
+    }
+}
