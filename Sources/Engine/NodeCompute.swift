@@ -84,11 +84,13 @@ final class NodeCompute: @unchecked Sendable {
     }
 
     /// This node's logits: its rows of the output projection times the final normalized state.
-    func logits(_ y: Activation, into out: UnsafeMutablePointer<Float>) {
-        guard let output = store.globals["output"] ?? (model.tiedEmbedding ? store.globals["token_embd"] : nil) else { return }
-        let matrix = output.matrix()
-        profiler.measure(.logits) {
-            MatrixVector.multiply(matrix, y.input(for: matrix.type), into: out, pool: pool, kernels: kernels)
+    func logits(_ y: Activation, into out: UnsafeMutablePointer<Float>) throws {
+        let name = model.tiedEmbedding ? "token_embd" : "output"
+        try profiler.measure(.logits) {
+            try store.withRowChunks(of: name) { chunk, rows in
+                let matrix = chunk.matrix()
+                MatrixVector.multiply(matrix, y.input(for: matrix.type), into: out + rows.lowerBound, pool: pool, kernels: kernels)
+            }
         }
     }
 

@@ -182,7 +182,7 @@ public final class Transformer: @unchecked Sendable {
                 Elementwise.rmsNorm(UnsafeBufferPointer(x.buffer), weight: norm.floats, epsilon: model.normEpsilon, into: normalized.values)
             }
             normalized.invalidate()
-            node.logits(normalized, into: logitsBuffer.buffer.baseAddress! + node.vocabRows.lowerBound)
+            try node.logits(normalized, into: logitsBuffer.buffer.baseAddress! + node.vocabRows.lowerBound)
         }
         return UnsafeBufferPointer(logitsBuffer.buffer)
     }

@@ -54,6 +54,9 @@ public final class LayerStore: @unchecked Sendable {
     private let maxLayerBytes: Int
     private let globalBuffer: OwnedBuffer
     private let ring: LayerRing
+    /// Non-layer slices read in row chunks on use instead of held (streaming mode).
+    private let streamed: [String: SliceLayout]
+    private let chunkBuffer: OwnedBuffer
 
     /// `auditReads` keeps a log of every byte range read (`readLog`).
     public init(file: ModelFile, share: NodeShare, mode: Mode = .resident, prefetchDepth: Int = 1, auditReads: Bool = false) throws {
@@ -78,8 +81,16 @@ public final class LayerStore: @unchecked Sendable {
         layouts = perLayer
         let inPlace: (SliceLayout) -> Bool = { mode == .mapped && $0.fileRanges.count == 1 && $0.storedType == $0.type }
         let layerSizes = perLayer.mapValues { $0.reduce(0) { $0 + (inPlace($1.layout) ? 0 : Self.padded($1.layout.storedByteCount)) } }
-        maxLayerBytes = layerSizes.values.max() ?? 0
+        let maxLayerBytes = layerSizes.values.max() ?? 0
+        self.maxLayerBytes = maxLayerBytes
 
+        // Streaming also streams any non-layer slice larger than a layer (the output projection),
+        // in row chunks through one layer-sized buffer, so the budget need not hold it.
+        let streaming = if case .streaming = mode { true } else { false }
+        let streamedLayouts = streaming ? globalLayouts.filter { $0.storedByteCount > maxLayerBytes && $0.fileRanges.count == 1 } : []
+        globalLayouts.removeAll { layout in streamedLayouts.contains { $0.name == layout.name } }
+        streamed = Dictionary(streamedLayouts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        chunkBuffer = OwnedBuffer(byteCount: streamedLayouts.isEmpty ? 0 : maxLayerBytes)
         let globalBytes = globalLayouts.reduce(0) { $0 + (inPlace($1) ? 0 : Self.padded($1.storedByteCount)) }
         globalBuffer = OwnedBuffer(byteCount: globalBytes)
         var views: [String: TensorView] = [:]
@@ -101,14 +112,13 @@ public final class LayerStore: @unchecked Sendable {
         case .resident, .mapped:
             slotCount = share.layers.count
         case .streaming(let budget):
-            let available = budget - globalBytes
+            let available = budget - globalBytes - (streamedLayouts.isEmpty ? 0 : maxLayerBytes)
             let fit = maxLayerBytes > 0 ? available / maxLayerBytes : share.layers.count
             guard fit >= 1 else {
                 throw Failure.budgetTooSmall(budget: budget, needed: globalBytes + maxLayerBytes, layerBytes: maxLayerBytes, otherBytes: globalBytes)
             }
             slotCount = min(fit, share.layers.count)
         }
-        let streaming = if case .streaming = mode { true } else { false }
         ring = LayerRing(slotCount: max(slotCount, 1), slotBytes: maxLayerBytes, layers: share.layers,
                          prefetchDepth: streaming ? prefetchDepth : 0)
         let layouts = self.layouts
@@ -142,15 +152,42 @@ public final class LayerStore: @unchecked Sendable {
         return try ring.withLayer(layer, body)
     }
 
+    /// Runs `body` over the node's rows of non-layer tensor `name` (such as `output`), in chunks
+    /// of whole rows: one call with every row when the slice is held, several through a
+    /// layer-sized buffer when it is streamed. `rows` counts from the slice's first row.
+    public func withRowChunks(of name: String, _ body: (TensorView, Range<Int>) throws -> Void) throws {
+        if let held = globals[name] {
+            return try body(held, 0..<held.layout.rowCount)
+        }
+        guard let layout = streamed[name] else { return }
+        let rowBytes = layout.byteCount / layout.rowCount
+        let storedRowBytes = layout.storedByteCount / layout.rowCount
+        let rowsPerChunk = max(1, min(chunkBuffer.bytes.count / max(storedRowBytes, 1), layout.rowCount))
+        for start in stride(from: 0, to: layout.rowCount, by: rowsPerChunk) {
+            let rows = start..<min(start + rowsPerChunk, layout.rowCount)
+            var chunk = layout
+            chunk.shape = [rows.count, layout.rowLength]
+            chunk.byteCount = rows.count * rowBytes
+            chunk.storedByteCount = rows.count * storedRowBytes
+            let first = layout.fileRanges[0].lowerBound + start * rowBytes
+            chunk.fileRanges = [first..<(first + chunk.byteCount)]
+            let destination = UnsafeMutableRawBufferPointer(rebasing: chunkBuffer.bytes[0..<chunk.storedByteCount])
+            try Self.read(chunk, from: reader, into: destination)
+            try body(TensorView(layout: chunk, bytes: UnsafeRawBufferPointer(destination)), rows)
+        }
+    }
+
     /// Bytes read from the model file so far.
     public var bytesRead: Int { reader.bytesRead }
 
     /// Every file range read, when the store was made with `auditReads`.
     public var readLog: [Range<Int>] { reader.readLog }
 
-    /// Bytes of weight buffers allocated (non-layer slices plus the layer slots; in `.mapped` mode
-    /// the slices viewed in the map are not counted).
-    public var residentBytes: Int { globalBuffer.bytes.count + ring.slotCount * maxLayerBytes }
+    /// Bytes of weight buffers allocated (non-layer slices, the layer slots and the chunk buffer
+    /// of streamed non-layer slices; in `.mapped` mode the slices viewed in the map are not counted).
+    public var residentBytes: Int {
+        globalBuffer.bytes.count + ring.slotCount * maxLayerBytes + (streamed.isEmpty ? 0 : chunkBuffer.bytes.count)
+    }
 
     /// Layer buffers in the ring (every owned layer in resident mode).
     public var slotCount: Int { ring.slotCount }

@@ -58,12 +58,15 @@ extension Plan {
         }
     }
 
-    /// The least RAM node `i` needs when streaming: two layers in flight, its non-layer weights,
-    /// its KV cache, activations and the fixed overhead.
+    /// The least RAM node `i` needs when streaming: one layer buffer, one more layer-sized buffer
+    /// through which non-layer slices larger than a layer (the output projection) are streamed in
+    /// row chunks, the small non-layer weights (norms), its KV cache, activations and the fixed
+    /// overhead.
     public func streamingMinimum(node i: Int, tensors: [TensorInfo]) -> Int {
         let e = estimates[i]
-        let nonLayer = tensors.filter { $0.layer == nil }.reduce(0) { $0 + nodes[i].residentBytes(of: $1, model: model) }
-        return 2 * e.largestLayerBytes + nonLayer + e.kvCacheBytes + e.activationBytes + Plan.fixedOverheadBytes
+        let nonLayer = tensors.filter { $0.layer == nil }.map { nodes[i].residentBytes(of: $0, model: model) }
+        let small = nonLayer.filter { $0 <= e.largestLayerBytes }.reduce(0, +)
+        return 2 * e.largestLayerBytes + small + e.kvCacheBytes + e.activationBytes + Plan.fixedOverheadBytes
     }
 
     /// Refuses the plan when a node cannot run its share even streaming.

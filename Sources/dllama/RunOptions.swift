@@ -101,6 +101,9 @@ func printSummary(_ stats: GenerationStats, engine: Transformer) {
     log(String(format: "prefill %d tokens, %.1f tokens/s; generation %d tokens, %.1f tokens/s (%.1f ms/token); peak RSS %@",
                stats.promptTokens, stats.prefillTokensPerSecond, stats.generatedTokens, stats.generationTokensPerSecond,
                stats.millisecondsPerToken, rss))
+    let tokens = max(stats.promptTokens + stats.generatedTokens, 1)
+    log("weights: \(formatBytes(engine.residentWeightBytes)) held in buffers, \(formatBytes(engine.bytesRead)) read from disk "
+        + "(\(formatBytes(engine.bytesRead / tokens)) per token)")
     if engine.profiler.enabled {
         let total = engine.profiler.milliseconds.values.reduce(0, +)
         for (operation, ms) in engine.profiler.milliseconds.sorted(by: { $0.value > $1.value }) {

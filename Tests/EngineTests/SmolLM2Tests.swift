@@ -82,3 +82,30 @@ struct SmolLM2Tests {
         #expect(agreed >= 10, "agreed for \(agreed) of 20 tokens")
     }
 }
+
+@Suite("SmolLM2 split over nodes in one process")
+struct SmolLM2SplitTests {
+    /// Each node reads only its own slices; the partial sums cross a Q80 "wire". The logits stay
+    /// within 0.35 of the single node's (8-bit rounding of 60 partials), and the top token agrees.
+    @Test("2 and 3 nodes give one node's logits within tolerance", arguments: [2, 3])
+    func split(nodes: Int) throws {
+        let file = try ModelFile(path: SmolLM2Tests.path)
+        let tokenizer = try Tokenizer(path: SmolLM2Tests.path)
+        let prompt = tokenizer.encode("The capital of France is")
+        let single = try Transformer(file: file, options: .init(threads: 2, maxSeqLen: 64))
+        let split = try Transformer(file: file, options: .init(threads: 2, maxSeqLen: 64, nodes: nodes, storeMode: .resident))
+        #expect(split.plan.nodes.count == nodes)
+        var worst: Float = 0
+        for (position, token) in prompt.enumerated() {
+            let a = Array(try single.forward(token: token, position: position))
+            let b = Array(try split.forward(token: token, position: position))
+            worst = max(worst, zip(a, b).map { abs($0 - $1) }.max()!)
+            if position == prompt.count - 1 {
+                #expect(a.indices.max { a[$0] < a[$1] } == b.indices.max { b[$0] < b[$1] })
+            }
+        }
+        #expect(worst < 0.35, "largest logit difference \(worst)")
+        // Every node read only its share: together about one model, not N.
+        #expect(split.bytesRead < file.statistics.tensorBytes + nodes * (1 << 20))
+    }
+}
