@@ -59,6 +59,8 @@ public final class Transformer: @unchecked Sendable {
     public let maxSeqLen: Int
     public let profiler: Profiler
     let nodes: [NodeCompute]
+    /// Sees the residual stream after each block (2 per layer): for tests that locate a difference.
+    var observe: ((Int, UnsafeBufferPointer<Float>) -> Void)?
 
     /// How the first node holds its weights (`.mapped`, `.resident` or `.streaming`).
     public var storeMode: LayerStore.Mode { nodes[0].store.mode }
@@ -120,7 +122,9 @@ public final class Transformer: @unchecked Sendable {
                 runBlock(owners, weights, norm: "attn_norm") { node, w in
                     node.attention(w, localLayer: layer - node.share.layers.lowerBound, position: position)
                 }
+                observe?(layer * 2, UnsafeBufferPointer(x.buffer))
                 runBlock(owners, weights, norm: "ffn_norm") { node, w in node.feedForward(w) }
+                observe?(layer * 2 + 1, UnsafeBufferPointer(x.buffer))
             }
         }
         return computeLogits ? try finalLogits() : UnsafeBufferPointer(start: nil, count: 0)
