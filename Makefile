@@ -31,9 +31,11 @@ test: deps assets
 bench: deps assets
 	cd Benchmarks && DLLAMA_ASSETS=$(ASSETS) $(SWIFT) package --allow-writing-to-package-directory benchmark
 
-## demo: fetch SmolLM2 and describe it with the release build
+## demo: fetch SmolLM2 and run it with the release build: the text, then its speed
+DEMO_PROMPT ?= The capital of France is
 demo: build assets
 	.build/release/dllama inspect $(MODEL)
+	.build/release/dllama inference --model $(MODEL) --prompt "$(DEMO_PROMPT)" --steps 64 --temperature 0 --nthreads 2 --max-seq-len 1024
 
 ## fixtures: regenerate the GGUF fixtures and goldens with the gguf package (pip install gguf)
 ## and the quantization goldens with the team oracle (ORACLE: the folder of make_tiny_model.py)

@@ -30,5 +30,6 @@ let package = Package(
         benchmark("ModelFormatBenchmarks", ["ModelFormat"]),
         benchmark("QuantKernelsBenchmarks", ["QuantKernels"]),
         benchmark("TokenizerBenchmarks", ["Tokenizer"]),
+        benchmark("EngineBenchmarks", ["Engine", "ModelFormat", "QuantKernels", "LayerStore", "Scheduler"]),
     ]
 )

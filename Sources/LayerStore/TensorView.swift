@@ -43,11 +43,14 @@ public struct LayerWeights: @unchecked Sendable {
 
 /// Memory the store owns, aligned for SIMD loads.
 final class OwnedBuffer: @unchecked Sendable {
+    /// Exactly the bytes asked for (possibly none).
     let bytes: UnsafeMutableRawBufferPointer
+    private let allocation: UnsafeMutableRawBufferPointer
 
     init(byteCount: Int) {
-        bytes = .allocate(byteCount: max(byteCount, 1), alignment: 64)
+        allocation = .allocate(byteCount: max(byteCount, 1), alignment: 64)
+        bytes = UnsafeMutableRawBufferPointer(rebasing: allocation[0..<byteCount])
     }
 
-    deinit { bytes.deallocate() }
+    deinit { allocation.deallocate() }
 }

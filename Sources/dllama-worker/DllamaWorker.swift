@@ -20,12 +20,16 @@ struct DllamaWorker: ParsableCommand {
     @Option(help: "Compute threads.")
     var nthreads = 1
 
+    @Option(help: "RAM budget for this node, such as 512M or 4G: its layers are streamed from disk when its share does not fit.")
+    var maxRam: String?
+
     @Flag(name: .shortAndLong, help: "Verbose output.")
     var verbose = false
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (1-65535).") }
         guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") }
+        if let maxRam, parseByteSize(maxRam) == nil { throw ValidationError("--max-ram \(maxRam) is not a size (such as 512M or 4G).") }
     }
 
     func run() throws {
