@@ -105,7 +105,10 @@ public final class Transformer: @unchecked Sendable {
         wireBytes = OwnedBytes(BlockType.q80.rowBytes((model.dim + 31) / 32 * 32))
         let embedding = try file.tensor("token_embd")
         embeddingRow = OwnedBytes(embedding.rowBytes)
-        embeddingType = Self.blockType(embedding.type)
+        guard let embeddingType = BlockType(ggmlType: Int(embedding.type.rawValue)) else {
+            throw ModelFormatError.unsupportedTensorType(path: file.path, tensor: "token_embd", type: embedding.type.description)
+        }
+        self.embeddingType = embeddingType
     }
 
     /// Runs `token` at `position` through every layer and returns the logits over the vocabulary
@@ -189,23 +192,6 @@ public final class Transformer: @unchecked Sendable {
             try node.logits(normalized, into: logitsBuffer.buffer.baseAddress! + node.vocabRows.lowerBound)
         }
         return UnsafeBufferPointer(logitsBuffer.buffer)
-    }
-
-    static func blockType(_ type: TensorType) -> BlockType {
-        switch type {
-        case .f32: return .f32
-        case .f16: return .f16
-        case .bf16: return .bf16
-        case .q4_0: return .q40
-        case .q4_1: return .q41
-        case .q8_0: return .q80
-        case .q5_0: return .q50
-        case .q5_1: return .q51
-        case .q4_K: return .q4K
-        case .q5_K: return .q5K
-        case .q6_K: return .q6K
-        case .q2_K, .q3_K: return .f32  // refused when the store loads the model
-        }
     }
 }
 

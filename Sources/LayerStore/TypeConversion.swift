@@ -20,21 +20,9 @@ enum TypeConversion {
         }
     }
 
+    /// The kernels' name for `type` (nil for the GGML types QuantKernels cannot decode).
     static func blockType(_ type: TensorType) -> BlockType? {
-        switch type {
-        case .f32: return .f32
-        case .f16: return .f16
-        case .bf16: return .bf16
-        case .q4_0: return .q40
-        case .q4_1: return .q41
-        case .q8_0: return .q80
-        case .q5_0: return .q50
-        case .q5_1: return .q51
-        case .q4_K: return .q4K
-        case .q5_K: return .q5K
-        case .q6_K: return .q6K
-        case .q2_K, .q3_K: return nil
-        }
+        BlockType(ggmlType: Int(type.rawValue))
     }
 
     /// Converts `layout.rowCount` rows from the file's type in `source` to the stored type in

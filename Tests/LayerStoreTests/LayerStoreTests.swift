@@ -117,7 +117,11 @@ struct LayerStoreTests {
         let share = plan.nodes[0]
         let resident = try LayerStore(file: file, share: share)
         let nonLayer = resident.globals.values.reduce(0) { $0 + $1.layout.byteCount }
-        let budget = nonLayer + 2 * resident.largestLayerBytes + 4096
+        // Held: the small non-layer slices; streamed in chunks through one layer-sized buffer: the
+        // output projection (the tied embedding, larger than a layer); plus two layer slots.
+        let small = resident.globals.values.filter { $0.layout.storedByteCount <= resident.largestLayerBytes }
+            .reduce(0) { $0 + ($1.layout.storedByteCount + 63) / 64 * 64 }
+        let budget = small + 3 * resident.largestLayerBytes + 4096
         let streamed = try LayerStore(file: file, share: share, mode: .streaming(weightBudget: budget))
         #expect(streamed.slotCount == 2)
         #expect(streamed.residentBytes <= budget + 64 * resident.globals.count)
@@ -133,6 +137,17 @@ struct LayerStoreTests {
         let perPass = resident.bytesRead - nonLayer
         #expect(streamed.bytesRead - readAfterOpen >= 2 * perPass)
         #expect(streamed.bytesRead - readAfterOpen <= 2 * perPass + 2 * resident.largestLayerBytes)
+        // The output projection (tied embedding) is streamed in row chunks with the same bytes.
+        let held = try #require(resident.globals["token_embd"])
+        var streamedRows: [UInt8] = []
+        var nextRow = 0
+        try streamed.withRowChunks(of: "token_embd") { chunk, rows in
+            #expect(rows.lowerBound == nextRow)
+            nextRow = rows.upperBound
+            streamedRows += Array(chunk.bytes)
+        }
+        #expect(nextRow == held.layout.rowCount)
+        #expect(streamedRows == Array(held.bytes))
         // Out of order still works.
         let late = try streamed.withLayer(17) { $0.layer }
         let early = try streamed.withLayer(3) { $0.layer }
