@@ -52,10 +52,8 @@ public final class Generator {
         guard room > 0 else { throw Transformer.Failure.contextFull(maxSeqLen: transformer.maxSeqLen) }
 
         let prefillStart = Date()
-        for position in start..<(prompt.count - 1) {
-            try transformer.forward(token: prompt[position], position: position, computeLogits: false)
-            cachedTokens.append(prompt[position])
-        }
+        try transformer.prefill(Array(prompt[start..<(prompt.count - 1)]), first: start)
+        cachedTokens.append(contentsOf: prompt[start..<(prompt.count - 1)])
         var logits = Array(try transformer.forward(token: prompt[prompt.count - 1], position: prompt.count - 1))
         cachedTokens.append(prompt[prompt.count - 1])
         stats.promptTokens = prompt.count - start

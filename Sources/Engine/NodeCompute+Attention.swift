@@ -11,6 +11,15 @@ extension NodeCompute {
         multiply(w["attn_q"]!, input, into: q.buffer.baseAddress!)
         multiply(w["attn_k"]!, input, into: k.buffer.baseAddress!)
         multiply(w["attn_v"]!, input, into: v.buffer.baseAddress!)
+        prepareAndCache(w, localLayer: localLayer, position: position)
+        profiler.measure(.attention) { attend(localLayer: localLayer, position: position) }
+        attended.invalidate()
+        multiply(w["attn_output"]!, attended, into: partial.buffer.baseAddress!)
+    }
+
+    /// From the projections in `q`, `k`, `v`: biases, q/k norms, RoPE at `position`, and the
+    /// key and value into the cache.
+    func prepareAndCache(_ w: LayerWeights, localLayer: Int, position: Int) {
         profiler.measure(.elementwise) {
             if recipe.hasQKVBias {
                 Elementwise.add(q.buffer, w["attn_q.bias"]!.floats)
@@ -30,9 +39,6 @@ extension NodeCompute {
             _ = cache.key(localLayer, position).update(fromContentsOf: k.buffer)
             _ = cache.value(localLayer, position).update(fromContentsOf: v.buffer)
         }
-        profiler.measure(.attention) { attend(localLayer: localLayer, position: position) }
-        attended.invalidate()
-        multiply(w["attn_output"]!, attended, into: partial.buffer.baseAddress!)
     }
 
     /// RMS-normalizes each `headDim` slice of `x` with the shared per-head `weight` (Qwen3).
