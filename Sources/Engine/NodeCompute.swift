@@ -54,12 +54,18 @@ final class NodeCompute: @unchecked Sendable {
         queryGroup = model.headCount / model.kvHeadCount
         ffnWidth = model.isMoE ? share.expertRows.count : share.ffnRows.count
         cache = KVCache(layers: share.layers.count, maxSeqLen: maxSeqLen, kvDim: share.kvHeads.count * model.headDim)
-        rope = RoPE(headDimension: model.headDim, theta: model.ropeTheta, layout: recipe.ropeLayout(for: model),
-                    scaling: model.ropeScaling.flatMap { s in
-                        s.kind == .llama3 ? RoPE.Llama31Scaling(factor: s.factor, lowFrequencyFactor: s.lowFrequencyFactor,
-                                                                highFrequencyFactor: s.highFrequencyFactor,
-                                                                originalContextLength: Float(s.originalContextLength)) : nil
-                    })
+        if let divisors = store.globals["rope_freqs"], divisors.type == .f32, divisors.floats.count == model.headDim / 2 {
+            // Llama 3.1 GGUFs carry their frequency scaling as this tensor instead of header keys.
+            rope = RoPE(headDimension: model.headDim, theta: model.ropeTheta, layout: recipe.ropeLayout(for: model),
+                        frequencyDivisors: Array(divisors.floats))
+        } else {
+            rope = RoPE(headDimension: model.headDim, theta: model.ropeTheta, layout: recipe.ropeLayout(for: model),
+                        scaling: model.ropeScaling.flatMap { s in
+                            s.kind == .llama3 ? RoPE.Llama31Scaling(factor: s.factor, lowFrequencyFactor: s.lowFrequencyFactor,
+                                                                    highFrequencyFactor: s.highFrequencyFactor,
+                                                                    originalContextLength: Float(s.originalContextLength)) : nil
+                        })
+        }
         input = Activation(count: model.dim, kernels: kernels)
         q = Floats(share.queryHeads.count * model.headDim)
         k = Floats(share.kvHeads.count * model.headDim)

@@ -41,7 +41,7 @@ public struct RoPE: Sendable {
     public let headDimension: Int
     public let layout: Layout
     /// Rotation frequency of pair i: theta^(-2i / headDimension), scaled if asked.
-    public let frequencies: [Double]  // [headDimension / 2]
+    public private(set) var frequencies: [Double]  // [headDimension / 2]
 
     public init(headDimension: Int, theta: Float, layout: Layout, scaling: Llama31Scaling? = nil) {
         precondition(headDimension % 2 == 0, "RoPE needs an even head dimension")
@@ -51,6 +51,14 @@ public struct RoPE: Sendable {
             let frequency = 1 / pow(Double(theta), Double(2 * i) / Double(headDimension))
             return scaling?.scale(frequency) ?? frequency
         }
+    }
+
+    /// RoPE whose pair frequencies are divided by `frequencyDivisors` (`[headDimension / 2]`): how
+    /// llama.cpp's converter stores Llama 3.1 scaling in GGUF files (the `rope_freqs` tensor).
+    public init(headDimension: Int, theta: Float, layout: Layout, frequencyDivisors: [Float]) {
+        precondition(frequencyDivisors.count == headDimension / 2, "rope_freqs needs headDimension / 2 values")
+        self.init(headDimension: headDimension, theta: theta, layout: layout)
+        frequencies = zip(frequencies, frequencyDivisors).map { $0 / Double($1) }
     }
 
     /// Rotates every head of `x` (`[heads][headDimension]`) for `position`.

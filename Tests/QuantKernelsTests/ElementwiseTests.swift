@@ -90,3 +90,18 @@ struct ElementwiseTests {
         #expect(abs(scaled.frequencies[30] - ((1 - smooth) * f / 8 + smooth * f)) < 1e-12)
     }
 }
+
+@Suite("RoPE frequency divisors")
+struct RoPEFrequencyDivisorTests {
+    /// A GGUF `rope_freqs` tensor holding Llama 3.1's factors gives the same rotation as the
+    /// scaling computed from the header values (factor 8, low 1, high 4, original context 8192).
+    @Test("divisors equal to Llama 3.1's factors reproduce its scaling")
+    func llama31() {
+        let plain = RoPE(headDimension: 128, theta: 500_000, layout: .adjacentPairs)
+        let scaled = RoPE(headDimension: 128, theta: 500_000, layout: .adjacentPairs, scaling: .llama31)
+        let divisors = zip(plain.frequencies, scaled.frequencies).map { Float($0 / $1) }
+        let fromTensor = RoPE(headDimension: 128, theta: 500_000, layout: .adjacentPairs, frequencyDivisors: divisors)
+        for (a, b) in zip(fromTensor.frequencies, scaled.frequencies) { #expect(abs(a - b) <= 1e-6 * abs(b)) }
+        #expect(divisors.first == 1 && divisors.last == 8)
+    }
+}
