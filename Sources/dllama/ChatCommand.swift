@@ -39,6 +39,7 @@ struct ChatCommand: ParsableCommand {
                 fflush(nil)
             }
             print()
+            fflush(nil)
             messages.append(ChatMessage(.assistant, answer))
             if options.profile || interactive { printSummary(stats, engine: engine) }
         }

@@ -34,6 +34,7 @@ struct InferenceCommand: ParsableCommand {
             fflush(nil)
         }
         print()
+        fflush(nil)
         printSummary(stats, engine: engine)
     }
 }
