@@ -71,7 +71,7 @@ public final class Transformer: @unchecked Sendable {
     let pool: ThreadPool?
     let options: Options
     let file: ModelFile
-    private let x: Floats            // [dim] the residual stream
+    let x: Floats            // [dim] the residual stream
     private let normalized: Activation  // [dim]
     private let logitsBuffer: Floats // [vocab]
     private let wire: Floats         // [dim] a partial after its trip through the wire encoding
@@ -133,71 +133,9 @@ public final class Transformer: @unchecked Sendable {
         return computeLogits ? try finalLogits() : UnsafeBufferPointer(start: nil, count: 0)
     }
 
-    /// Runs prompt tokens through every layer in batches (no logits): the matrix products see up to
-    /// `batchLimit` tokens at once, which is where prefill gets its speed. `tokens[i]` goes to
-    /// position `first + i`.
-    public func prefill(_ tokens: [Int], first: Int, batchLimit: Int = 64) throws {
-        guard first + tokens.count <= maxSeqLen else { throw Failure.contextFull(maxSeqLen: maxSeqLen) }
-        if let bad = tokens.first(where: { !(0..<model.vocabSize).contains($0) }) {
-            throw Failure.tokenOutOfRange(token: bad, vocabSize: model.vocabSize)
-        }
-        var start = 0
-        while start < tokens.count {
-            let batch = min(batchLimit, tokens.count - start)
-            if batch == 1 {
-                try forward(token: tokens[start], position: first + start, computeLogits: false)
-            } else {
-                try prefillBatch(Array(tokens[start..<(start + batch)]), first: first + start)
-            }
-            start += batch
-        }
-    }
-
-    private func prefillBatch(_ tokens: [Int], first: Int) throws {
-        let batch = tokens.count, dim = model.dim
-        let stream = Floats(batch * dim)       // [batch][dim] residual streams
-        let normalizedRows = Floats(batch * dim)
-        let partialRows = Floats(batch * dim)
-        for (b, token) in tokens.enumerated() {
-            try embed(token)
-            _ = stream[(b * dim)..<((b + 1) * dim)].update(fromContentsOf: x.buffer)
-        }
-        for layer in 0..<model.layerCount {
-            let owners = nodes.filter { $0.share.layers.contains(layer) }
-            try withWeights(of: owners[...], layer: layer, []) { weights in
-                for (norm, isAttention) in [("attn_norm", true), ("ffn_norm", false)] {
-                    profiler.measure(.norms) {
-                        for b in 0..<batch {
-                            Elementwise.rmsNorm(UnsafeBufferPointer(stream[(b * dim)..<((b + 1) * dim)]), weight: weights[0][norm]!.floats,
-                                                epsilon: model.normEpsilon, into: normalizedRows[(b * dim)..<((b + 1) * dim)])
-                        }
-                    }
-                    for (node, w) in zip(owners, weights) {
-                        let local = layer - node.share.layers.lowerBound
-                        if isAttention {
-                            node.attentionBatch(w, localLayer: local, first: first, batch: batch,
-                                                x: normalizedRows.buffer.baseAddress!, out: partialRows.buffer.baseAddress!)
-                        } else {
-                            node.feedForwardBatch(w, batch: batch, x: normalizedRows.buffer.baseAddress!, out: partialRows.buffer.baseAddress!)
-                        }
-                        profiler.measure(.network) {
-                            for b in 0..<batch {
-                                _ = x.buffer.update(fromContentsOf: stream[(b * dim)..<((b + 1) * dim)])
-                                add(partialRows[(b * dim)..<((b + 1) * dim)])
-                                _ = stream[(b * dim)..<((b + 1) * dim)].update(fromContentsOf: x.buffer)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // Leave the last token's stream in x, as a per-token forward would.
-        _ = x.buffer.update(fromContentsOf: stream[((batch - 1) * dim)..<(batch * dim)])
-    }
-
     /// Holds layer `layer` of every owner's store at once (one acquisition per layer and token,
     /// which is what streaming reads once).
-    private func withWeights(of owners: ArraySlice<NodeCompute>, layer: Int, _ held: [LayerWeights],
+    func withWeights(of owners: ArraySlice<NodeCompute>, layer: Int, _ held: [LayerWeights],
                              _ body: ([LayerWeights]) -> Void) throws {
         guard let node = owners.first else { return body(held) }
         try node.store.withLayer(layer) { weights in
@@ -207,7 +145,7 @@ public final class Transformer: @unchecked Sendable {
 
     /// The token's embedding row, read from the file with `pread` (so a streaming node's RSS does
     /// not fill up with embedding pages), as floats into the residual stream.
-    private func embed(_ token: Int) throws {
+    func embed(_ token: Int) throws {
         try profiler.measure(.embedding) {
             try nodes[0].store.readEmbeddingRow(token, into: embeddingRow.bytes)
             Quantization.dequantize(UnsafeRawBufferPointer(embeddingRow.bytes), from: embeddingType, into: x.buffer,
@@ -234,7 +172,7 @@ public final class Transformer: @unchecked Sendable {
     }
 
     /// `x += partial`, the partial first encoded as it would travel between nodes.
-    private func add(_ partial: UnsafeMutableBufferPointer<Float>) {
+    func add(_ partial: UnsafeMutableBufferPointer<Float>) {
         if (nodes.count > 1 || options.encodePartialsOnOneNode) && options.activationType == .q80 {
             Quantization.quantize(UnsafeBufferPointer(partial), to: .q80, into: wireBytes.bytes, kernels: options.kernels)
             Quantization.dequantize(UnsafeRawBufferPointer(wireBytes.bytes), from: .q80, into: wire.buffer, kernels: options.kernels)
