@@ -5,6 +5,9 @@ public enum PlanMode: String, Codable, Sendable, CaseIterable {
     case tensor
     /// Every node computes whole layers; one activation vector per stage boundary.
     case pipeline
+    /// Pipeline stages of tensor-parallel groups: for more nodes than KV heads, or slow links
+    /// between groups of fast-linked machines. Uses as few stages as the KV heads allow.
+    case hybrid
 }
 
 /// How activations travel between nodes (`--buffer-float-type`).
@@ -65,9 +68,12 @@ public struct Plan: Codable, Sendable, Equatable {
         let capacities = capacities ?? Array(repeating: NodeCapacity(), count: count)
         guard capacities.count == count else { throw PlanError.capacityCount(option: "capacities", given: capacities.count, nodes: count) }
         let weights = NodeCapacity.splitWeights(capacities)
-        let shares = mode == .tensor
-            ? try TensorParallelSplit.shares(model: model, tensors: tensors, weights: weights)
-            : try PipelineSplit.shares(model: model, weights: weights)
+        let shares: [NodeShare]
+        switch mode {
+        case .tensor: shares = try TensorParallelSplit.shares(model: model, tensors: tensors, weights: weights)
+        case .pipeline: shares = try PipelineSplit.shares(model: model, weights: weights)
+        case .hybrid: shares = try HybridSplit.shares(model: model, tensors: tensors, weights: weights)
+        }
         let seq = min(maxSeqLen ?? model.maxSeqLen, model.maxSeqLen)
         var plan = Plan(mode: mode, model: model, maxSeqLen: seq, activationType: activationType, nodes: shares,
                         estimates: [], collectivesPerToken: 0)

@@ -29,33 +29,56 @@ extension Plan {
                                 streams: ram.map { total > $0 } ?? false,
                                 sentBytesPerToken: sent, receivedBytesPerToken: received)
         }
-        switch mode {
-        case .tensor: collectivesPerToken = n > 1 ? 2 * layers + 2 : 0
-        case .pipeline: collectivesPerToken = n > 1 ? n : 0
-        }
+        let groups = stageGroups()
+        collectivesPerToken = n == 1 ? 0
+            : groups.reduce(0) { $0 + ($1.count > 1 ? 2 * nodes[$1.lowerBound].layers.count : 0) }
+              + (groups.count - 1) + 1 + (nodes.dropFirst().contains { $0.readsEmbedding } ? 1 : 0)
     }
 
-    /// Bytes a node sends and receives per generated token (before LZ4).
-    private func traffic(share: NodeShare, vector: Int, stepBytes: Int) -> (sent: Int, received: Int) {
-        let n = nodes.count
-        guard n > 1 else { return (0, 0) }
-        let i = share.node
-        switch mode {
-        case .tensor:
-            // Star all-reduce through the root: each worker sends its partial sum and receives the
-            // total, twice per layer; the root gathers each worker's logits (F32) at the end.
-            let perWorker = 2 * model.layerCount * vector
-            if i == 0 {
-                let logits = nodes.dropFirst().reduce(0) { $0 + $1.vocabRows.count * 4 }
-                return ((n - 1) * (perWorker + stepBytes), (n - 1) * perWorker + logits)
+    /// Consecutive nodes computing the same layers: one group in tensor mode, one node per group in
+    /// pipeline mode, tensor-parallel groups as pipeline stages in hybrid mode.
+    func stageGroups() -> [Range<Int>] {
+        var groups: [Range<Int>] = []
+        for i in nodes.indices {
+            if let last = groups.last, nodes[last.lowerBound].layers == nodes[i].layers {
+                groups[groups.count - 1] = last.lowerBound..<(i + 1)
+            } else {
+                groups.append(i..<(i + 1))
             }
-            return (perWorker + share.vocabRows.count * 4, perWorker + stepBytes)
-        case .pipeline:
-            let logits = model.vocabSize * 4
-            let sent = i == n - 1 ? logits : vector
-            let received = (i == 0 ? logits : vector)
-            return (sent, received)
         }
+        return groups
+    }
+
+    /// Bytes a node sends and receives per generated token (before LZ4), for any plan: within a
+    /// group, a star all-reduce through its first node, two per layer; between groups, one
+    /// activation vector from each group's first node to the next's; the root sends each worker
+    /// that embeds the token a step message and gathers every other node's logits (F32).
+    private func traffic(share: NodeShare, vector: Int, stepBytes: Int) -> (sent: Int, received: Int) {
+        guard nodes.count > 1 else { return (0, 0) }
+        let i = share.node
+        let groups = stageGroups()
+        let g = groups.firstIndex { $0.contains(i) }!
+        let group = groups[g]
+        let allReduces = group.count > 1 ? 2 * share.layers.count * vector : 0
+        var sent = 0, received = 0
+        if i == group.lowerBound {
+            sent += (group.count - 1) * allReduces
+            received += (group.count - 1) * allReduces
+            if g + 1 < groups.count { sent += vector }
+            if g > 0 { received += vector }
+        } else {
+            sent += allReduces
+            received += allReduces
+        }
+        if i == 0 {
+            let embedders = nodes.dropFirst().filter(\.readsEmbedding).count
+            sent += embedders * stepBytes
+            received += nodes.dropFirst().reduce(0) { $0 + $1.vocabRows.count * 4 }
+        } else {
+            if share.readsEmbedding { received += stepBytes }
+            sent += share.vocabRows.count * 4
+        }
+        return (sent, received)
     }
 
     /// The least RAM node `i` needs when streaming: one layer buffer, one more layer-sized buffer

@@ -4,7 +4,8 @@ extension Plan {
     /// The plan as a table for people (`dllama plan`).
     public func renderTable() -> String {
         let m = model
-        var lines = ["\(mode == .tensor ? "tensor-parallel" : "pipeline") plan: \(nodes.count) node\(nodes.count == 1 ? "" : "s"), "
+        let name = [PlanMode.tensor: "tensor-parallel", .pipeline: "pipeline", .hybrid: "hybrid (\(stageGroups().count) stages)"][mode]!
+        var lines = ["\(name) plan: \(nodes.count) node\(nodes.count == 1 ? "" : "s"), "
             + "\(m.architecture.rawValue) (\(m.layerCount) layers, \(m.kvHeadCount) KV heads), max seq len \(maxSeqLen), activations \(activationType.rawValue)"]
         let header = ["node", "layers", "kv heads", "q heads", "ffn rows", "vocab rows", "weights", "kv cache", "est. RAM", "RAM", "mode", "sent/token", "recv/token"]
         var rows = [header]

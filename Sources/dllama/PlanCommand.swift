@@ -20,7 +20,7 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Relative speed of each node, comma-separated (such as 1,1,2), or one value for all.")
     var speed: String?
 
-    @Option(help: "tensor (split every layer) or pipeline (whole layers per node).")
+    @Option(help: "tensor (split every layer), pipeline (whole layers per node) or hybrid (pipeline stages of tensor-parallel groups).")
     var mode: PlanMode = .tensor
 
     @Option(help: "Cap the context (and the KV cache) at this many tokens.")

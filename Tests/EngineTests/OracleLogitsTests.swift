@@ -131,3 +131,23 @@ struct PrefillTests {
         try compare(file, prompt: prompt, batchLimit: 64, tolerance: 0.75, topOnly: true)
     }
 }
+
+@Suite("hybrid plans in one process")
+struct HybridEngineTests {
+    /// Two stages of two tensor-parallel nodes each (the oracle models have 2 KV heads and 2
+    /// layers): with F32 weights and F32 partials only the summation order differs from one node.
+    @Test("4 nodes as 2 stages x 2 give one node's logits", arguments: ["llama", "qwen3", "qwen3moe"])
+    func fourNodes(arch: String) throws {
+        let file = try Fixtures.model("dllama_model_\(arch)_f32.m")
+        let single = try Transformer(file: file, options: .init(maxSeqLen: 32))
+        let hybrid = try Transformer(file: file, options: .init(maxSeqLen: 32, nodes: 4, mode: .hybrid, activationType: .f32))
+        #expect(hybrid.plan.nodes.map(\.layers) == [0..<1, 0..<1, 1..<2, 1..<2])
+        var worst: Float = 0
+        for (position, token) in [250, 98, 110, 79, 126].enumerated() {
+            let a = Array(try single.forward(token: token, position: position))
+            let b = Array(try hybrid.forward(token: token, position: position))
+            worst = max(worst, zip(a, b).map { abs($0 - $1) }.max()!)
+        }
+        #expect(worst < 1e-3)
+    }
+}

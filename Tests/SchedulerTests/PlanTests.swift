@@ -130,13 +130,15 @@ struct PlanTests {
         #expect(plan.estimates[0].kvCacheBytes == 30 * 2 * 256 * 3 * 64 * 4)
     }
 
-    /// Every tensor is either replicated on every node, or its elements are held exactly once
+    /// Every tensor is either replicated on every node that holds it, or its elements are held exactly once
     /// across the nodes' row, column and whole-tensor shares (the embedding of an untied model
     /// may instead be only looked up).
     func expectCoverage(_ plan: Plan, tensors: [TensorInfo]) throws {
         for t in tensors {
             let ownerships = plan.nodes.map { $0.ownership(of: t, model: plan.model) }
-            if ownerships.allSatisfy({ $0 == .whole }) && plan.nodes.count > 1 { continue }
+            // Replicated among the nodes that hold it (all nodes, or a hybrid plan's stage).
+            let holders = ownerships.filter { $0 != .none && $0 != .lookup }
+            if holders.count > 1 && holders.allSatisfy({ $0 == .whole }) { continue }
             let matrices = t.shape.count == 3 ? t.shape[0] : 1
             let rows = t.rowCount / matrices, columns = t.rowLength
             var rectangles: [(rows: Range<Int>, columns: Range<Int>)] = []
@@ -157,5 +159,34 @@ struct PlanTests {
                 }
             }
         }
+    }
+}
+
+@Suite("hybrid plans")
+struct HybridPlanTests {
+    @Test("more nodes than KV heads: tensor-parallel groups as pipeline stages", arguments: [4, 5, 6, 12, 16])
+    func llama3(nodes: Int) throws {
+        let model = Models.llama3_8B
+        let tensors = try model.dllamaLayout()
+        let plan = try Plan.make(model: model, tensors: tensors, nodes: nodes, mode: .hybrid)
+        let stages = plan.stageGroups()
+        #expect(stages.count == (nodes + 7) / 8)
+        #expect(stages.map(\.count).max()! <= 8)
+        // Stages cover the layers in order, and only the last computes logits.
+        #expect(stages.map { plan.nodes[$0.lowerBound].layers.lowerBound } == stages.indices.map { s in
+            s == 0 ? 0 : plan.nodes[stages[s - 1].lowerBound].layers.upperBound })
+        #expect(plan.nodes[stages.last!.lowerBound].layers.upperBound == 32)
+        #expect(plan.nodes.filter { !$0.vocabRows.isEmpty }.count == stages.last!.count)
+        try PlanTests().expectCoverage(plan, tensors: tensors)
+    }
+
+    @Test("SmolLM2 on 5 nodes: stages of 3 and 2, shares sized by their stage")
+    func smolLM2() throws {
+        let file = try Models.smolLM2()
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 5, mode: .hybrid)
+        #expect(plan.stageGroups() == [0..<3, 3..<5])
+        #expect(plan.nodes.map(\.layers) == [0..<18, 0..<18, 0..<18, 18..<30, 18..<30])
+        #expect(plan.collectivesPerToken == 2 * 18 + 2 * 12 + 1 + 1)
+        try PlanTests().expectCoverage(plan, tensors: file.tensors)
     }
 }
