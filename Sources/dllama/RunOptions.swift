@@ -65,6 +65,13 @@ struct RunOptions: ParsableArguments {
     func load() throws -> (Transformer, Tokenizer) {
         let file = try ModelFile(path: model)
         let tokenizer = try Tokenizer(modelPath: model, tokenizerPath: self.tokenizer)
+        // Models may pad their vocabulary past the tokenizer's (Qwen: by a few hundred rows), but a
+        // tokenizer with more tokens than the model, or far fewer, belongs to another model.
+        let tokens = tokenizer.vocabulary.count, rows = file.model.vocabSize
+        if tokens > rows || tokens < rows - 1024 {
+            throw ValidationError("the tokenizer (\(self.tokenizer ?? model)) has \(tokens) tokens but the model has \(rows) vocabulary rows: "
+                                  + "they do not belong together. Pass the model's own tokenizer with --tokenizer.")
+        }
         let options = Transformer.Options(threads: nthreads, maxSeqLen: maxSeqLen, activationType: bufferFloatType,
                                           profile: profile)
         var withBudget = options

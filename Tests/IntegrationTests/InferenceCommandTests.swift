@@ -43,6 +43,13 @@ struct InferenceCommandTests {
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
+    @Test("a tokenizer of another model is refused")
+    func mismatchedTokenizer() throws {
+        let result = try Executables.run("dllama", ["inference", "--model", Self.smolLM2, "--tokenizer", tinyTokenizer, "--prompt", "hi"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("do not belong together"), "\(result.stderr)")
+    }
+
     @Test("a .m model without a tokenizer says which option is missing")
     func missingTokenizer() throws {
         let result = try Executables.run("dllama", ["inference", "--model", tinyModel, "--prompt", "hi"])
