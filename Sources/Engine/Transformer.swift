@@ -75,9 +75,9 @@ public final class Transformer: @unchecked Sendable {
     private let normalized: Activation  // [dim]
     private let logitsBuffer: Floats // [vocab]
     private let wire: Floats         // [dim] a partial after its trip through the wire encoding
-    private let embeddingRow: OwnedBytes  // one row of token_embd, in the file's type
+    private let embeddingRow: OwnedBuffer  // one row of token_embd, in the file's type
     private let embeddingType: BlockType
-    private let wireBytes: OwnedBytes
+    private let wireBytes: OwnedBuffer
 
     public init(file: ModelFile, options: Options = .init()) throws {
         self.file = file
@@ -102,9 +102,9 @@ public final class Transformer: @unchecked Sendable {
         normalized = Activation(count: model.dim, kernels: options.kernels)
         logitsBuffer = Floats(model.vocabSize)
         wire = Floats(model.dim)
-        wireBytes = OwnedBytes(BlockType.q80.rowBytes((model.dim + 31) / 32 * 32))
+        wireBytes = OwnedBuffer(byteCount: BlockType.q80.rowBytes((model.dim + 31) / 32 * 32))
         let embedding = try file.tensor("token_embd")
-        embeddingRow = OwnedBytes(embedding.rowBytes)
+        embeddingRow = OwnedBuffer(byteCount: embedding.rowBytes)
         guard let embeddingType = BlockType(ggmlType: Int(embedding.type.rawValue)) else {
             throw ModelFormatError.unsupportedTensorType(path: file.path, tensor: "token_embd", type: embedding.type.description)
         }
@@ -193,11 +193,4 @@ public final class Transformer: @unchecked Sendable {
         }
         return UnsafeBufferPointer(logitsBuffer.buffer)
     }
-}
-
-/// Bytes the engine owns.
-final class OwnedBytes: @unchecked Sendable {
-    let bytes: UnsafeMutableRawBufferPointer
-    init(_ count: Int) { bytes = .allocate(byteCount: max(count, 1), alignment: 64) }
-    deinit { bytes.deallocate() }
 }

@@ -41,13 +41,13 @@ public struct LayerWeights: @unchecked Sendable {
     public subscript(role: String) -> TensorView? { tensors[role] }
 }
 
-/// Memory the store owns, aligned for SIMD loads.
-final class OwnedBuffer: @unchecked Sendable {
+/// Bytes owned by their holder and freed with it, 64-byte aligned for SIMD loads.
+public final class OwnedBuffer: @unchecked Sendable {
     /// Exactly the bytes asked for (possibly none).
-    let bytes: UnsafeMutableRawBufferPointer
+    public let bytes: UnsafeMutableRawBufferPointer
     private let allocation: UnsafeMutableRawBufferPointer
 
-    init(byteCount: Int) {
+    public init(byteCount: Int) {
         allocation = .allocate(byteCount: max(byteCount, 1), alignment: 64)
         bytes = UnsafeMutableRawBufferPointer(rebasing: allocation[0..<byteCount])
     }
