@@ -11,8 +11,9 @@ let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("Tokenizer", ["ModelFormat"]),
     ("Scheduler", ["ModelFormat"]),
     ("LayerStore", ["ModelFormat", "QuantKernels", "Scheduler"]),
-    ("Transport", ["QuantKernels", .product(name: "CLZ4", package: "CLZ4")]),
-    ("Engine", ["ModelFormat", "QuantKernels", "Tokenizer", "Scheduler", "LayerStore", "Transport"]),
+    ("Transport", ["QuantKernels", .product(name: "CLZ4", package: "CLZ4"), .product(name: "Crypto", package: "swift-crypto")]),
+    ("Engine", ["ModelFormat", "QuantKernels", "Tokenizer", "Scheduler", "LayerStore", "Transport",
+                .product(name: "Logging", package: "swift-log")]),
 ]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -28,14 +29,18 @@ let package = Package(
         .package(path: "Packages/CBLAS"),
         .package(path: "Packages/CLZ4"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: libraries.map { .target(name: $0.name, dependencies: $0.dependencies) }
         // The innermost SIMD loops of QuantKernels: C, so each variant carries its own target attribute.
         + [.target(name: "CQuantKernels")]
         + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)]) }
         + [
-            .executableTarget(name: "dllama", dependencies: ["Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer", argumentParser]),
-            .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", argumentParser]),
+            .executableTarget(name: "dllama", dependencies: ["Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer",
+                                                            "Transport", argumentParser]),
+            .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "Transport", argumentParser,
+                                                                   .product(name: "Logging", package: "swift-log")]),
             .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat"]),
         ]
 )

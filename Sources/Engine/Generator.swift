@@ -51,11 +51,25 @@ public final class Generator {
         let room = transformer.maxSeqLen - prompt.count
         guard room > 0 else { throw Transformer.Failure.contextFull(maxSeqLen: transformer.maxSeqLen) }
 
+        // Greedy sampling needs only the largest logit: each node sends its best candidate
+        // instead of all its logits (8 bytes instead of 4 per vocabulary row).
+        let greedy = sampler.parameters.temperature == 0 && sampler.parameters.repetitionPenalty == 1
+        func step(_ token: Int) throws -> Int {
+            let position = cachedTokens.count
+            if greedy {
+                let next = try transformer.forwardGreedy(token: token, position: position)
+                cachedTokens.append(token)
+                return next
+            }
+            let logits = Array(try transformer.forward(token: token, position: position))
+            cachedTokens.append(token)
+            return transformer.profiler.measure(.sampling) { sampler.sample(logits: logits, recentTokens: cachedTokens) }
+        }
+
         let prefillStart = Date()
         try transformer.prefill(Array(prompt[start..<(prompt.count - 1)]), first: start)
         cachedTokens.append(contentsOf: prompt[start..<(prompt.count - 1)])
-        var logits = Array(try transformer.forward(token: prompt[prompt.count - 1], position: prompt.count - 1))
-        cachedTokens.append(prompt[prompt.count - 1])
+        var next = try step(prompt[prompt.count - 1])
         stats.promptTokens = prompt.count - start
         stats.prefillSeconds = Date().timeIntervalSince(prefillStart)
 
@@ -63,9 +77,6 @@ public final class Generator {
         var decoder = UTF8StreamDecoder()
         let generationStart = Date()
         while generated.count < min(maxTokens, room) {
-            let next = transformer.profiler.measure(.sampling) {
-                sampler.sample(logits: logits, recentTokens: cachedTokens)
-            }
             generated.append(next)
             if tokenizer.isEndOfGeneration(next) {
                 stats.stoppedAtEndOfGeneration = true
@@ -74,8 +85,7 @@ public final class Generator {
             let text = decoder.decode(tokenizer.bytes(of: next))
             if !text.isEmpty { onText(text) }
             guard generated.count < min(maxTokens, room) else { break }
-            logits = Array(try transformer.forward(token: next, position: cachedTokens.count))
-            cachedTokens.append(next)
+            next = try step(next)
         }
         let tail = decoder.flush()
         if !tail.isEmpty { onText(tail) }

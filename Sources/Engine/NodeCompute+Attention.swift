@@ -8,29 +8,29 @@ extension NodeCompute {
     /// `input` holds the layer's normalized input; the result is left in `partial`.
     func attention(_ w: LayerWeights, localLayer: Int, position: Int) {
         // q: [queryHeads][headDim], k, v: [kvHeads][headDim]
-        multiply(w["attn_q"]!, input, into: q.buffer.baseAddress!)
-        multiply(w["attn_k"]!, input, into: k.buffer.baseAddress!)
-        multiply(w["attn_v"]!, input, into: v.buffer.baseAddress!)
+        multiply(w.query, input, into: q.buffer.baseAddress!)
+        multiply(w.key, input, into: k.buffer.baseAddress!)
+        multiply(w.value, input, into: v.buffer.baseAddress!)
         prepareAndCache(w, localLayer: localLayer, position: position)
         profiler.measure(.attention) { attend(localLayer: localLayer, position: position) }
         attended.invalidate()
-        multiply(w["attn_output"]!, attended, into: partial.buffer.baseAddress!)
+        multiply(w.attentionOutput, attended, into: partial.buffer.baseAddress!)
     }
 
     /// From the projections in `q`, `k`, `v`: biases, q/k norms, RoPE at `position`, and the
     /// key and value into the cache.
     func prepareAndCache(_ w: LayerWeights, localLayer: Int, position: Int) {
         profiler.measure(.elementwise) {
-            if recipe.hasQKVBias {
-                Elementwise.add(q.buffer, w["attn_q.bias"]!.floats)
-                Elementwise.add(k.buffer, w["attn_k.bias"]!.floats)
-                Elementwise.add(v.buffer, w["attn_v.bias"]!.floats)
+            if let qBias = w.queryBias, let kBias = w.keyBias, let vBias = w.valueBias {
+                Elementwise.add(q.buffer, qBias.floats)
+                Elementwise.add(k.buffer, kBias.floats)
+                Elementwise.add(v.buffer, vBias.floats)
             }
         }
-        if recipe.hasQKNorm {
+        if let qNorm = w.queryNorm, let kNorm = w.keyNorm {
             profiler.measure(.norms) {
-                normalizeHeads(q.buffer, heads: queryHeads, weight: w["attn_q_norm"]!.floats)
-                normalizeHeads(k.buffer, heads: kvHeads, weight: w["attn_k_norm"]!.floats)
+                normalizeHeads(q.buffer, heads: queryHeads, weight: qNorm.floats)
+                normalizeHeads(k.buffer, heads: kvHeads, weight: kNorm.floats)
             }
         }
         profiler.measure(.elementwise) {

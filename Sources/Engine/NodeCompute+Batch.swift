@@ -11,9 +11,9 @@ extension NodeCompute {
                         x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let queries = Floats(batch * qDim), keys = Floats(batch * kvDim), values = Floats(batch * kvDim)
         let attendedRows = Floats(batch * qDim)  // [batch][qDim]
-        multiplyBatch(w["attn_q"]!, x, batch: batch, into: queries.buffer.baseAddress!)
-        multiplyBatch(w["attn_k"]!, x, batch: batch, into: keys.buffer.baseAddress!)
-        multiplyBatch(w["attn_v"]!, x, batch: batch, into: values.buffer.baseAddress!)
+        multiplyBatch(w.query, x, batch: batch, into: queries.buffer.baseAddress!)
+        multiplyBatch(w.key, x, batch: batch, into: keys.buffer.baseAddress!)
+        multiplyBatch(w.value, x, batch: batch, into: values.buffer.baseAddress!)
         for b in 0..<batch {
             // Each token through the per-token path from its projections on: the same code as decode.
             _ = q.buffer.update(fromContentsOf: queries[(b * qDim)..<((b + 1) * qDim)])
@@ -23,12 +23,12 @@ extension NodeCompute {
             profiler.measure(.attention) { attend(localLayer: localLayer, position: first + b) }
             _ = attendedRows[(b * qDim)..<((b + 1) * qDim)].update(fromContentsOf: attended.values)
         }
-        multiplyBatch(w["attn_output"]!, attendedRows.buffer.baseAddress!, batch: batch, into: out)
+        multiplyBatch(w.attentionOutput, attendedRows.buffer.baseAddress!, batch: batch, into: out)
     }
 
     /// `x`: `[batch][dim]` normalized inputs; `out`: `[batch][dim]` this node's feed-forward partials.
     func feedForwardBatch(_ w: LayerWeights, batch: Int, x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        guard !recipe.isMixtureOfExperts else {
+        guard case .dense(let gate, let up, let down) = w.feedForward else {
             // Experts differ per token: route each token on its own.
             for b in 0..<batch {
                 _ = input.values.update(fromContentsOf: UnsafeBufferPointer(start: x + b * model.dim, count: model.dim))
@@ -39,13 +39,13 @@ extension NodeCompute {
             return
         }
         let gates = Floats(batch * ffnWidth), ups = Floats(batch * ffnWidth)
-        multiplyBatch(w["ffn_gate"]!, x, batch: batch, into: gates.buffer.baseAddress!)
-        multiplyBatch(w["ffn_up"]!, x, batch: batch, into: ups.buffer.baseAddress!)
+        multiplyBatch(gate, x, batch: batch, into: gates.buffer.baseAddress!)
+        multiplyBatch(up, x, batch: batch, into: ups.buffer.baseAddress!)
         profiler.measure(.elementwise) {
             if model.activation == .gelu { Elementwise.gelu(gates.buffer) } else { Elementwise.silu(gates.buffer) }
             Elementwise.multiply(gates.buffer, by: UnsafeBufferPointer(ups.buffer))
         }
-        multiplyBatch(w["ffn_down"]!, gates.buffer.baseAddress!, batch: batch, into: out)
+        multiplyBatch(down, gates.buffer.baseAddress!, batch: batch, into: out)
     }
 
     func multiplyBatch(_ weights: TensorView, _ x: UnsafePointer<Float>, batch: Int, into out: UnsafeMutablePointer<Float>) {

@@ -54,7 +54,7 @@ final class NodeCompute: @unchecked Sendable {
         queryGroup = model.headCount / model.kvHeadCount
         ffnWidth = model.isMoE ? share.expertRows.count : share.ffnRows.count
         cache = KVCache(layers: share.layers.count, maxSeqLen: maxSeqLen, kvDim: share.kvHeads.count * model.headDim)
-        if let divisors = store.globals["rope_freqs"], divisors.type == .f32, divisors.floats.count == model.headDim / 2 {
+        if let divisors = store.globals[.ropeFrequencies], divisors.type == .f32, divisors.floats.count == model.headDim / 2 {
             // Llama 3.1 GGUFs carry their frequency scaling as this tensor instead of header keys.
             rope = RoPE(headDimension: model.headDim, theta: model.ropeTheta, layout: recipe.ropeLayout(for: model),
                         frequencyDivisors: Array(divisors.floats))
@@ -82,8 +82,11 @@ final class NodeCompute: @unchecked Sendable {
     var maxSeqLen: Int { cache.maxSeqLen }
 
     /// `out = W x` for all rows of `weights` (this node's slice), through the pool.
-    func multiply(_ weights: TensorView, _ x: Activation, into out: UnsafeMutablePointer<Float>, expert: Int? = nil) {
-        let matrix = weights.matrix(expert)
+    func multiply(_ weights: TensorView, _ x: Activation, into out: UnsafeMutablePointer<Float>) {
+        multiply(weights.matrix(), x, into: out)
+    }
+
+    func multiply(_ matrix: WeightMatrix, _ x: Activation, into out: UnsafeMutablePointer<Float>) {
         profiler.measure(.matmul) {
             MatrixVector.multiply(matrix, x.input(for: matrix.type), into: out, pool: pool, kernels: kernels)
         }
@@ -91,9 +94,8 @@ final class NodeCompute: @unchecked Sendable {
 
     /// This node's logits: its rows of the output projection times the final normalized state.
     func logits(_ y: Activation, into out: UnsafeMutablePointer<Float>) throws {
-        let name = model.tiedEmbedding ? "token_embd" : "output"
         try profiler.measure(.logits) {
-            try store.withRowChunks(of: name) { chunk, rows in
+            try store.withRowChunks(of: model.tiedEmbedding ? .tokenEmbedding : .output) { chunk, rows in
                 let matrix = chunk.matrix()
                 MatrixVector.multiply(matrix, y.input(for: matrix.type), into: out + rows.lowerBound, pool: pool, kernels: kernels)
             }

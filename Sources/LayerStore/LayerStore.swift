@@ -12,7 +12,7 @@ import Scheduler
 ///
 ///     let store = try LayerStore(file: file, share: plan.nodes[0], mode: .streaming(weightBudget: 64 << 20))
 ///     for layer in store.layers {
-///         try store.withLayer(layer) { weights in use(weights["attn_q"]!) }
+///         try store.withLayer(layer) { weights in use(weights.query) }
 ///     }
 public final class LayerStore: @unchecked Sendable {
     public enum Mode: Sendable, Equatable {
@@ -29,6 +29,7 @@ public final class LayerStore: @unchecked Sendable {
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case budgetTooSmall(budget: Int, needed: Int, layerBytes: Int, otherBytes: Int)
         case layerNotOwned(Int)
+        case missingTensor(layer: Int, role: TensorRole)
 
         public var description: String {
             switch self {
@@ -36,6 +37,8 @@ public final class LayerStore: @unchecked Sendable {
                 return "a weight budget of \(formatBytes(budget)) cannot hold one layer (\(formatBytes(layer))) plus the non-layer weights (\(formatBytes(other))); at least \(formatBytes(needed)) is needed: raise --max-ram or add nodes"
             case .layerNotOwned(let l):
                 return "layer \(l) is not part of this node's share"
+            case .missingTensor(let layer, let role):
+                return "the model file has no blk.\(layer).\(role) tensor, which this architecture needs: the file is incomplete or not a supported model"
             }
         }
     }
@@ -45,17 +48,17 @@ public final class LayerStore: @unchecked Sendable {
     public let mode: Mode
     /// The layers this node computes, in order.
     public let layers: Range<Int>
-    /// Resident non-layer slices by tensor name (`output`, `output_norm`, ...).
-    public let globals: [String: TensorView]
+    /// Resident non-layer slices by role (`.output`, `.outputNorm`, ...).
+    public let globals: [TensorRole: TensorView]
 
     private let reader: FileRangeReader
     private let file: ModelFile
-    private let layouts: [Int: [(role: String, layout: SliceLayout)]]
+    private let layouts: [Int: [(role: TensorRole, layout: SliceLayout)]]
     private let maxLayerBytes: Int
     private let globalBuffer: OwnedBuffer
     private let ring: LayerRing
     /// Non-layer slices read in row chunks on use instead of held (streaming mode).
-    private let streamed: [String: SliceLayout]
+    private let streamed: [TensorRole: SliceLayout]
     private let chunkBuffer: OwnedBuffer
 
     /// `auditReads` keeps a log of every byte range read (`readLog`).
@@ -68,15 +71,21 @@ public final class LayerStore: @unchecked Sendable {
         reader = try FileRangeReader(path: file.path)
         if auditReads { reader.recordReads() }
 
-        var globalLayouts: [SliceLayout] = []
-        var perLayer: [Int: [(role: String, layout: SliceLayout)]] = [:]
+        var globalLayouts: [(role: TensorRole, layout: SliceLayout)] = []
+        var perLayer: [Int: [(role: TensorRole, layout: SliceLayout)]] = [:]
         for tensor in file.tensors {
             guard let layout = try SliceLayout(tensor: tensor, ownership: share.ownership(of: tensor, model: model)) else { continue }
             if let l = tensor.layer {
-                perLayer[l, default: []].append((NodeShare.role(of: tensor.name), layout))
+                perLayer[l, default: []].append((tensor.role, layout))
             } else {
-                globalLayouts.append(layout)
+                globalLayouts.append((tensor.role, layout))
             }
+        }
+        // Every owned layer must have what the forward pass needs before anything is read.
+        for layer in share.layers {
+            let unread = UnsafeRawBufferPointer(start: nil, count: 0)
+            _ = try LayerWeights(layer: layer, tensors: Dictionary(
+                (perLayer[layer] ?? []).map { ($0.role, TensorView(layout: $0.layout, bytes: unread)) }, uniquingKeysWith: { a, _ in a }))
         }
         layouts = perLayer
         let inPlace: (SliceLayout) -> Bool = { mode == .mapped && $0.fileRanges.count == 1 && $0.storedType == $0.type }
@@ -87,22 +96,22 @@ public final class LayerStore: @unchecked Sendable {
         // Streaming also streams any non-layer slice larger than a layer (the output projection),
         // in row chunks through one layer-sized buffer, so the budget need not hold it.
         let streaming = if case .streaming = mode { true } else { false }
-        let streamedLayouts = streaming ? globalLayouts.filter { $0.storedByteCount > maxLayerBytes && $0.fileRanges.count == 1 } : []
-        globalLayouts.removeAll { layout in streamedLayouts.contains { $0.name == layout.name } }
-        streamed = Dictionary(streamedLayouts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let streamedLayouts = streaming ? globalLayouts.filter { $0.layout.storedByteCount > maxLayerBytes && $0.layout.fileRanges.count == 1 } : []
+        globalLayouts.removeAll { global in streamedLayouts.contains { $0.role == global.role } }
+        streamed = Dictionary(streamedLayouts.map { ($0.role, $0.layout) }, uniquingKeysWith: { a, _ in a })
         chunkBuffer = OwnedBuffer(byteCount: streamedLayouts.isEmpty ? 0 : maxLayerBytes)
-        let globalBytes = globalLayouts.reduce(0) { $0 + (inPlace($1) ? 0 : Self.padded($1.storedByteCount)) }
+        let globalBytes = globalLayouts.reduce(0) { $0 + (inPlace($1.layout) ? 0 : Self.padded($1.layout.storedByteCount)) }
         globalBuffer = OwnedBuffer(byteCount: globalBytes)
-        var views: [String: TensorView] = [:]
+        var views: [TensorRole: TensorView] = [:]
         var offset = 0
-        for layout in globalLayouts {
+        for (role, layout) in globalLayouts {
             if inPlace(layout) {
-                views[layout.name] = TensorView(layout: layout, bytes: try file.bytes(layout.fileRanges[0]))
+                views[role] = TensorView(layout: layout, bytes: try file.bytes(layout.fileRanges[0]))
                 continue
             }
             let destination = UnsafeMutableRawBufferPointer(rebasing: globalBuffer.bytes[offset..<(offset + layout.storedByteCount)])
             try Self.read(layout, from: reader, into: destination)
-            views[layout.name] = TensorView(layout: layout, bytes: UnsafeRawBufferPointer(destination))
+            views[role] = TensorView(layout: layout, bytes: UnsafeRawBufferPointer(destination))
             offset += Self.padded(layout.storedByteCount)
         }
         globals = views
@@ -124,7 +133,7 @@ public final class LayerStore: @unchecked Sendable {
         let layouts = self.layouts
         let reader = self.reader
         ring.load = { layer, buffer in
-            var tensors: [String: TensorView] = [:]
+            var tensors: [TensorRole: TensorView] = [:]
             var offset = 0
             for (role, layout) in layouts[layer] ?? [] {
                 if inPlace(layout) {
@@ -136,7 +145,7 @@ public final class LayerStore: @unchecked Sendable {
                 tensors[role] = TensorView(layout: layout, bytes: UnsafeRawBufferPointer(destination))
                 offset += Self.padded(layout.storedByteCount)
             }
-            return LayerWeights(layer: layer, tensors: tensors)
+            return try LayerWeights(layer: layer, tensors: tensors)
         }
         if ring.slotCount >= share.layers.count {
             // Every layer fits (always so when not streaming): load them all now, once.
@@ -152,14 +161,14 @@ public final class LayerStore: @unchecked Sendable {
         return try ring.withLayer(layer, body)
     }
 
-    /// Runs `body` over the node's rows of non-layer tensor `name` (such as `output`), in chunks
+    /// Runs `body` over the node's rows of non-layer tensor `role` (such as `.output`), in chunks
     /// of whole rows: one call with every row when the slice is held, several through a
     /// layer-sized buffer when it is streamed. `rows` counts from the slice's first row.
-    public func withRowChunks(of name: String, _ body: (TensorView, Range<Int>) throws -> Void) throws {
-        if let held = globals[name] {
+    public func withRowChunks(of role: TensorRole, _ body: (TensorView, Range<Int>) throws -> Void) throws {
+        if let held = globals[role] {
             return try body(held, 0..<held.layout.rowCount)
         }
-        guard let layout = streamed[name] else { return }
+        guard let layout = streamed[role] else { return }
         let rowBytes = layout.byteCount / layout.rowCount
         let storedRowBytes = layout.storedByteCount / layout.rowCount
         let rowsPerChunk = max(1, min(chunkBuffer.bytes.count / max(storedRowBytes, 1), layout.rowCount))

@@ -3,7 +3,7 @@ import ModelFormat
 /// Pipeline stages made of tensor-parallel groups. With `n` nodes and `k` KV heads it uses
 /// `ceil(n / k)` stages of near-equal size (consecutive nodes), gives each stage a run of layers in
 /// proportion to its nodes' total weight, and splits each stage's layers among its nodes as tensor
-/// mode would. Node 0 embeds; the last stage computes the logits.
+/// mode would. The first stage's nodes embed the token; the last stage computes the logits.
 enum HybridSplit {
     static func shares(model: ModelDescription, tensors: [TensorInfo], weights: [Double]) throws -> [NodeShare] {
         let n = weights.count
@@ -20,7 +20,7 @@ enum HybridSplit {
             for var share in group {
                 share.node += stage.lowerBound
                 share.layers = layerRuns[s]
-                share.readsEmbedding = share.node == 0
+                share.readsEmbedding = s == 0
                 if s != stages.count - 1 { share.vocabRows = 0..<0 }
                 shares.append(share)
             }

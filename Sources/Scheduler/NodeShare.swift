@@ -42,47 +42,38 @@ public enum TensorOwnership: Equatable, Sendable {
 extension NodeShare {
     /// What this node holds of `tensor` in a model with `model`'s dimensions.
     public func ownership(of tensor: TensorInfo, model: ModelDescription) -> TensorOwnership {
-        let name = tensor.name
         let headDim = model.headDim
         let q = (queryHeads.lowerBound * headDim)..<(queryHeads.upperBound * headDim)
         let kv = (kvHeads.lowerBound * headDim)..<(kvHeads.upperBound * headDim)
         if let layer = tensor.layer {
             guard layers.contains(layer) else { return .none }
-            let role = Self.role(of: name)
-            switch role {
+            switch tensor.role {
             // A bias is a vector: one row whose elements are columns.
-            case "attn_q": return .rows(q)
-            case "attn_q.bias": return .columns(q)
-            case "attn_k", "attn_v": return .rows(kv)
-            case "attn_k.bias", "attn_v.bias": return .columns(kv)
-            case "attn_output": return .columns(q)
-            case "ffn_gate", "ffn_up": return .rows(ffnRows)
-            case "ffn_down": return .columns(ffnRows)
-            case "ffn_gate_exps", "ffn_up_exps": return .expertRows(expertRows)
-            case "ffn_down_exps": return .expertColumns(expertRows)
-            default:
-                if role.hasPrefix("ffn_gate.") || role.hasPrefix("ffn_up.") { return .rows(expertRows) }
-                if role.hasPrefix("ffn_down.") { return .columns(expertRows) }
-                return .whole  // attn_norm, ffn_norm, attn_q_norm, attn_k_norm, ffn_gate_inp
+            case .query: return .rows(q)
+            case .queryBias: return .columns(q)
+            case .key, .value: return .rows(kv)
+            case .keyBias, .valueBias: return .columns(kv)
+            case .attentionOutput: return .columns(q)
+            case .gate, .up: return .rows(ffnRows)
+            case .down: return .columns(ffnRows)
+            case .stackedGates, .stackedUps: return .expertRows(expertRows)
+            case .stackedDowns: return .expertColumns(expertRows)
+            case .expertGate, .expertUp: return .rows(expertRows)
+            case .expertDown: return .columns(expertRows)
+            default: return .whole  // attn_norm, ffn_norm, attn_q_norm, attn_k_norm, ffn_gate_inp
             }
         }
-        switch name {
-        case "token_embd":
+        switch tensor.role {
+        case .tokenEmbedding:
             if model.tiedEmbedding && !vocabRows.isEmpty { return .rows(vocabRows) }
             return readsEmbedding ? .lookup : .none
-        case "output":
+        case .output:
             return vocabRows.isEmpty ? .none : .rows(vocabRows)
-        case "output_norm":
+        case .outputNorm:
             return vocabRows.isEmpty ? .none : .whole
         default:
             return .whole  // rope_freqs and other small shared tensors
         }
-    }
-
-    /// A layer tensor's name within its layer: `blk.3.attn_q.bias` -> `attn_q.bias`.
-    public static func role(of name: String) -> String {
-        let parts = name.split(separator: ".", maxSplits: 2)
-        return parts.count == 3 ? String(parts[2]) : name
     }
 
     /// Bytes of `tensor` this node keeps resident.

@@ -10,13 +10,18 @@ public enum PlanMode: String, Codable, Sendable, CaseIterable {
     case hybrid
 }
 
-/// How activations travel between nodes (`--buffer-float-type`).
+/// How activations travel between nodes (`--buffer-float-type`): Q80 blocks (distributed-llama's
+/// default), F16 or F32.
 public enum ActivationWireType: String, Codable, Sendable, CaseIterable {
-    case q80, f32
+    case q80, f16, f32
 
     /// Bytes of one `dim`-long vector on the wire (before LZ4).
     public func bytes(dim: Int) -> Int {
-        self == .f32 ? dim * 4 : (dim + 31) / 32 * 34
+        switch self {
+        case .q80: (dim + 31) / 32 * 34
+        case .f16: dim * 2
+        case .f32: dim * 4
+        }
     }
 }
 

@@ -7,7 +7,7 @@ extension Plan {
         let vector = activationType.bytes(dim: m.dim)
         let layers = m.layerCount
         let n = nodes.count
-        let stepBytes = 16  // position + token id + flags, per worker per token
+        let stepBytes = 10  // kind, token id, position, what logits to return
         estimates = nodes.map { share in
             var weights = 0
             var perLayer = [Int](repeating: 0, count: layers)
@@ -32,12 +32,12 @@ extension Plan {
         let groups = stageGroups()
         collectivesPerToken = n == 1 ? 0
             : groups.reduce(0) { $0 + ($1.count > 1 ? 2 * nodes[$1.lowerBound].layers.count : 0) }
-              + (groups.count - 1) + 1 + (nodes.dropFirst().contains { $0.readsEmbedding } ? 1 : 0)
+              + (groups.count - 1) + 2  // stage hand-offs, the step broadcast and the logits gather
     }
 
     /// Consecutive nodes computing the same layers: one group in tensor mode, one node per group in
     /// pipeline mode, tensor-parallel groups as pipeline stages in hybrid mode.
-    func stageGroups() -> [Range<Int>] {
+    public func stageGroups() -> [Range<Int>] {
         var groups: [Range<Int>] = []
         for i in nodes.indices {
             if let last = groups.last, nodes[last.lowerBound].layers == nodes[i].layers {
@@ -49,34 +49,50 @@ extension Plan {
         return groups
     }
 
-    /// Bytes a node sends and receives per generated token (before LZ4), for any plan: within a
-    /// group, a star all-reduce through its first node, two per layer; between groups, one
-    /// activation vector from each group's first node to the next's; the root sends each worker
-    /// that embeds the token a step message and gathers every other node's logits (F32).
+    /// Bytes a node sends and receives per generated token, frame headers included, before LZ4,
+    /// as the star transport moves them (every worker talks to the root only): a step message to
+    /// every worker; per layer and group of two or more nodes, two all-reduces in which each worker
+    /// member sends its vector to the root and gets one back; at each stage boundary one vector
+    /// from the stage's first node, relayed by the root to every node of the next stage; and the
+    /// F32 logits of every other node's vocabulary rows, gathered at the root (greedy sampling
+    /// gathers 8 bytes per node instead).
     private func traffic(share: NodeShare, vector: Int, stepBytes: Int) -> (sent: Int, received: Int) {
         guard nodes.count > 1 else { return (0, 0) }
+        let header = 8
+        let frame = vector + header
         let i = share.node
-        let groups = stageGroups()
-        let g = groups.firstIndex { $0.contains(i) }!
-        let group = groups[g]
-        let allReduces = group.count > 1 ? 2 * share.layers.count * vector : 0
         var sent = 0, received = 0
-        if i == group.lowerBound {
-            sent += (group.count - 1) * allReduces
-            received += (group.count - 1) * allReduces
-            if g + 1 < groups.count { sent += vector }
-            if g > 0 { received += vector }
-        } else {
-            sent += allReduces
-            received += allReduces
-        }
         if i == 0 {
-            let embedders = nodes.dropFirst().filter(\.readsEmbedding).count
-            sent += embedders * stepBytes
-            received += nodes.dropFirst().reduce(0) { $0 + $1.vocabRows.count * 4 }
+            sent += (nodes.count - 1) * (stepBytes + header)
         } else {
-            if share.readsEmbedding { received += stepBytes }
-            sent += share.vocabRows.count * 4
+            received += stepBytes + header
+        }
+        let groups = stageGroups()
+        for group in groups where group.count > 1 {
+            let reductions = 2 * nodes[group.lowerBound].layers.count
+            let workerMembers = group.filter { $0 != 0 }.count
+            if i == 0 {
+                sent += reductions * workerMembers * frame
+                received += reductions * workerMembers * frame
+            } else if group.contains(i) {
+                sent += reductions * frame
+                received += reductions * frame
+            }
+        }
+        for (from, to) in zip(groups, groups.dropFirst()) {
+            let sender = from.lowerBound
+            if i == sender { sent += (sender == 0 ? to.count : 1) * frame }
+            if i == 0 && sender != 0 {
+                received += frame
+                sent += to.filter { $0 != 0 }.count * frame
+            }
+            if to.contains(i) && i != 0 { received += frame }
+        }
+        let logitBytes: (NodeShare) -> Int = { $0.vocabRows.isEmpty ? 0 : $0.vocabRows.count * 4 + header }
+        if i == 0 {
+            received += nodes.dropFirst().reduce(0) { $0 + logitBytes($1) }
+        } else {
+            sent += logitBytes(share)
         }
         return (sent, received)
     }

@@ -13,16 +13,16 @@ enum TensorParallelSplit {
 
         // A node's columns of the attention output start at its first query head: they must fall
         // on a block boundary of the output projection's type.
-        for tensor in tensors where NodeShare.role(of: tensor.name) == "attn_output" {
+        for tensor in tensors where tensor.role == .attentionOutput {
             for heads in queryHeads where (heads.lowerBound * model.headDim) % tensor.type.blockSize != 0 {
                 throw PlanError.blockMisaligned(
                     tensor: tensor.name,
                     reason: "query head \(heads.lowerBound) starts at column \(heads.lowerBound * model.headDim), inside a \(tensor.type.blockSize)-value \(tensor.type) block")
             }
         }
-        let ffn = try rowRanges(model.hiddenDim, granularity: granularity(tensors, roles: ["ffn_down"]), weights, "FFN rows")
+        let ffn = try rowRanges(model.hiddenDim, granularity: granularity(tensors) { $0 == .down }, weights, "FFN rows")
         let experts = model.isMoE
-            ? try rowRanges(model.expertHiddenDim, granularity: granularity(tensors, roles: ["ffn_down_exps", "ffn_down."]), weights, "expert FFN rows")
+            ? try rowRanges(model.expertHiddenDim, granularity: granularity(tensors) { $0.isDownProjection && $0 != .down }, weights, "expert FFN rows")
             : Array(repeating: 0..<0, count: n)
         let vocab = consecutiveRanges(sizes: try split(model.vocabSize, weights, "vocabulary rows"))
         return (0..<n).map { i in
@@ -32,8 +32,8 @@ enum TensorParallelSplit {
     }
 
     /// Block size of the down projections' columns: FFN rows are split in whole blocks.
-    static func granularity(_ tensors: [TensorInfo], roles: [String]) -> Int {
-        tensors.filter { t in roles.contains { NodeShare.role(of: t.name).hasPrefix($0) } }.map(\.type.blockSize).max() ?? 1
+    static func granularity(_ tensors: [TensorInfo], of roles: (TensorRole) -> Bool) -> Int {
+        tensors.filter { roles($0.role) }.map(\.type.blockSize).max() ?? 1
     }
 
     static func rowRanges(_ rows: Int, granularity: Int, _ weights: [Double], _ what: String) throws -> [Range<Int>] {

@@ -46,3 +46,31 @@ public enum LZ4Codec {
         return out
     }
 }
+
+extension LZ4Codec {
+    /// The largest compressed size of `count` input bytes (`output` of `compress(_:into:)` needs it).
+    public static func bound(_ count: Int) -> Int { Int(LZ4_compressBound(Int32(min(count, Int(LZ4_MAX_INPUT_SIZE))))) }
+
+    /// Compresses `input` into `output` (at least `bound(input.count)` bytes); returns the
+    /// compressed length, or nil when the input is too large for one block.
+    public static func compress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        guard input.count <= Int(LZ4_MAX_INPUT_SIZE), output.count >= bound(input.count), !input.isEmpty else { return nil }
+        let written = LZ4_compress_default(input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                           output.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                           Int32(input.count), Int32(output.count))
+        return written > 0 ? Int(written) : nil
+    }
+
+    /// Decompresses `input` into exactly `output.count` bytes, or throws `corrupt`.
+    public static func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
+        guard !output.isEmpty else {
+            guard input.isEmpty || input.count == 1 else { throw Failure.corrupt(expectedBytes: 0) }
+            return
+        }
+        guard let source = input.baseAddress, input.count <= Int(Int32.max) else { throw Failure.corrupt(expectedBytes: output.count) }
+        let decoded = LZ4_decompress_safe(source.assumingMemoryBound(to: CChar.self),
+                                          output.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                          Int32(input.count), Int32(output.count))
+        guard Int(decoded) == output.count else { throw Failure.corrupt(expectedBytes: output.count) }
+    }
+}

@@ -76,10 +76,10 @@ struct LayerStoreTests {
                 let expected = try expectedBytes(tensor, ownership, file)
                 if let layer = tensor.layer, store.layers.contains(layer) {
                     try store.withLayer(layer) { weights in
-                        try expectHolds(weights[NodeShare.role(of: tensor.name)], expected, tensor, node: share.node)
+                        try expectHolds(weights[tensor.role], expected, tensor, node: share.node)
                     }
                 } else if tensor.layer == nil {
-                    try expectHolds(store.globals[tensor.name], expected, tensor, node: share.node)
+                    try expectHolds(store.globals[tensor.role], expected, tensor, node: share.node)
                 }
             }
             readsPerNode.append(store.readLog)
@@ -146,10 +146,10 @@ struct LayerStoreTests {
         #expect(streamed.bytesRead - readAfterOpen >= 2 * perPass)
         #expect(streamed.bytesRead - readAfterOpen <= 2 * perPass + 2 * resident.largestLayerBytes)
         // The output projection (tied embedding) is streamed in row chunks with the same bytes.
-        let held = try #require(resident.globals["token_embd"])
+        let held = try #require(resident.globals[.tokenEmbedding])
         var streamedRows: [UInt8] = []
         var nextRow = 0
-        try streamed.withRowChunks(of: "token_embd") { chunk, rows in
+        try streamed.withRowChunks(of: .tokenEmbedding) { chunk, rows in
             #expect(rows.lowerBound == nextRow)
             nextRow = rows.upperBound
             streamedRows += Array(chunk.bytes)

@@ -44,10 +44,10 @@ struct PlanTests {
     func traffic() throws {
         let file = try Models.smolLM2()
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 3)
-        // 60 all-reduces of a 576-value Q80 vector (612 bytes) with each of 2 workers, plus steps;
-        // 2 workers' 16384 F32 logits.
-        #expect(plan.estimates[0].sentBytesPerToken == 2 * (60 * 612 + 16))
-        #expect(plan.estimates[0].receivedBytesPerToken == 2 * 60 * 612 + 2 * 16384 * 4)
+        // 60 all-reduces of a 576-value Q80 vector (612 bytes and an 8-byte frame header) with each
+        // of 2 workers, plus a 10-byte step each; 2 workers' 16384 F32 logits.
+        #expect(plan.estimates[0].sentBytesPerToken == 2 * (60 * 620 + 18))
+        #expect(plan.estimates[0].receivedBytesPerToken == 2 * 60 * 620 + 2 * (16384 * 4 + 8))
     }
 
     @Test("a Llama-3-8B-shaped model on 1 to 8 nodes", arguments: 1...8)
@@ -74,7 +74,7 @@ struct PlanTests {
         let pipeline = try Plan.make(model: model, tensors: tensors, nodes: 2,
                                      capacities: NodeCapacity.parse(ram: nil, speed: "1,3", nodes: 2), mode: .pipeline)
         #expect(pipeline.nodes.map(\.layers) == [0..<8, 8..<32])
-        #expect(pipeline.collectivesPerToken == 2)
+        #expect(pipeline.collectivesPerToken == 3)
         try expectCoverage(pipeline, tensors: tensors)
     }
 
@@ -186,7 +186,7 @@ struct HybridPlanTests {
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 5, mode: .hybrid)
         #expect(plan.stageGroups() == [0..<3, 3..<5])
         #expect(plan.nodes.map(\.layers) == [0..<18, 0..<18, 0..<18, 18..<30, 18..<30])
-        #expect(plan.collectivesPerToken == 2 * 18 + 2 * 12 + 1 + 1)
+        #expect(plan.collectivesPerToken == 2 * 18 + 2 * 12 + 1 + 2)
         try PlanTests().expectCoverage(plan, tensors: file.tensors)
     }
 }

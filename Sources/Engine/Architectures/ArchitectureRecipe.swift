@@ -25,3 +25,15 @@ struct ArchitectureRecipe: Sendable {
         model.ropeStyle == .neox ? .neox : .adjacentPairs
     }
 }
+
+extension ArchitectureRecipe {
+    /// Refuses a file that lacks what this family's forward pass uses (a Qwen2 file without its
+    /// q/k/v biases would run, and answer garbage).
+    func check(_ file: ModelFile) throws {
+        let roles = Set(file.tensors.filter { $0.layer == 0 }.map(\.role))
+        let needed: [(Bool, TensorRole)] = [(hasQKVBias, .queryBias), (hasQKNorm, .queryNorm), (isMixtureOfExperts, .router)]
+        for (uses, role) in needed where uses && !roles.contains(role) {
+            throw ModelFormatError.missingTensor(path: file.path, tensor: "blk.0.\(role)")
+        }
+    }
+}
