@@ -1,5 +1,6 @@
 import Foundation
 import Tokenizer
+import Transport
 
 /// Timings of one generation, for the summary `dllama inference` prints.
 public struct GenerationStats: Sendable, Equatable {
@@ -9,6 +10,11 @@ public struct GenerationStats: Sendable, Equatable {
     public var generationSeconds = 0.0
     /// Why generation ended.
     public var stoppedAtEndOfGeneration = false
+    /// During generation: time the root spent in collectives (waiting for other nodes included),
+    /// and the bytes it sent and received.
+    public var generationSyncSeconds = 0.0
+    public var generationSentBytes = 0
+    public var generationReceivedBytes = 0
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
     /// Tokens after the first, over the time they took (the first comes out of the prefill).
@@ -76,6 +82,7 @@ public final class Generator {
         var generated: [Int] = []
         var decoder = UTF8StreamDecoder()
         let generationStart = Date()
+        let syncBefore = transformer.syncNanoseconds, trafficBefore = transformer.traffic
         while generated.count < min(maxTokens, room) {
             generated.append(next)
             if tokenizer.isEndOfGeneration(next) {
@@ -91,6 +98,9 @@ public final class Generator {
         if !tail.isEmpty { onText(tail) }
         stats.generatedTokens = generated.count
         stats.generationSeconds = Date().timeIntervalSince(generationStart)
+        stats.generationSyncSeconds = Double(transformer.syncNanoseconds - syncBefore) / 1e9
+        stats.generationSentBytes = transformer.traffic.sentBytes - trafficBefore.sentBytes
+        stats.generationReceivedBytes = transformer.traffic.receivedBytes - trafficBefore.receivedBytes
         return (generated, stats)
     }
 }

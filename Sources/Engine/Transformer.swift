@@ -75,6 +75,12 @@ public final class Transformer: @unchecked Sendable {
     public let collective: Collective
     /// Per-operation time on the root (`--profile`).
     public var profiler: Profiler { root.profiler }
+    /// Called after every step with its timing and traffic (for `--token-stats`).
+    public var onStep: ((StepTiming) -> Void)?
+    /// Time the root has spent in collective operations (waiting for other nodes included).
+    public var syncNanoseconds: UInt64 { collective.syncNanoseconds }
+    /// Bytes the root has sent and received.
+    public var traffic: LinkTraffic { collective.traffic }
     /// The other nodes when they run in this process (empty for one node or a TCP cluster).
     private var localNodes: [LocalNode] = []
     private var finished = false
@@ -159,9 +165,20 @@ public final class Transformer: @unchecked Sendable {
         case .token(let token, let position, _): try validate([token], first: position)
         case .batch(let tokens, let first): try validate(tokens, first: first)
         }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let syncBefore = collective.syncNanoseconds
+        let trafficBefore = onStep == nil ? LinkTraffic() : collective.traffic
         do {
             try collective.broadcastStep(step.encoded())
-            return try root.run(step, collective: collective)
+            let result = try root.run(step, collective: collective)
+            if let onStep {
+                let traffic = collective.traffic
+                onStep(StepTiming(step: step, nanoseconds: DispatchTime.now().uptimeNanoseconds - start,
+                                  syncNanoseconds: collective.syncNanoseconds - syncBefore,
+                                  sentBytes: traffic.sentBytes - trafficBefore.sentBytes,
+                                  receivedBytes: traffic.receivedBytes - trafficBefore.receivedBytes))
+            }
+            return result
         } catch {
             collective.abort("\(error)")
             throw error
@@ -185,6 +202,18 @@ public final class Transformer: @unchecked Sendable {
         for node in localNodes { node.join() }
         return reports
     }
+}
+
+/// How one step went on the root: wall time, the part spent in collectives, bytes moved.
+public struct StepTiming: Sendable {
+    public var step: Step
+    public var nanoseconds: UInt64
+    public var syncNanoseconds: UInt64
+    public var sentBytes: Int
+    public var receivedBytes: Int
+
+    public var computeMilliseconds: Double { Double(nanoseconds - min(syncNanoseconds, nanoseconds)) / 1e6 }
+    public var syncMilliseconds: Double { Double(syncNanoseconds) / 1e6 }
 }
 
 /// A node of an in-process cluster: its runner on its own thread, serving the steps the root

@@ -43,7 +43,8 @@ public final class FrameLink {
     /// The largest payload this side accepts (uncompressed and on the wire).
     public var maxPayload: Int
     public private(set) var traffic = LinkTraffic()
-    public var peer: String { stream.peer }
+    /// How messages name the other side: the stream's address unless set (`worker 2 (10.0.0.3:9999)`).
+    public var peer: String
 
     private var outgoing: UnsafeMutableRawBufferPointer
     private var incoming: UnsafeMutableRawBufferPointer
@@ -58,6 +59,7 @@ public final class FrameLink {
     public init(stream: ByteStream, maxPayload: Int = FrameLink.handshakeLimit) {
         self.stream = stream
         self.maxPayload = maxPayload
+        peer = stream.peer
         outgoing = .allocate(byteCount: 4096, alignment: 16)
         incoming = .allocate(byteCount: 4096, alignment: 16)
         inflated = .allocate(byteCount: 0, alignment: 16)

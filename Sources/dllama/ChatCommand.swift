@@ -22,6 +22,7 @@ struct ChatCommand: ParsableCommand {
     func run() throws {
         let (engine, tokenizer) = try options.load()
         let template = try tokenizer.chatTemplate(named: chatTemplate, path: options.tokenizer ?? options.model)
+        options.reportSteps(of: engine)
         let generator = Generator(transformer: engine, tokenizer: tokenizer)
         var sampler = Sampler(options.sampling)
         var messages: [ChatMessage] = system.map { [ChatMessage(.system, $0)] } ?? []
@@ -43,5 +44,6 @@ struct ChatCommand: ParsableCommand {
             messages.append(ChatMessage(.assistant, answer))
             if options.profile || interactive { printSummary(stats, engine: engine) }
         }
+        printWorkerReports(engine.shutdown())
     }
 }

@@ -23,6 +23,7 @@ struct InferenceCommand: ParsableCommand {
 
     func run() throws {
         let (engine, tokenizer) = try options.load()
+        options.reportSteps(of: engine)
         let generator = Generator(transformer: engine, tokenizer: tokenizer)
         let prompt = tokenizer.encode(self.prompt)
         guard !prompt.isEmpty else { throw ValidationError("the prompt encodes to no tokens.") }
@@ -36,5 +37,6 @@ struct InferenceCommand: ParsableCommand {
         print()
         fflush(nil)
         printSummary(stats, engine: engine)
+        printWorkerReports(engine.shutdown())
     }
 }

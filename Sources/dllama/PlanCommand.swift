@@ -26,8 +26,8 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Cap the context (and the KV cache) at this many tokens.")
     var maxSeqLen: Int?
 
-    @Option(help: "How activations travel between nodes: q80 or f32.")
-    var bufferFloatType: ActivationWireType = .q80
+    @Option(help: "How activations travel between nodes: q80, f16 or f32.")
+    var bufferFloatType: ActivationWireType = .f16
 
     @Flag(help: "Print JSON for scripts instead of a table.")
     var json = false

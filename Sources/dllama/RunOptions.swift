@@ -4,6 +4,7 @@ import Foundation
 import ModelFormat
 import Scheduler
 import Tokenizer
+import Transport
 
 /// Options shared by the commands that run a model (`inference`, `chat`), named as
 /// distributed-llama names them.
@@ -23,11 +24,23 @@ struct RunOptions: ParsableArguments {
     @Option(help: "RAM budget for this process, such as 512M or 4G: layers are streamed from disk when the model does not fit.")
     var maxRam: String?
 
-    @Option(help: "How activations travel between nodes: q80 or f32.")
-    var bufferFloatType: ActivationWireType = .q80
+    @Option(help: "How activations travel between nodes: q80 (distributed-llama's), f16 or f32.")
+    var bufferFloatType: ActivationWireType = .f16
 
-    @Option(parsing: .upToNextOption, help: "Worker addresses (HOST:PORT ...).")
+    @Option(parsing: .upToNextOption, help: "Worker addresses (HOST:PORT ...), each running dllama-worker with its own copy of the model file.")
     var workers: [String] = []
+
+    @Option(help: "With --workers: tensor (split every layer), pipeline (whole layers per node) or hybrid (pipeline stages of tensor-parallel groups).")
+    var mode: PlanMode = .tensor
+
+    @Option(help: "A secret shared with the workers (or set DLLAMA_SECRET): each side proves it knows it before anything else.")
+    var secret: String?
+
+    @Option(help: "Seconds to wait for a worker to connect, answer or deliver its part of a step.")
+    var timeout: Double = 60
+
+    @Flag(help: "With --workers: print compute ms, sync ms and bytes sent and received for every token (standard error).")
+    var tokenStats = false
 
     @Option(help: "Sampling temperature (0 = greedy).")
     var temperature: Float = 0.8
@@ -51,9 +64,11 @@ struct RunOptions: ParsableArguments {
         guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be 0 or more.") }
         guard topp > 0, topp <= 1 else { throw ValidationError("--topp must be in (0, 1].") }
         guard topk >= 0 else { throw ValidationError("--topk must be 0 or more.") }
-        if !workers.isEmpty {
-            throw ValidationError("--workers: this build runs on one machine only; the network transport arrives with the Transport issue. Leave out --workers.")
+        for worker in workers where NodeAddress(worker) == nil {
+            throw ValidationError("--workers \(worker) is not HOST:PORT (an IPv6 host goes in brackets: [::1]:9999).")
         }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds.") }
+        if workers.isEmpty && mode != .tensor { throw ValidationError("--mode needs --workers: one node has nothing to split.") }
     }
 
     var sampling: SamplingParameters {
@@ -72,18 +87,37 @@ struct RunOptions: ParsableArguments {
             throw ValidationError("the tokenizer (\(self.tokenizer ?? model)) has \(tokens) tokens but the model has \(rows) vocabulary rows: "
                                   + "they do not belong together. Pass the model's own tokenizer with --tokenizer.")
         }
-        let options = Transformer.Options(threads: nthreads, maxSeqLen: maxSeqLen, activationType: bufferFloatType,
-                                          profile: profile)
-        var withBudget = options
-        withBudget.maxRAM = maxRam.flatMap(parseByteSize)
         let converted = Set(file.tensors.map(\.type)).subtracting([.f32, .f16, .q4_0, .q4_1, .q8_0])
         if !converted.isEmpty {
             log("converting \(converted.map(\.description).sorted().joined(separator: ", ")) tensors at load (Q8_0 for quantized types, F32 for BF16)")
         }
-        let engine = try Transformer(file: file, options: withBudget)
+        let engine: Transformer
+        if workers.isEmpty {
+            var options = Transformer.Options(threads: nthreads, maxSeqLen: maxSeqLen, activationType: bufferFloatType, profile: profile)
+            options.maxRAM = maxRam.flatMap(parseByteSize)
+            engine = try Transformer(file: file, options: options)
+        } else {
+            var options = Cluster.Options(workers: workers.compactMap(NodeAddress.init), secret: sharedSecret)
+            options.mode = mode
+            options.maxSeqLen = maxSeqLen
+            options.activationType = bufferFloatType
+            options.threads = nthreads
+            options.maxRAM = maxRam.flatMap(parseByteSize)
+            options.profile = profile
+            options.timeout = timeout
+            options.connectTimeout = min(timeout, 10)
+            log("connecting to \(workers.count) worker\(workers.count == 1 ? "" : "s"), \(mode.rawValue) mode, activations as \(bufferFloatType.rawValue)")
+            engine = try Cluster.connect(file: file, options: options, log: log)
+        }
         log("model \(file.model.architecture.rawValue), \(file.model.layerCount) layers, \(formatBytes(file.statistics.tensorBytes)) of weights, "
             + "context \(engine.maxSeqLen), \(nthreads) thread\(nthreads == 1 ? "" : "s"), weights \(describe(engine.storeMode))")
         return (engine, tokenizer)
+    }
+
+    /// `--secret`, else `DLLAMA_SECRET`, as bytes.
+    var sharedSecret: [UInt8]? {
+        let text = secret ?? ProcessInfo.processInfo.environment["DLLAMA_SECRET"]
+        return text.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
     }
 
     private func describe(_ mode: LayerStoreMode) -> String {
@@ -102,12 +136,40 @@ func log(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
+extension RunOptions {
+    /// With `--token-stats`, one line per token step on standard error.
+    func reportSteps(of engine: Transformer) {
+        guard tokenStats else { return }
+        engine.onStep = { timing in
+            guard case .token(_, let position, _) = timing.step else { return }
+            log(String(format: "token %d: %.2f ms compute, %.2f ms sync, %@ sent, %@ received", position, timing.computeMilliseconds,
+                       timing.syncMilliseconds, formatBytes(timing.sentBytes), formatBytes(timing.receivedBytes)))
+        }
+    }
+}
+
+/// What each worker reported when the session ended.
+func printWorkerReports(_ reports: [Int: [UInt8]]) {
+    for (node, bytes) in reports.sorted(by: { $0.key < $1.key }) {
+        guard let report = try? JSONDecoder().decode(WorkerReport.self, from: Data(bytes)) else { continue }
+        log("worker \(node): \(report.steps) steps, peak RSS \(formatBytes(report.peakResident)) (\(formatBytes(report.residentBeforeLoad)) before loading), "
+            + "\(formatBytes(report.bytesRead)) read from disk, \(formatBytes(report.sentBytes)) sent, \(formatBytes(report.receivedBytes)) received")
+    }
+}
+
 /// The timing summary both commands print on standard error.
 func printSummary(_ stats: GenerationStats, engine: Transformer) {
     let rss = ProcessMemory.peakResidentBytes().map(formatBytes) ?? "unknown"
     log(String(format: "prefill %d tokens, %.1f tokens/s; generation %d tokens, %.1f tokens/s (%.1f ms/token); peak RSS %@",
                stats.promptTokens, stats.prefillTokensPerSecond, stats.generatedTokens, stats.generationTokensPerSecond,
                stats.millisecondsPerToken, rss))
+    if engine.collective.nodeCount > 1 {
+        let steps = Double(max(stats.generatedTokens - 1, 1))
+        let syncMs = stats.generationSyncSeconds * 1000 / steps
+        log(String(format: "cluster: %d nodes, %@ on the wire; per token %.1f ms compute, %.1f ms sync, %@ sent, %@ received",
+                   engine.collective.nodeCount, engine.collective.encoding.rawValue, max(stats.millisecondsPerToken - syncMs, 0), syncMs,
+                   formatBytes(Int(Double(stats.generationSentBytes) / steps)), formatBytes(Int(Double(stats.generationReceivedBytes) / steps))))
+    }
     let tokens = max(stats.promptTokens + stats.generatedTokens, 1)
     log("weights: \(formatBytes(engine.residentWeightBytes)) held in buffers, \(formatBytes(engine.bytesRead)) read from disk "
         + "(\(formatBytes(engine.bytesRead / tokens)) per token)")

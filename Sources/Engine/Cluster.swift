@@ -1,0 +1,163 @@
+import Foundation
+import LayerStore
+import ModelFormat
+import QuantKernels
+import Scheduler
+import Transport
+
+/// What a worker says once its share is loaded (the `ready` payload, JSON).
+public struct WorkerReady: Codable, Sendable {
+    public var storeMode: String
+    public var weightBytes: Int
+    public var loadSeconds: Double
+    /// Whether it kept the weights of the previous session (same model and share).
+    public var reused: Bool
+}
+
+/// What a worker reports when the root ends the session (the `report` payload, JSON).
+public struct WorkerReport: Codable, Sendable {
+    /// Resident set before the share was loaded, after it, and the peak, in bytes.
+    public var residentBeforeLoad: Int
+    public var residentAfterLoad: Int
+    public var peakResident: Int
+    public var weightBytes: Int
+    public var kvCacheBytes: Int
+    public var bytesRead: Int
+    public var sentBytes: Int
+    public var receivedBytes: Int
+    public var steps: Int
+}
+
+/// Failures of a cluster as a whole, naming the worker concerned.
+public enum ClusterError: Error, CustomStringConvertible {
+    /// Something went wrong with worker `index` at `address` while `stage` (connecting, loading...).
+    case worker(index: Int, address: String, stage: String, underlying: Error)
+    case modelMismatch(index: Int, address: String, workerFingerprint: String, rootFingerprint: String)
+
+    public var description: String {
+        switch self {
+        case .worker(let index, let address, let stage, let underlying):
+            return "worker \(index) (\(address)), \(stage): \(underlying)"
+        case .modelMismatch(let index, let address, let theirs, let ours):
+            return "model file mismatch: worker \(index) (\(address)) has a model file with fingerprint \(theirs.prefix(16)), "
+                + "the root's has \(ours.prefix(16)). Copy the same file to every node (`dllama inspect --sha256 FILE` compares them)"
+        }
+    }
+}
+
+/// Connects the root to its workers over TCP and builds the `Transformer` that runs on all of
+/// them: each worker proves the shared secret, reports its model's fingerprint (which must be the
+/// root's), threads and RAM budget; the plan is weighted by them; every node loads its own share
+/// from its own file, in parallel.
+///
+///     let engine = try Cluster.connect(file: file, options: .init(workers: [NodeAddress("10.0.0.2:9999")!]))
+public enum Cluster {
+    public struct Options: Sendable {
+        public var workers: [NodeAddress]
+        public var secret: [UInt8]?
+        public var mode: PlanMode = .tensor
+        public var maxSeqLen: Int?
+        public var activationType: ActivationWireType = .f16
+        /// The root's own threads and RAM budget.
+        public var threads = 1
+        public var maxRAM: Int?
+        public var profile = false
+        public var kernels: KernelTable = .current
+        /// Seconds to wait for a connection, for each handshake message, and for another node
+        /// during a step; a worker's load may take up to `loadTimeout`.
+        public var connectTimeout = 10.0
+        public var timeout = 60.0
+        public var loadTimeout = 1800.0
+
+        public init(workers: [NodeAddress], secret: [UInt8]? = nil) {
+            self.workers = workers
+            self.secret = secret
+        }
+    }
+
+    /// Connects, plans, loads every node and returns the root's engine; `log` hears each stage.
+    public static func connect(file: ModelFile, options: Options, log: (String) -> Void = { _ in }) throws -> Transformer {
+        let fingerprint = file.fingerprint().sha256
+        var links: [FrameLink] = []
+        var infos: [NodeInfo] = []
+        // On any failure the links close, which tells every worker the session is off.
+        var handedOver = false
+        defer { if !handedOver { links.forEach { $0.close() } } }
+        for (offset, address) in options.workers.enumerated() {
+            let index = offset + 1
+            func failing<T>(_ stage: String, _ body: () throws -> T) throws -> T {
+                do { return try body() } catch {
+                    throw ClusterError.worker(index: index, address: address.description, stage: stage, underlying: error)
+                }
+            }
+            let stream = try failing("connecting") { try SocketStream.connect(to: address, timeout: options.connectTimeout) }
+            let link = FrameLink(stream: stream)
+            link.peer = "worker \(index) (\(address))"
+            let info = try failing("opening the session") { try Handshake.root(link, secret: options.secret, timeout: options.timeout) }
+            guard info.fingerprint == fingerprint else {
+                link.sendError("model file mismatch: this worker's file has fingerprint \(info.fingerprint.prefix(16)), the root's has \(fingerprint.prefix(16)): copy the same file to every node")
+                link.close()
+                throw ClusterError.modelMismatch(index: index, address: address.description, workerFingerprint: info.fingerprint, rootFingerprint: fingerprint)
+            }
+            log("worker \(index) (\(address), \(info.hostName)): \(info.threads) thread\(info.threads == 1 ? "" : "s")"
+                + (info.ramBudget.map { ", --max-ram \(formatBytes($0))" } ?? "") + ", same model file")
+            links.append(link)
+            infos.append(info)
+        }
+
+        // Shares follow what each node declared: threads as speed, and RAM when all declare it.
+        let capacities = [NodeCapacity(ramBytes: options.maxRAM, speed: Double(options.threads))]
+            + infos.map { NodeCapacity(ramBytes: $0.ramBudget, speed: Double(max($0.threads, 1))) }
+        let nodeCount = options.workers.count + 1
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: nodeCount, capacities: capacities,
+                                 mode: options.mode, maxSeqLen: options.maxSeqLen, activationType: options.activationType)
+        let encoding = ActivationEncoding(rawValue: options.activationType.rawValue) ?? .f16
+        let runnerOptions = NodeRunner.Options(threads: options.threads, storeMode: .resident, maxRAM: options.maxRAM,
+                                               profile: options.profile, kernels: options.kernels)
+        let maxPayload = maxPayload(model: file.model, batchLimit: runnerOptions.batchLimit)
+        let share = try JSONEncoder().encode(plan)
+        for (offset, link) in links.enumerated() {
+            let setup = SessionSetup(node: offset + 1, nodeCount: nodeCount, encoding: encoding, fingerprint: fingerprint,
+                                     maxPayload: maxPayload, timeout: options.timeout, share: Array(share))
+            do {
+                try link.send(.setup, setup.encoded())
+            } catch {
+                throw ClusterError.worker(index: offset + 1, address: options.workers[offset].description, stage: "sending its share", underlying: error)
+            }
+            link.maxPayload = maxPayload
+        }
+        // The workers load while the root does.
+        let loadStart = Date()
+        let root = try NodeRunner(file: file, plan: plan, node: 0, options: runnerOptions)
+        log("root: \(describe(plan.nodes[0], model: file.model)), \(formatBytes(root.residentWeightBytes)) of weights, loaded in "
+            + String(format: "%.2f s", Date().timeIntervalSince(loadStart)))
+        for (offset, link) in links.enumerated() {
+            let index = offset + 1
+            do {
+                let frame = try link.receive(.ready, timeout: options.loadTimeout, waitingFor: "its share to load")
+                let ready = try JSONDecoder().decode(WorkerReady.self, from: Data(frame.payload))
+                log("worker \(index): \(describe(plan.nodes[index], model: file.model)), \(formatBytes(ready.weightBytes)) of weights "
+                    + "\(ready.storeMode), " + (ready.reused ? "kept from its previous session" : String(format: "loaded in %.2f s", ready.loadSeconds)))
+            } catch {
+                throw ClusterError.worker(index: index, address: options.workers[offset].description, stage: "loading its share", underlying: error)
+            }
+        }
+        let collective = StarCollective(node: 0, nodeCount: nodeCount, links: [nil] + links, encoding: encoding, timeout: options.timeout,
+                                        kernels: options.kernels)
+        handedOver = true
+        return Transformer(root: root, collective: collective)
+    }
+
+    /// The largest message a session can need: a prefill batch of F32 vectors, or every logit.
+    static func maxPayload(model: ModelDescription, batchLimit: Int) -> Int {
+        max(batchLimit * ((model.dim + 31) / 32 * 32) * 4, model.vocabSize * 4, 1 << 20) + 4096
+    }
+
+    /// `layers 0..<30, KV heads 1..<2, 512 FFN rows, 16384 vocabulary rows`.
+    static func describe(_ share: NodeShare, model: ModelDescription) -> String {
+        var parts = ["layers \(share.layers.lowerBound)..<\(share.layers.upperBound)"]
+        if share.kvHeads.count < model.kvHeadCount { parts.append("KV heads \(share.kvHeads.lowerBound)..<\(share.kvHeads.upperBound)") }
+        if !share.vocabRows.isEmpty && share.vocabRows.count < model.vocabSize { parts.append("\(share.vocabRows.count) vocabulary rows") }
+        return parts.joined(separator: ", ")
+    }
+}
