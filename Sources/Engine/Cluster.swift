@@ -26,6 +26,9 @@ public struct WorkerReport: Codable, Sendable {
     public var sentBytes: Int
     public var receivedBytes: Int
     public var steps: Int
+    /// Time in steps outside collectives, and inside them (waiting included), in seconds.
+    public var computeSeconds: Double
+    public var syncSeconds: Double
 }
 
 /// Failures of a cluster as a whole, naming the worker concerned.
@@ -106,8 +109,11 @@ public enum Cluster {
         }
 
         // Shares follow what each node declared: threads as speed, and RAM when all declare it.
-        let capacities = [NodeCapacity(ramBytes: options.maxRAM, speed: Double(options.threads))]
+        var capacities = [NodeCapacity(ramBytes: options.maxRAM, speed: Double(options.threads))]
             + infos.map { NodeCapacity(ramBytes: $0.ramBudget, speed: Double(max($0.threads, 1))) }
+        if let speeds = ProcessInfo.processInfo.environment["DLLAMA_SPEEDS"]?.split(separator: ",").compactMap({ Double($0) }), speeds.count == capacities.count {
+            for i in capacities.indices { capacities[i].speed = speeds[i] }
+        }
         let nodeCount = options.workers.count + 1
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: nodeCount, capacities: capacities,
                                  mode: options.mode, maxSeqLen: options.maxSeqLen, activationType: options.activationType)

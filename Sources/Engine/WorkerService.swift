@@ -203,6 +203,7 @@ public final class WorkerService: @unchecked Sendable {
         let collective = StarCollective(node: setup.node, nodeCount: setup.nodeCount, links: [link], encoding: setup.encoding,
                                         timeout: setup.timeout > 0 ? setup.timeout : nil, kernels: configuration.kernels)
         var steps = 0
+        var busyNanoseconds: UInt64 = 0
         while true {
             let bytes: [UInt8]?
             do {
@@ -213,7 +214,9 @@ public final class WorkerService: @unchecked Sendable {
             }
             guard let bytes else { break }
             do {
+                let start = DispatchTime.now().uptimeNanoseconds
                 try current.run(try Step(decoding: bytes), collective: collective)
+                busyNanoseconds += DispatchTime.now().uptimeNanoseconds - start
                 steps += 1
             } catch TransportError.aborted {
                 log.debug("the root abandoned step \(steps)")
@@ -231,7 +234,9 @@ public final class WorkerService: @unchecked Sendable {
         let report = WorkerReport(residentBeforeLoad: residentBefore, residentAfterLoad: residentAfter,
                                   peakResident: ProcessMemory.peakResidentBytes() ?? 0, weightBytes: current.residentWeightBytes,
                                   kvCacheBytes: current.compute.cache.byteCount, bytesRead: current.bytesRead,
-                                  sentBytes: traffic.sentBytes, receivedBytes: traffic.receivedBytes, steps: steps)
+                                  sentBytes: traffic.sentBytes, receivedBytes: traffic.receivedBytes, steps: steps,
+                                  computeSeconds: Double(busyNanoseconds - min(collective.syncNanoseconds, busyNanoseconds)) / 1e9,
+                                  syncSeconds: Double(collective.syncNanoseconds) / 1e9)
         try? collective.report(Array(try JSONEncoder().encode(report)))
         log.info("\(link.peer) ended the session after \(steps) steps; sent \(formatBytes(traffic.sentBytes)), received \(formatBytes(traffic.receivedBytes)); keeping the weights for the next root")
     }

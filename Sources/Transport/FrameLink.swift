@@ -37,8 +37,9 @@ public struct LinkTraffic: Sendable, Equatable {
 
 /// Frames over a byte stream: builds outgoing frames (LZ4 when asked and when it pays), parses
 /// incoming ones with the length checked against `maxPayload` before any allocation, and counts
-/// the traffic. One thread uses a link at a time.
-public final class FrameLink {
+/// the traffic. A link moves between threads but one thread uses it at a time (the node's), which
+/// is why it is `@unchecked Sendable`.
+public final class FrameLink: @unchecked Sendable {
     public let stream: ByteStream
     /// The largest payload this side accepts (uncompressed and on the wire).
     public var maxPayload: Int

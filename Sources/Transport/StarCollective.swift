@@ -13,7 +13,9 @@ import QuantKernels
 /// Ordering rule that keeps large messages from deadlocking on full socket buffers: a worker sends
 /// before it receives; the root receives from every worker before it sends, except a vector small
 /// enough to sit in a socket buffer, which it sends first to save a round trip.
-public final class StarCollective: Collective {
+///
+/// Like its links, a collective is handed to the thread of its node and used by that thread alone.
+public final class StarCollective: Collective, @unchecked Sendable {
     public let node: Int
     public let nodeCount: Int
     public let encoding: ActivationEncoding

@@ -152,7 +152,7 @@ extension RunOptions {
 func printWorkerReports(_ reports: [Int: [UInt8]]) {
     for (node, bytes) in reports.sorted(by: { $0.key < $1.key }) {
         guard let report = try? JSONDecoder().decode(WorkerReport.self, from: Data(bytes)) else { continue }
-        log("worker \(node): \(report.steps) steps, peak RSS \(formatBytes(report.peakResident)) (\(formatBytes(report.residentBeforeLoad)) before loading), "
+        log("worker \(node): \(report.steps) steps, " + String(format: "%.1f s compute, %.1f s sync", report.computeSeconds, report.syncSeconds) + ", peak RSS \(formatBytes(report.peakResident)) (\(formatBytes(report.residentBeforeLoad)) before loading), "
             + "\(formatBytes(report.bytesRead)) read from disk, \(formatBytes(report.sentBytes)) sent, \(formatBytes(report.receivedBytes)) received")
     }
 }
