@@ -41,6 +41,7 @@ let package = Package(
                                                             "Transport", argumentParser]),
             .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "Transport", argumentParser,
                                                                    .product(name: "Logging", package: "swift-log")]),
-            .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat"]),
+            .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat", "Engine", "Scheduler",
+                                                               "Tokenizer", "Transport"]),
         ]
 )

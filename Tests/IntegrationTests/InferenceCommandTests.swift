@@ -32,7 +32,8 @@ struct InferenceCommandTests {
             (["--model", "/no/such.gguf", "--prompt", "x"], "no such file"),
             (["--prompt", "x", "--max-ram", "lots"], "--max-ram lots is not a size"),
             (["--prompt", "x", "--max-ram", "20M"], "is too small"),
-            (["--prompt", "x", "--workers", "127.0.0.1:9999"], "--workers"),
+            (["--prompt", "x", "--workers", "localhost"], "--workers localhost is not HOST:PORT"),
+            (["--prompt", "x", "--mode", "pipeline"], "--mode needs --workers"),
             (["--prompt", "x", "--nthreads", "0"], "--nthreads"),
             (["--prompt", "x", "--topp", "2"], "--topp"),
           ])
