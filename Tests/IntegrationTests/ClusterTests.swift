@@ -49,6 +49,25 @@ struct ClusterTests {
         #expect(cluster.stderr.contains("worker 2: layers 20..<30"), "\(cluster.stderr)")
     }
 
+    /// Qwen2.5-Coder-0.5B (491 MB) on a root and two workers, each with a quarter of the model
+    /// as --max-ram: a node whose share does not fit streams its layers from its own file.
+    @Test("streaming inside a cluster: Qwen2.5-Coder-0.5B under --max-ram 123M per node, one resident node's greedy text")
+    func streaming() throws {
+        let qwen = InferenceCommandTests.assets + "/qwen2.5-coder-0.5b-instruct.gguf"
+        let options = ["--max-seq-len", "64"]
+        let alone = try Executables.run("dllama", ["inference", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
+                                                   "--temperature", "0"] + options, timeout: 300)
+        #expect(alone.status == 0, "\(alone.stderr)")
+        let workers = try (0..<2).map { _ in try WorkerProcess(model: qwen, arguments: ["--max-ram", "123M"]) }
+        defer { workers.forEach { $0.stop() } }
+        let cluster = try Executables.run("dllama", ["inference", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
+                                                     "--temperature", "0", "--mode", "hybrid", "--max-ram", "123M",
+                                                     "--workers"] + workers.map(\.address) + options, timeout: 600)
+        #expect(cluster.status == 0, "\(cluster.stderr)")
+        #expect(cluster.stdout == alone.stdout)
+        #expect(cluster.stderr.contains("streamed from disk"), "\(cluster.stderr)")
+    }
+
     @Test("q80 on the wire runs, and starts with one node's answer")
     func q80() throws {
         let cluster = try generate(workers: 2, ["--buffer-float-type", "q80"], steps: 4)
