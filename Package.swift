@@ -13,7 +13,11 @@ let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("LayerStore", ["ModelFormat", "QuantKernels", "Scheduler"]),
     ("Transport", ["QuantKernels", .product(name: "CLZ4", package: "CLZ4")]),
     ("Engine", ["ModelFormat", "QuantKernels", "Tokenizer", "Scheduler", "LayerStore", "Transport"]),
+    ("Converter", ["ModelFormat", "QuantKernels", "Tokenizer"]),
 ]
+
+/// Test targets that need more than their own library (ConverterTests runs converted models in the Engine).
+let extraTestDependencies: [String: [Target.Dependency]] = ["Converter": ["Engine"]]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -32,9 +36,9 @@ let package = Package(
     targets: libraries.map { .target(name: $0.name, dependencies: $0.dependencies) }
         // The innermost SIMD loops of QuantKernels: C, so each variant carries its own target attribute.
         + [.target(name: "CQuantKernels")]
-        + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)]) }
+        + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)] + (extraTestDependencies[$0.name] ?? [])) }
         + [
-            .executableTarget(name: "dllama", dependencies: ["Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer", argumentParser]),
+            .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer", argumentParser]),
             .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", argumentParser]),
             .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat"]),
         ]
