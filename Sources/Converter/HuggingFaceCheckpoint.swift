@@ -48,6 +48,10 @@ struct HuggingFaceCheckpoint {
                 let file = try SafetensorsFile(path: path)
                 for tensor in tensorsByShard[shard]!.sorted() {
                     guard file.tensors[tensor] != nil else { throw ConverterError.missingTensor(path: path, tensor: tensor) }
+                }
+                // A tensor the index does not list still counts (transformers loads whole shards),
+                // so the converter can refuse one it has no place for instead of dropping it.
+                for tensor in file.tensors.keys where weightMap[tensor] as? String == shard || weightMap[tensor] == nil {
                     fileIndex[tensor] = files.count
                 }
                 files.append(file)
