@@ -64,6 +64,7 @@ struct ConversionPlan {
         var model = source.model
         model.weightType = weights.tensorType
         model.tiedEmbedding = false  // a .m file always stores the output projection
+        try Self.check(model, path: source.inputPath)
         header = try DllamaHeader(model: model)
         self.model = model
         let shapeSource = source.kind.hasPrefix("GGUF") ? "the GGUF metadata" : "config.json"
@@ -84,6 +85,36 @@ struct ConversionPlan {
                 order = .vocabulary(newToOld: vocabularyOrder)
             }
             return PlannedTensor(target: target, source: input, rowOrder: order)
+        }
+    }
+
+    /// Checks the dimensions make a runnable model whose header values fit the `.m` format's i32s.
+    static func check(_ m: ModelDescription, path: String) throws {
+        let values: [(String, Int)] = [
+            ("hidden_size", m.dim), ("num_hidden_layers", m.layerCount), ("num_attention_heads", m.headCount),
+            ("num_key_value_heads", m.kvHeadCount), ("head_dim", m.headDim), ("vocab_size", m.vocabSize),
+            ("max_position_embeddings", m.maxSeqLen), ("intermediate_size", m.isMoE ? max(m.hiddenDim, 1) : m.hiddenDim),
+            ("num_experts", m.isMoE ? m.expertCount : 1), ("num_experts_per_tok", m.isMoE ? m.activeExpertCount : 1),
+            ("moe_intermediate_size", m.isMoE ? m.expertHiddenDim : 1),
+        ]
+        for (key, value) in values where value < 1 || value > Int(Int32.max) {
+            throw ConverterError.invalidConfig(path: path, key: key, reason: "is \(value), outside 1...\(Int32.max)")
+        }
+        guard m.headCount % m.kvHeadCount == 0 else {
+            throw ConverterError.invalidConfig(path: path, key: "num_key_value_heads", reason: "(\(m.kvHeadCount)) does not divide the \(m.headCount) heads")
+        }
+        guard m.headDim % 2 == 0 else {
+            throw ConverterError.invalidConfig(path: path, key: "head_dim", reason: "is \(m.headDim), but RoPE needs an even head dimension")
+        }
+        guard !m.isMoE || m.activeExpertCount <= m.expertCount else {
+            throw ConverterError.invalidConfig(path: path, key: "num_experts_per_tok", reason: "(\(m.activeExpertCount)) exceeds the \(m.expertCount) experts")
+        }
+        if let s = m.ropeScaling {
+            for (key, value) in [("factor", Double(s.factor)), ("low_freq_factor", Double(s.lowFrequencyFactor)),
+                                 ("high_freq_factor", Double(s.highFrequencyFactor)), ("original_max_position_embeddings", Double(s.originalContextLength))]
+            where !(value >= 1 && value <= Double(Int32.max)) {
+                throw ConverterError.invalidConfig(path: path, key: "rope_scaling.\(key)", reason: "is \(value), outside 1...\(Int32.max)")
+            }
         }
     }
 

@@ -92,7 +92,7 @@ enum Llama3RopeScaling {
     /// The integer parameters whose divisors match `divisors` to 1e-4, trying Llama 3.1's
     /// published low 1, high 4, original context 8192 first; nil when none does.
     static func infer(divisors: [Float], headDim: Int, theta: Double) -> RopeScaling? {
-        guard divisors.count == headDim / 2, let largest = divisors.max(), largest >= 1 else { return nil }
+        guard divisors.count == headDim / 2, let largest = divisors.max(), largest >= 1, largest <= 1e6 else { return nil }
         let factor = largest.rounded()
         let contexts = [8192, 1024, 2048, 4096, 16384, 32768, 65536, 131072]
         for context in contexts {

@@ -120,6 +120,7 @@ enum HuggingFaceModel {
             ropeScaling: scaling, normEpsilon: Float(epsilon),
             weightType: checkpoint.tensor("model.layers.0.self_attn.q_proj.weight")?.type ?? embedding?.type ?? .f32,
             tiedEmbedding: tied)
+        try ConversionPlan.check(model, path: path)
 
         var tensors: [String: SourceTensor] = [:]
         var used: Set<String> = []

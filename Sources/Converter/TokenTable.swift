@@ -77,7 +77,9 @@ public struct TokenTable: Sendable, Equatable {
         }
         let moved = newToOld.indices.filter { newToOld[$0] != $0 }.count
         let specialOld = newToOld[bos...].sorted()
-        let span = specialOld.count > 1 ? "ids \(specialOld.first!)...\(specialOld.last!)" : "id \(specialOld.first!)"
+        let contiguous = specialOld.last! - specialOld.first! + 1 == specialOld.count
+        let span = specialOld.count == 1 ? "id \(specialOld[0])" : contiguous ? "ids \(specialOld.first!)-\(specialOld.last!)"
+            : "ids \(specialOld.prefix(3).map(String.init).joined(separator: ", ")), ..."
         let bosText = String(decoding: new.pieces[bos], as: UTF8.self)
         return "vocabulary: the \(new.count - bos) special tokens (\(span)) moved after the \(bos) regular tokens, BOS \(bosText) "
             + "\(newToOld[bos]) -> \(bos), so a .t reader (ids below bos_id are regular) sees them as special; \(moved) ids change, "

@@ -156,6 +156,20 @@ struct BadInputTests {
         #expect(error?.description.contains(message) == true, "\(String(describing: error))")
     }
 
+    @Test("impossible dimensions are refused before anything is written", arguments: [
+        (#"{"num_key_value_heads": 3}"#, "does not divide the 4 heads"),
+        (#"{"hidden_size": 3000000000}"#, "outside 1...2147483647"),
+        (#"{"num_hidden_layers": 0}"#, "num_hidden_layers is 0"),
+        (#"{"head_dim": 15}"#, "even head dimension"),
+        (#"{"vocab_size": "many"}"#, "vocab_size is not a non-negative integer"),
+    ])
+    func impossibleConfig(override: String, message: String) throws {
+        let keys = try JSONSerialization.jsonObject(with: Data(override.utf8)) as! [String: Any]
+        let input = try folder { f in try TinyCheckpoint(kind: .llama).write(to: f.path, config: keys) }
+        let error = try failure(input.path)
+        #expect(error?.description.contains(message) == true, "\(String(describing: error))")
+    }
+
     @Test("a tensor with no place in a .m file is refused, not dropped")
     func extraTensor() throws {
         let input = try editedHeader { header in
