@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // The dllama workspace: one library product per library, two thin executables.
 // Library floors (an arrow means "depends on"); nothing imports a floor above its own:
-//   ModelFormat, CBLAS, CLZ4, CQuantKernels  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport
+//   ModelFormat, CBLAS, CLZ4, CQuantKernels  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport, Converter
 //   <-  Engine  <-  dllama, dllama-worker
 import PackageDescription
 

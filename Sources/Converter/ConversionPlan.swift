@@ -131,6 +131,6 @@ struct ConversionPlan {
             groups[key, default: (0, 0)].count += 1
             groups[key, default: (0, 0)].bytes += t.target.byteCount
         }
-        return order.map { "  \($0), \(groups[$0]!.count) tensors, \(formatBytes(groups[$0]!.bytes))" }
+        return order.map { "  \($0), \(groups[$0]!.count) \(groups[$0]!.count == 1 ? "tensor" : "tensors"), \(formatBytes(groups[$0]!.bytes))" }
     }
 }

@@ -236,7 +236,7 @@ public struct ConversionReport: Sendable {
         guard !errors.isEmpty else { return [] }
         let header = "re-quantization error (RMS error / RMS value per tensor kind; largest single tensor):"
         return [header] + errors.map {
-            "  \($0.role.padding(toLength: 12, withPad: " ", startingAt: 0)) \($0.from) -> \($0.to)  \(String(format: "%5.2f", 100 * $0.relativeError))%  (largest \(String(format: "%.2f", 100 * $0.largestRelativeError))%, \($0.tensors) tensors)"
+            "  \($0.role.padding(toLength: 12, withPad: " ", startingAt: 0)) \($0.from) -> \($0.to)  \(String(format: "%5.2f", 100 * $0.relativeError))%  (largest \(String(format: "%.2f", 100 * $0.largestRelativeError))%, \($0.tensors) \($0.tensors == 1 ? "tensor" : "tensors"))"
         }
     }
 }
