@@ -91,4 +91,42 @@ struct HuggingFaceConversionTests {
         let tokenizer = Tokenizer(vocabulary: converted)
         #expect(tokenizer.encode("The capital of France is") == Self.tokens)
     }
+
+    @Test("a sentencepiece-style tokenizer.json (Metaspace, byte fallback): spaces and <0xNN> become bytes, added tokens special")
+    func sentencePieceTokenizer() throws {
+        let folder = try ScratchFolder(), out = try ScratchFolder()
+        let pieces = ["<unk>", "<s>", "</s>", "<0x0A>", "<0x41>", "\u{2581}", "\u{2581}the", "h", "e", "t"]
+        var checkpoint = TinyCheckpoint(kind: .llama, vocab: 12) { $0.layers = 1 }
+        checkpoint.llama3Scaling = nil
+        let tokenizer: [String: Any] = [
+            "model": ["type": "BPE", "byte_fallback": true, "vocab": Dictionary(uniqueKeysWithValues: pieces.enumerated().map { ($1, $0) }), "merges": [String]()],
+            "added_tokens": [["id": 1, "content": "<s>", "special": true], ["id": 2, "content": "</s>", "special": true],
+                             ["id": 10, "content": "[INST]", "special": true], ["id": 11, "content": "[/INST]", "special": true]],
+            "decoder": ["type": "Sequence", "decoders": [["type": "Replace", "pattern": ["String": "\u{2581}"], "content": " "],
+                                                         ["type": "ByteFallback"], ["type": "Fuse"]]],
+        ]
+        try JSONSerialization.data(withJSONObject: tokenizer).write(to: URL(fileURLWithPath: folder.file("tokenizer.json")))
+        try checkpoint.write(to: folder.path, config: ["bos_token_id": 1, "eos_token_id": 2])
+        let report = try Converter(inputPath: folder.path).convert(ConversionOptions(outputPath: out.file("m.m"), weights: .f32))
+        #expect(report.vocabularyReordered)  // <unk> (regular) comes before <s>
+        let vocabulary = try Vocabulary(tokenizerFilePath: out.file("m.t"))
+        // Regular: <unk>, 0x0A, 0x41, " ", " the", h, e, t; then <s> (BOS), </s>, [INST], [/INST].
+        #expect(vocabulary.pieces.map { String(decoding: $0, as: UTF8.self) } == ["<unk>", "\n", "A", " ", " the", "h", "e", "t", "<s>", "</s>", "[INST]", "[/INST]"])
+        #expect(vocabulary.bosID == 8 && vocabulary.endOfGenerationIDs.contains(9) && (8..<12).allSatisfy(vocabulary.isSpecial))
+        // The embedding rows moved with their tokens: .m row 1 is the checkpoint's row 3 (<0x0A>).
+        let file = try ModelFile(path: out.file("m.m"))
+        let row = try file.bytes(of: try file.tensor("token_embd")).loadUnaligned(fromByteOffset: 1 * 64 * 4, as: Float.self)
+        #expect(row == checkpoint.tensor("model.embed_tokens.weight").values[3 * 64])
+    }
+
+    @Test("Mistral's sliding window caps the context at the window, where full attention equals it")
+    func mistralSlidingWindow() throws {
+        let folder = try ScratchFolder()
+        var checkpoint = TinyCheckpoint(kind: .llama) { $0.layers = 1 }
+        checkpoint.llama3Scaling = nil
+        try checkpoint.write(to: folder.path, config: ["model_type": "mistral", "architectures": ["MistralForCausalLM"], "sliding_window": 4096])
+        let converter = try Converter(inputPath: folder.path)
+        #expect(converter.model.maxSeqLen == 4096 && converter.model.architecture == .llama)
+        #expect(converter.source.notes.contains { $0.contains("sliding window of 4096 tokens") })
+    }
 }
