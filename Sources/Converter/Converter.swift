@@ -93,21 +93,30 @@ public final class Converter {
         var errors = ErrorTable()
         var progress = ConversionProgress(bytesWritten: plan.header.byteCount, bytesTotal: plan.outputBytes, bytesRead: 0,
                                           tensorsDone: 0, tensorCount: plan.tensors.count, tensor: "")
-        for tensor in plan.tensors {
-            progress.tensor = tensor.target.name
-            var sums = ErrorSums()
-            try writer.appendTensor { write in
-                sums = try streamer.stream(tensor, write: write) { bytes in
-                    progress.bytesWritten += bytes
-                    progress.elapsed = Date().timeIntervalSince(started)
-                    onEvent(.progress(progress))
+        do {
+            for tensor in plan.tensors {
+                progress.tensor = tensor.target.name
+                var sums = ErrorSums()
+                try writer.appendTensor { write in
+                    sums = try streamer.stream(tensor, write: write) { bytes in
+                        progress.bytesWritten += bytes
+                        progress.elapsed = Date().timeIntervalSince(started)
+                        onEvent(.progress(progress))
+                    }
                 }
+                if tensor.measuresError { errors.add(tensor, sums) }
+                progress.bytesRead += tensor.source.byteCount
+                progress.tensorsDone += 1
             }
-            if tensor.measuresError { errors.add(tensor, sums) }
-            progress.bytesRead += tensor.source.byteCount
-            progress.tensorsDone += 1
+            try writer.finish()
+        } catch let error as ConverterError {
+            throw error
+        } catch let error as ModelFormatError {
+            throw error
+        } catch {
+            // The file system's own errors (a full disk, a removed folder) while writing.
+            throw ConverterError.cannotWrite(path: options.outputPath, reason: error.localizedDescription)
         }
-        try writer.finish()
         if let tokenizerPath, table != nil { try TokenizerFileWriter.commit(tokenizerPath) }
         progress.elapsed = Date().timeIntervalSince(started)
         onEvent(.progress(progress))
@@ -136,6 +145,10 @@ public final class Converter {
     private func checkOutputs(model: String, tokenizer: String?) throws {
         for output in [model] + (tokenizer.map { [$0] } ?? []) {
             if sameFile(output, inputPath) { throw ConverterError.outputIsInput(path: output) }
+            var outputIsDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: output, isDirectory: &outputIsDirectory), outputIsDirectory.boolValue {
+                throw ConverterError.cannotWrite(path: output, reason: "it is a folder; name the file to write")
+            }
             let folder = (output as NSString).deletingLastPathComponent
             let directory = folder.isEmpty ? "." : folder
             var isDirectory: ObjCBool = false

@@ -205,6 +205,14 @@ struct BadInputTests {
         #expect(error == .inputNotFound(path: path) || error == .notAnInput(path: path, reason: "neither a GGUF file nor a folder"))
     }
 
+    @Test("an output in a folder that does not exist is refused before anything is written")
+    func missingOutputFolder() throws {
+        let input = Paths.fixture("gguf/tiny-qwen3.gguf")
+        #expect(throws: ConverterError.cannotWrite(path: "/no/such/folder/x.m", reason: "no folder /no/such/folder")) {
+            try Converter(inputPath: input).convert(ConversionOptions(outputPath: "/no/such/folder/x.m", weights: .f32))
+        }
+    }
+
     @Test("an output that would replace the input is refused")
     func outputIsInput() throws {
         let input = Paths.fixture("gguf/tiny-qwen3.gguf")

@@ -40,10 +40,18 @@ struct ConvertCommandTests {
         (["Tests/Fixtures/gguf/tiny-qwen3.gguf", "--tokenizer-output", "TOK"], "carries no vocabulary"),
         (["Tests/Fixtures/oracle/dllama_model_llama_q40.m"], "already a distributed-llama .m model"),
         (["BROKEN"], "truncated"),
+        (["Tests/Fixtures/gguf/tiny-qwen3.gguf", "--output", "SCRATCH"], "it is a folder"),
     ])
     func userErrors(arguments: [String], message: String) throws {
         let out = try Scratch()
-        var arguments = arguments.map { $0 == "TOK" ? out.file("x.t") : $0.hasPrefix("Tests/") ? Executables.repository.appendingPathComponent($0).path : $0 }
+        var arguments = arguments.map { argument in
+            switch argument {
+            case "TOK": out.file("x.t")
+            case "SCRATCH": out.url.path
+            case _ where argument.hasPrefix("Tests/"): Executables.repository.appendingPathComponent(argument).path
+            default: argument
+            }
+        }
         if arguments == ["BROKEN"] {
             // A folder whose only shard says its header is 1000 bytes long but holds 20.
             let folder = out.url.appendingPathComponent("broken")
@@ -56,7 +64,8 @@ struct ConvertCommandTests {
             arguments = [folder.path]
         }
         let before = out.contents
-        let result = try Executables.run("dllama", ["convert"] + arguments + ["--output", out.file("x.m")])
+        let output = arguments.contains("--output") ? [] : ["--output", out.file("x.m")]
+        let result = try Executables.run("dllama", ["convert"] + arguments + output)
         #expect(result.status != 0)
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
