@@ -58,37 +58,35 @@ final class TensorStreamer {
         let inputBase = input.baseAddress!, outputBase = buffer.baseAddress!
         var total = ErrorSums()
         var sums = [ErrorSums](repeating: ErrorSums(), count: pool.threadCount)
-        var scratch = [[Float]](repeating: [Float](repeating: 0, count: 2 * columns), count: pool.threadCount)
+        // Per thread: the row as floats, then the row decoded again from the output.
+        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: pool.threadCount * 2 * columns)
+        defer { scratch.deallocate() }
 
         var start = 0
         while start < rows {
             let count = min(rowsPerChunk, rows - start)
             sums.withUnsafeMutableBufferPointer { sums in
-                scratch.withUnsafeMutableBufferPointer { scratch in
-                    pool.run { worker, workers in
-                        var local = ErrorSums()
-                        scratch[worker].withUnsafeMutableBufferPointer { floats in
-                            let values = floats.baseAddress!, decoded = floats.baseAddress! + columns
-                            for i in ThreadPool.share(of: 0..<count, worker: worker, workers: workers) {
-                                let from = inputBase + order.sourceRow(start + i) * inputRowBytes
-                                let to = outputBase + i * outputRowBytes
-                                if copies {
-                                    to.copyMemory(from: from, byteCount: outputRowBytes)
-                                    continue
-                                }
-                                dequantizeInput(Int32(columns), from, values)
-                                quantize(Int32(columns), values, to)
-                                guard measures else { continue }
-                                dequantizeOutput(Int32(columns), to, decoded)
-                                for j in 0..<columns {
-                                    let x = Double(values[j]), e = Double(decoded[j]) - x
-                                    local.squaredError += e * e
-                                    local.squaredValue += x * x
-                                }
-                            }
+                pool.run { worker, workers in
+                    var local = ErrorSums()
+                    let values = scratch.baseAddress! + worker * 2 * columns, decoded = values + columns
+                    for i in ThreadPool.share(of: 0..<count, worker: worker, workers: workers) {
+                        let from = inputBase + order.sourceRow(start + i) * inputRowBytes
+                        let to = outputBase + i * outputRowBytes
+                        if copies {
+                            to.copyMemory(from: from, byteCount: outputRowBytes)
+                            continue
                         }
-                        sums[worker].add(local)
+                        dequantizeInput(Int32(columns), from, values)
+                        quantize(Int32(columns), values, to)
+                        guard measures else { continue }
+                        dequantizeOutput(Int32(columns), to, decoded)
+                        for j in 0..<columns {
+                            let x = Double(values[j]), e = Double(decoded[j]) - x
+                            local.squaredError += e * e
+                            local.squaredValue += x * x
+                        }
                     }
+                    sums[worker].add(local)
                 }
             }
             try write(UnsafeRawBufferPointer(start: outputBase, count: count * outputRowBytes))
