@@ -71,7 +71,12 @@ public final class Converter {
             guard vocabulary.count <= source.model.vocabSize else {
                 throw ConverterError.invalidTokenizer(path: inputPath, reason: "\(vocabulary.count) tokens but only \(source.model.vocabSize) embedding rows: the tokenizer belongs to another model")
             }
-            let ordered = try vocabulary.dllamaOrder()
+            let ordered: (table: TokenTable, newToOld: [Int]?)
+            do {
+                ordered = try vocabulary.dllamaOrder()
+            } catch ConverterError.invalidTokenizer(_, let reason) {
+                throw ConverterError.invalidTokenizer(path: inputPath, reason: reason)
+            }
             table = ordered.table
             vocabularyOrder = ordered.newToOld
             notes.append(TokenTable.describeReordering(old: vocabulary, new: ordered.table, newToOld: ordered.newToOld))
