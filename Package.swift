@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // The dllama workspace: one library product per library, two thin executables.
 // Library floors (an arrow means "depends on"); nothing imports a floor above its own:
-//   ModelFormat, CBLAS, CLZ4, CQuantKernels  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport
+//   ModelFormat, CBLAS, CLZ4, CQuantKernels  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport, Converter
 //   <-  Engine  <-  dllama, dllama-worker
 import PackageDescription
 
@@ -14,7 +14,11 @@ let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("Transport", ["QuantKernels", .product(name: "CLZ4", package: "CLZ4"), .product(name: "Crypto", package: "swift-crypto")]),
     ("Engine", ["ModelFormat", "QuantKernels", "Tokenizer", "Scheduler", "LayerStore", "Transport",
                 .product(name: "Logging", package: "swift-log")]),
+    ("Converter", ["ModelFormat", "QuantKernels", "Tokenizer"]),
 ]
+
+/// Test targets that need more than their own library (ConverterTests runs converted models in the Engine).
+let extraTestDependencies: [String: [Target.Dependency]] = ["Converter": ["Engine"]]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -35,9 +39,9 @@ let package = Package(
     targets: libraries.map { .target(name: $0.name, dependencies: $0.dependencies) }
         // The innermost SIMD loops of QuantKernels: C, so each variant carries its own target attribute.
         + [.target(name: "CQuantKernels")]
-        + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)]) }
+        + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)] + (extraTestDependencies[$0.name] ?? [])) }
         + [
-            .executableTarget(name: "dllama", dependencies: ["Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer",
+            .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer",
                                                             "Transport", argumentParser]),
             .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "Transport", argumentParser,
                                                                    .product(name: "Logging", package: "swift-log")]),

@@ -19,6 +19,8 @@ public final class DllamaModelWriter {
     private let handle: FileHandle
     private let partialPath: String
     private var finished = false
+    /// Set while a tensor is being appended in parts, and left set if it came out the wrong size.
+    private var broken = false
 
     public init(path: String, header: DllamaHeader) throws {
         self.path = path
@@ -26,7 +28,7 @@ public final class DllamaModelWriter {
         let encoded = header.encoded()
         model = try encoded.withUnsafeBytes { try DllamaHeader.parse($0, path: path).model(path: path) }
         layout = try DllamaLayout.tensors(of: model, headerSize: header.byteCount, path: path)
-        partialPath = path + ".partial"
+        partialPath = Self.partialPath(of: path)
         guard FileManager.default.createFile(atPath: partialPath, contents: Data(encoded)) else {
             throw ModelFormatError.unreadable(path: partialPath, reason: "cannot create the file: \(String(cString: strerror(errno)))")
         }
@@ -36,6 +38,9 @@ public final class DllamaModelWriter {
         self.handle = handle
         try handle.seekToEnd()
     }
+
+    /// Where the bytes go until `finish()` renames them to `path`.
+    public static func partialPath(of path: String) -> String { path + ".partial" }
 
     deinit {
         if !finished {
@@ -49,16 +54,12 @@ public final class DllamaModelWriter {
 
     /// Appends the next tensor's bytes; their count must match the layout exactly.
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
-        guard written < layout.count else {
-            throw ModelFormatError.invalidTensor(path: path, tensor: "(extra)", reason: "all \(layout.count) tensors are already written")
-        }
-        let expected = layout[written]
+        let expected = try nextTensor()
         guard bytes.count == expected.byteCount else {
             throw ModelFormatError.invalidTensor(path: path, tensor: expected.name,
                                                  reason: "got \(bytes.count) bytes, the layout needs \(expected.byteCount) (\(expected.type) \(expected.shape))")
         }
-        try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!),
-                                          count: bytes.count, deallocator: .none))
+        try write(bytes)
         written += 1
     }
 
@@ -66,11 +67,54 @@ public final class DllamaModelWriter {
         try bytes.withUnsafeBytes { try append($0) }
     }
 
+    /// Appends the next tensor in consecutive parts, for a tensor too large to hold at once:
+    /// `produce` calls `write` with each part in order, and the parts must add up to the tensor's
+    /// exact size (a writer whose tensor came out short or long refuses to go on).
+    ///
+    ///     try writer.appendTensor { write in
+    ///         for chunk in chunks { try chunk.withUnsafeBytes(write) }
+    ///     }
+    public func appendTensor(_ produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let expected = try nextTensor()
+        var count = 0
+        broken = true
+        try produce { part in
+            guard count + part.count <= expected.byteCount else {
+                throw ModelFormatError.invalidTensor(path: path, tensor: expected.name,
+                                                     reason: "got more than the \(expected.byteCount) bytes the layout needs (\(expected.type) \(expected.shape))")
+            }
+            try write(part)
+            count += part.count
+        }
+        guard count == expected.byteCount else {
+            throw ModelFormatError.invalidTensor(path: path, tensor: expected.name,
+                                                 reason: "got \(count) bytes, the layout needs \(expected.byteCount) (\(expected.type) \(expected.shape))")
+        }
+        broken = false
+        written += 1
+    }
+
+    /// The tensor the next append writes.
+    private func nextTensor() throws -> TensorInfo {
+        guard !broken else {
+            throw ModelFormatError.invalidTensor(path: path, tensor: "(next)", reason: "an earlier tensor was written with the wrong size")
+        }
+        guard written < layout.count else {
+            throw ModelFormatError.invalidTensor(path: path, tensor: "(extra)", reason: "all \(layout.count) tensors are already written")
+        }
+        return layout[written]
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none))
+    }
+
     /// Checks every tensor was written, then moves the file into place.
     public func finish() throws {
-        guard written == layout.count else {
-            throw ModelFormatError.invalidTensor(path: path, tensor: layout[written].name,
-                                                 reason: "not written (\(layout.count - written) tensors missing)")
+        guard !broken, written == layout.count else {
+            throw ModelFormatError.invalidTensor(path: path, tensor: written < layout.count ? layout[written].name : "(last)",
+                                                 reason: broken ? "written with the wrong size" : "not written (\(layout.count - written) tensors missing)")
         }
         try handle.synchronize()
         try handle.close()

@@ -58,4 +58,16 @@ public final class MappedFile: @unchecked Sendable {
         }
         return UnsafeRawBufferPointer(rebasing: bytes[range])
     }
+
+    /// Drops this process's pages of `range` (rounded out to whole pages): a later touch reads
+    /// them again from the page cache. A streaming reader calls it behind itself, so its resident
+    /// memory stays near what it holds at once instead of growing to the file's size.
+    public func releasePages(_ range: Range<Int>) {
+        guard let base, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = max(range.lowerBound, 0) / page * page
+        let end = min(range.upperBound, size)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
 }

@@ -4,7 +4,7 @@
 /// The printable bytes `!`...`~`, `¡`...`¬` and `®`...`ÿ` stand for themselves; the other 68 bytes,
 /// taken in increasing order, become U+0100, U+0101, ... (so the space 0x20 is `Ġ` U+0120 and the
 /// newline 0x0A is `Ċ` U+010A). The vocabulary undoes this at load time; encoders work on raw bytes.
-enum ByteLevelMapping {
+public enum ByteLevelMapping {
     /// The character that stands for each byte.
     static let characterForByte: [Unicode.Scalar] = {
         var table = [Unicode.Scalar](repeating: " ", count: 256)
@@ -35,7 +35,7 @@ enum ByteLevelMapping {
 
     /// The raw bytes a mapped token text stands for, or nil if a character is outside the table
     /// (then the text is not byte-level mapped: an added token written as plain text).
-    static func bytes(ofMapped text: String) -> [UInt8]? {
+    public static func bytes(ofMapped text: String) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {
