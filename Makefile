@@ -6,7 +6,7 @@ MODEL ?= $(ASSETS)/SmolLM2-135M-Instruct.Q4_1.gguf
 APT_PACKAGES = libopenblas-dev liblz4-dev pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test assets bench demo fixtures fuzz clean
+.PHONY: deps build test assets bench bench-cluster demo demo-cluster fixtures fuzz clean
 
 ## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
 deps:
@@ -31,11 +31,20 @@ test: deps assets
 bench: deps assets
 	cd Benchmarks && DLLAMA_ASSETS=$(ASSETS) $(SWIFT) package --allow-writing-to-package-directory benchmark
 
+## bench-cluster: tokens/s, sync ms and bytes per token on 1, 2 and 3 local nodes (SmolLM2), interleaved
+## rounds; with DLLAMA_BIN, DLLAMA_MODEL and DLLAMA_TOKENIZER set, distributed-llama side by side
+bench-cluster: build assets
+	DLLAMA_ASSETS=$(ASSETS) Benchmarks/cluster/bench-cluster.py $(BENCH_ARGS)
+
 ## demo: fetch SmolLM2 and run it with the release build: the text, then its speed
 DEMO_PROMPT ?= The capital of France is
 demo: build assets
 	.build/release/dllama inspect $(MODEL)
 	.build/release/dllama inference --model $(MODEL) --prompt "$(DEMO_PROMPT)" --steps 64 --temperature 0 --nthreads 2 --max-seq-len 1024
+
+## demo-cluster: the same, on a root and two workers started on 127.0.0.1 (stopped afterwards)
+demo-cluster: build assets
+	scripts/demo-cluster.sh $(MODEL) "$(DEMO_PROMPT)"
 
 ## fixtures: regenerate the GGUF fixtures and goldens with the gguf package (pip install gguf)
 ## and the quantization goldens with the team oracle (ORACLE: the folder of make_tiny_model.py)

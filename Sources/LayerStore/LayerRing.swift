@@ -35,6 +35,9 @@ final class LayerRing: @unchecked Sendable {
     private var stopping = false
     /// Reads layer `l` into a slot's buffer; set once by the store before first use.
     var load: ((Int, UnsafeMutableRawBufferPointer) throws -> LayerWeights)!
+    /// Every layer, once all are preloaded (resident and mapped modes): read without locking,
+    /// since nothing changes any more and no loader thread runs.
+    private var resident: [Int: LayerWeights] = [:]
 
     init(slotCount: Int, slotBytes: Int, layers: Range<Int>, prefetchDepth: Int) {
         self.slotCount = slotCount
@@ -55,10 +58,13 @@ final class LayerRing: @unchecked Sendable {
     /// Loads `layer` synchronously into a free slot (resident mode).
     func preload(_ layer: Int) throws {
         guard let slot = slots.firstIndex(where: { if case .empty = $0 { return true } else { return false } }) else { return }
-        slots[slot] = .ready(layer, try load(layer, buffers[slot].bytes))
+        let weights = try load(layer, buffers[slot].bytes)
+        slots[slot] = .ready(layer, weights)
+        if slotCount >= layers.count { resident[layer] = weights }
     }
 
     func withLayer<T>(_ layer: Int, _ body: (LayerWeights) throws -> T) throws -> T {
+        if resident.count == layers.count, let weights = resident[layer] { return try body(weights) }
         let (slot, weights) = try acquire(layer)
         defer { release(slot) }
         return try body(weights)
