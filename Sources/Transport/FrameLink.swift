@@ -35,6 +35,16 @@ public struct LinkTraffic: Sendable, Equatable {
     }
 }
 
+/// When a link tries LZ4 on the frames offered to it (activations).
+public enum CompressionPolicy: Sendable {
+    /// Every frame: for measuring what LZ4 gets.
+    case always
+    /// Every frame until 8 in a row do not shrink, then none for the next 256 (and so on):
+    /// activations that do not compress cost no LZ4 time after the first few.
+    case adaptive
+    case never
+}
+
 /// Frames over a byte stream: builds outgoing frames (LZ4 when asked and when it pays), parses
 /// incoming ones with the length checked against `maxPayload` before any allocation, and counts
 /// the traffic. A link moves between threads but one thread uses it at a time (the node's), which
@@ -51,7 +61,8 @@ public final class FrameLink: @unchecked Sendable {
     private var incoming: UnsafeMutableRawBufferPointer
     private var inflated: UnsafeMutableRawBufferPointer
     private var readStart = 0, readEnd = 0
-    /// Compression is skipped for a while after it stops paying: it costs time on every frame.
+    /// When frames offered for compression go through LZ4.
+    public var compression = CompressionPolicy.adaptive
     private var compressionMisses = 0, framesToSkip = 0
 
     /// Before setup a peer is unknown: 64 KiB is plenty for every handshake message.
@@ -77,7 +88,7 @@ public final class FrameLink: @unchecked Sendable {
     /// Sends `payload` as one frame of `kind`; `compress` offers it to LZ4, which is used only
     /// when the result is smaller.
     public func send(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer, compress: Bool = false) throws {
-        let attempt = compress && payload.count >= 64 && framesToSkip == 0
+        let attempt = compress && payload.count >= 64 && compression != .never && (framesToSkip == 0 || compression == .always)
         if compress && framesToSkip > 0 { framesToSkip -= 1 }
         let needed = FrameHeader.size + max(payload.count, attempt ? 4 + LZ4Codec.bound(payload.count) : 0)
         ensure(&outgoing, needed, keeping: 0)

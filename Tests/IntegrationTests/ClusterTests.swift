@@ -123,14 +123,14 @@ struct ClusterAgreementTests {
         let agreement = try Self.compare(workers: workers, mode: .tensor, wire: wire)
         #expect(agreement.confident >= 12)
         #expect(agreement.agreedConfident == agreement.confident, "\(agreement)")
-        #expect(agreement.worstTopLogit < 0.75, "\(agreement)")
+        #expect(agreement.worstTopLogit < 1, "\(agreement)")
     }
 
     @Test("pipeline root + 2 with f16 hand-offs: every clear choice agrees")
     func pipeline() throws {
         let agreement = try Self.compare(workers: 2, mode: .pipeline, wire: .f16)
         #expect(agreement.agreedConfident == agreement.confident, "\(agreement)")
-        #expect(agreement.worstTopLogit < 0.75, "\(agreement)")
+        #expect(agreement.worstTopLogit < 1, "\(agreement)")
     }
 }
 
