@@ -180,4 +180,26 @@ AVX2 float qk_read_bandwidth_probe_avx2(size_t n, const float *x) {
     for (; i < n; i++) sum += x[i];
     return sum;
 }
+
+/// F32 -> F16, round to nearest even (as qk_float_to_half), 8 values at a time with F16C: the
+/// activations the cluster sends as f16.
+AVX2 void qk_quantize_f16_avx2(int n, const float *x, void *out) {
+    qk_half *h = out;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm_storeu_si128((__m128i *)(h + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; i < n; i++) h[i] = qk_float_to_half(x[i]);
+}
+
+/// F16 -> F32 (exact), 8 values at a time with F16C.
+AVX2 void qk_dequantize_f16_avx2(int n, const void *x, float *out) {
+    const qk_half *h = x;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+    }
+    for (; i < n; i++) out[i] = qk_half_to_float(h[i]);
+}
+
 #endif

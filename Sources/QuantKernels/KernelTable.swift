@@ -27,6 +27,8 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
     public let dotF32F32: DotKernel
     public let dotF16F32: DotKernel
     public let quantizeQ80: QuantizeKernel
+    public let quantizeF16: QuantizeKernel
+    public let dequantizeF16: DequantizeKernel
     public let dequantizeQ40: DequantizeKernel
     public let dequantizeQ41: DequantizeKernel
     /// Whole-share products that prepare the activation once (nil: one dot per row).
@@ -49,6 +51,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_avx2, qk_dot_f16_f32_avx2)
             quantizeQ80 = qk_quantize_q80_avx2
             (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_avx2, qk_dequantize_q41_avx2)
+            (quantizeF16, dequantizeF16) = (qk_quantize_f16_avx2, qk_dequantize_f16_avx2)
         case .avx512:
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_avx512, qk_matvec_q41_q80_avx512, qk_matvec_q80_q80_avx512)
             (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (qk_matmat_q40_q80_avx512, qk_matmat_q41_q80_avx512)
@@ -58,6 +61,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_avx512, qk_dot_f16_f32_avx512)
             quantizeQ80 = qk_quantize_q80_avx2  // 128 blocks per 4096-value token: no AVX-512 variant written
             (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_avx2, qk_dequantize_q41_avx2)
+            (quantizeF16, dequantizeF16) = (qk_quantize_f16_avx2, qk_dequantize_f16_avx2)
         #endif
         #if arch(arm64)
         case .neon:
@@ -67,6 +71,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_neon, qk_dot_f16_f32_neon)
             quantizeQ80 = qk_quantize_q80_neon
             (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_ref, qk_dequantize_q41_ref)
+            (quantizeF16, dequantizeF16) = (qk_quantize_f16_ref, qk_dequantize_f16_ref)
         #endif
         default:  // .scalar, and any path not compiled into this binary
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
@@ -75,6 +80,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_ref, qk_dot_f16_f32_ref)
             quantizeQ80 = qk_quantize_q80_ref
             (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_ref, qk_dequantize_q41_ref)
+            (quantizeF16, dequantizeF16) = (qk_quantize_f16_ref, qk_dequantize_f16_ref)
         }
     }
 
@@ -123,7 +129,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         case .q4K: qk_dequantize_q4k_ref
         case .q5K: qk_dequantize_q5k_ref
         case .q6K: qk_dequantize_q6k_ref
-        case .f16: qk_dequantize_f16_ref
+        case .f16: dequantizeF16
         case .bf16: qk_dequantize_bf16_ref
         case .f32: { n, x, out in out!.update(from: x!.assumingMemoryBound(to: Float.self), count: Int(n)) }
         }
@@ -135,7 +141,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         case .q40: qk_quantize_q40_ref
         case .q41: qk_quantize_q41_ref
         case .q80: quantizeQ80
-        case .f16: qk_quantize_f16_ref
+        case .f16: quantizeF16
         case .bf16: qk_quantize_bf16_ref
         case .f32: { n, x, out in out!.assumingMemoryBound(to: Float.self).update(from: x!, count: Int(n)) }
         default: nil

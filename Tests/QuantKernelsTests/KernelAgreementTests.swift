@@ -115,3 +115,36 @@ struct KernelAgreementTests {
         }
     }
 }
+
+@Suite("F16 conversions agree with the scalar reference bit for bit")
+struct F16ConversionAgreementTests {
+    /// Rounding to nearest even, ties, subnormals, overflow to infinity, infinities and NaN, over
+    /// lengths that leave a scalar tail.
+    @Test("every SIMD path: the same bits both ways", arguments: simdPaths)
+    func sameBits(path: KernelPath) {
+        let special: [Float] = [0, -0, 1, -1, 65504, 65520, 1e6, -1e6, 6.1e-5, 5.96e-8, 2.98e-8, 1e-9, .infinity, -.infinity,
+                                1.0009765625, 1.00048828125, 1.00146484375, 650.25, 650.75]
+        let values = special + cosData(61, offset: 0.3).map { $0 * 400 }
+        let reference = KernelTable(path: .scalar), simd = KernelTable(path: path)
+        for count in [values.count, 8, 7, 1] {
+            let x = Array(values.prefix(count))
+            var a = [UInt16](repeating: 0, count: count), b = a
+            x.withUnsafeBufferPointer { p in
+                a.withUnsafeMutableBytes { reference.quantizeF16(Int32(count), p.baseAddress, $0.baseAddress) }
+                b.withUnsafeMutableBytes { simd.quantizeF16(Int32(count), p.baseAddress, $0.baseAddress) }
+            }
+            #expect(a == b)
+            var fa = [Float](repeating: 0, count: count), fb = fa
+            a.withUnsafeBytes { h in
+                fa.withUnsafeMutableBufferPointer { reference.dequantizeF16(Int32(count), h.baseAddress, $0.baseAddress) }
+                fb.withUnsafeMutableBufferPointer { simd.dequantizeF16(Int32(count), h.baseAddress, $0.baseAddress) }
+            }
+            #expect(fa.map(\.bitPattern) == fb.map(\.bitPattern))
+        }
+        // NaN stays NaN.
+        var nan = [UInt16](repeating: 0, count: 8)
+        let nans = [Float](repeating: .nan, count: 8)
+        nans.withUnsafeBufferPointer { p in nan.withUnsafeMutableBytes { simd.quantizeF16(8, p.baseAddress, $0.baseAddress) } }
+        #expect(nan.allSatisfy { $0 & 0x7C00 == 0x7C00 && $0 & 0x03FF != 0 })
+    }
+}

@@ -101,6 +101,8 @@ float qk_dot_q41_q80_avx2(int n, const void *x, const void *y);
 float qk_dot_q80_q80_avx2(int n, const void *x, const void *y);
 float qk_dot_f32_f32_avx2(int n, const void *x, const void *y);
 float qk_dot_f16_f32_avx2(int n, const void *x, const void *y);
+void qk_quantize_f16_avx2(int n, const float *x, void *out);
+void qk_dequantize_f16_avx2(int n, const void *x, float *out);
 
 float qk_dot_q41_q80_avx512(int n, const void *x, const void *y);
 float qk_dot_q80_q80_avx512(int n, const void *x, const void *y);
