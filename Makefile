@@ -23,9 +23,12 @@ build: deps
 assets:
 	@DLLAMA_ASSETS=$(ASSETS) scripts/fetch-assets.sh
 
-## test: every library's tests and the integration tests (needs the assets)
+## test: every library's tests and the integration tests (needs the assets), built optimized: the
+## clusters of processes, the real models and the C kernels run 4x faster than in a debug build
+## (2.7 min against 11.6 on 2 cores), which more than pays for the longer build
+TEST_FLAGS ?= -c release -Xswiftc -enable-testing
 test: deps assets
-	DLLAMA_ASSETS=$(ASSETS) $(SWIFT) test
+	DLLAMA_ASSETS=$(ASSETS) $(SWIFT) test $(TEST_FLAGS)
 
 ## bench: the per-library benchmarks (nested package in Benchmarks/)
 bench: deps assets

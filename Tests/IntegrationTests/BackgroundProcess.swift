@@ -71,20 +71,22 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 }
 
-/// A `dllama-worker` on 127.0.0.1 at a free port it picks itself (and prints).
+/// A `dllama-worker` on 127.0.0.1 (or `host`) at a free port it picks itself (and prints).
 final class WorkerProcess: @unchecked Sendable {
     let background: BackgroundProcess
     let port: Int
-    var address: String { "127.0.0.1:\(port)" }
+    let host: String
+    var address: String { NodeAddressText.format(host: host, port: port) }
     var log: String { background.stderr }
 
-    init(model: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
-        background = try BackgroundProcess("dllama-worker", ["--model", model, "--host", "127.0.0.1", "--port", "0"] + arguments,
+    init(model: String, host: String = "127.0.0.1", arguments: [String] = [], environment: [String: String] = [:]) throws {
+        self.host = host
+        background = try BackgroundProcess("dllama-worker", ["--model", model, "--host", host, "--port", "0"] + arguments,
                                            environment: environment)
+        let marker = "listening on " + NodeAddressText.format(host: host, port: 0).dropLast(1)
         var found: Int?
         background.wait(timeout: 60) { process in
-            found = process.stderr.components(separatedBy: "listening on 127.0.0.1:").dropFirst().first
-                .flatMap { Int($0.prefix { $0.isNumber }) }
+            found = process.stderr.components(separatedBy: marker).dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
             return found != nil || !process.isRunning
         }
         guard let found else {
@@ -99,4 +101,9 @@ final class WorkerProcess: @unchecked Sendable {
         var log: String
         var description: String { "the worker did not start listening: \(log)" }
     }
+}
+
+/// `HOST:PORT`, with an IPv6 host in brackets.
+enum NodeAddressText {
+    static func format(host: String, port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

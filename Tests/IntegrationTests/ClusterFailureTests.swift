@@ -57,6 +57,26 @@ struct ClusterFailureTests {
         #expect(worker.background.isRunning)
     }
 
+    /// IPv6 and host names: the same worker, reached as [::1] then (another) as localhost twice,
+    /// the second time keeping the share it loaded for the first.
+    @Test("IPv6 and host names; a worker keeps its weights for the next root with the same share",
+          .enabled(if: (try? TCPListener(host: "::1", port: 0)) != nil))
+    func addressesAndReuse() throws {
+        let v6 = try WorkerProcess(model: Self.smolLM2, host: "::1")
+        defer { v6.stop() }
+        let overV6 = try root([v6.address])
+        #expect(overV6.status == 0, "\(overV6.stderr)")
+        #expect(overV6.stdout.hasPrefix("The capital of France is Paris"))
+        let worker = try WorkerProcess(model: Self.smolLM2)
+        defer { worker.stop() }
+        let first = try root(["localhost:\(worker.port)"])
+        let second = try root(["localhost:\(worker.port)"])
+        #expect(first.status == 0 && second.status == 0, "\(first.stderr)\n\(second.stderr)")
+        #expect(second.stdout == first.stdout)
+        #expect(!first.stderr.contains("kept from its previous session"))
+        #expect(second.stderr.contains("kept from its previous session"), "\(second.stderr)")
+    }
+
     @Test("an unreachable worker, and one that never answers: the root names it and exits non-zero within the timeout")
     func unreachable() throws {
         let closed = try TCPListener(host: "127.0.0.1", port: 0)
