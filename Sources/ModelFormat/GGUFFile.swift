@@ -50,7 +50,7 @@ public struct GGUFFile: Sendable {
         var keys: [String] = []
         var metadata: [String: GGUFValue] = [:]
         for index in 0..<Int(kvCount) {
-            let key = try readString(&c, "the name of metadata entry \(index)")
+            let key = try readKey(&c, index: index)
             let type = try c.read(UInt32.self, "the type of \(key)")
             let value = try readValue(&c, type: type, key: key, depth: 0)
             if metadata.updateValue(value, forKey: key) != nil {
@@ -97,7 +97,10 @@ public struct GGUFFile: Sendable {
     }
 
     private static func readTensorInfo(_ c: inout ByteCursor, index: Int, alignment: Int) throws -> Tensor {
-        let name = try readString(&c, "the name of tensor \(index)")
+        let name = try readString(&c, "the name of tensor \(index)", limit: maxTensorNameBytes)
+        guard name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw ModelFormatError.invalidHeader(path: c.path, reason: "the name of tensor \(index) holds control characters: the file is damaged")
+        }
         let nDims = Int(try c.read(UInt32.self, "the dimension count of \(name)"))
         guard (1...4).contains(nDims) else {
             throw ModelFormatError.invalidTensor(path: c.path, tensor: name, reason: "\(nDims) dimensions (GGUF allows 1 to 4)")
@@ -132,8 +135,27 @@ public struct GGUFFile: Sendable {
                       byteCount: rowBytes * (elements / dims[0]))
     }
 
-    private static func readString(_ c: inout ByteCursor, _ what: @autoclosure () -> String) throws -> String {
+    /// What the format allows: keys are ASCII of at most 65535 bytes (the GGUF specification),
+    /// tensor names shorter than 64 (ggml's `GGML_MAX_NAME`); other strings are bounded so that a
+    /// damaged length cannot make a parser spend minutes or an error message megabytes.
+    static let maxKeyBytes = 65_535
+    static let maxTensorNameBytes = 63
+    static let maxStringBytes = 16 << 20
+
+    /// A metadata key: printable ASCII within the specification's length.
+    private static func readKey(_ c: inout ByteCursor, index: Int) throws -> String {
+        let key = try readString(&c, "the name of metadata entry \(index)", limit: maxKeyBytes)
+        guard !key.isEmpty, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw ModelFormatError.invalidHeader(path: c.path, reason: "the name of metadata entry \(index) is not an ASCII key: the file is damaged")
+        }
+        return key
+    }
+
+    private static func readString(_ c: inout ByteCursor, _ what: @autoclosure () -> String, limit: Int = maxStringBytes) throws -> String {
         let length = try c.read(UInt64.self, what())
+        guard length <= UInt64(limit) else {
+            throw ModelFormatError.invalidHeader(path: c.path, reason: "\(what()) claims \(length) bytes, more than the \(limit) allowed: the file is damaged")
+        }
         guard length <= UInt64(c.remaining) else {
             throw ModelFormatError.truncated(path: c.path, what: what(), needed: Int(clamping: length), available: c.remaining)
         }

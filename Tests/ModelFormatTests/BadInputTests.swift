@@ -166,6 +166,33 @@ struct BadInputTests {
         }
     }
 
+    /// SmolLM2's GGUF with byte 731 set to 0x03: a key length becomes 48 MiB that still fits in the
+    /// file. It used to take 100 s and print the 48 MiB "key" (17 MB of binary) in the error.
+    @Test("a key length damaged into megabytes: refused at once, with a short printable message")
+    func damagedKeyLength() throws {
+        let scratch = try ScratchDirectory()
+        let path = try scratch.damagedCopy(of: try Paths.asset("SmolLM2-135M-Instruct.Q4_1.gguf"), named: "flipped.gguf") { $0[731] = 0x03 }
+        let start = Date()
+        let error = modelFormatError { _ = try ModelFile(path: path) }
+        #expect(Date().timeIntervalSince(start) < 10)
+        guard case .invalidHeader(_, let reason)? = error else { Issue.record("expected .invalidHeader, got \(String(describing: error))"); return }
+        #expect(reason.contains("more than the 65535 allowed"), "\(reason)")
+        let message = error!.description
+        #expect(message.count < 400)
+        #expect(message.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F })
+    }
+
+    @Test("a metadata key that is not ASCII is refused")
+    func keysAndNames() throws {
+        let scratch = try ScratchDirectory()
+        // The first key (general.architecture) starts after the 24-byte header and its u64 length.
+        let badKey = try scratch.damagedCopy(of: gguf, named: "key.gguf") { $0[24 + 8] = 0x01 }
+        guard case .invalidHeader(_, let reason)? = modelFormatError({ _ = try ModelFile(path: badKey) }) else {
+            Issue.record("expected .invalidHeader"); return
+        }
+        #expect(reason.contains("not an ASCII key"))
+    }
+
     @Test("every prefix of a GGUF header fails cleanly")
     func everyPrefix() throws {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: gguf)))
