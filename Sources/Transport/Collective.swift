@@ -63,3 +63,12 @@ public final class SoloCollective: Collective {
     }
     public func abort(_ reason: String) {}
 }
+
+/// A collective whose session the root ends explicitly, hearing from each other node as it leaves
+/// (its closing report: steps, traffic, memory). TCP (`StarCollective`) and MPI (`MPICollective`).
+public protocol SessionCollective: Collective {
+    /// Root: tells every other node the session is over; returns their reports by node.
+    func finish(timeout: Double) -> [Int: [UInt8]]
+    /// Another node, after the root's goodbye (`receiveStep` returned nil): its closing report.
+    func report(_ bytes: [UInt8]) throws
+}

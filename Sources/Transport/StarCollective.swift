@@ -15,7 +15,7 @@ import QuantKernels
 /// enough to sit in a socket buffer, which it sends first to save a round trip.
 ///
 /// Like its links, a collective is handed to the thread of its node and used by that thread alone.
-public final class StarCollective: Collective, @unchecked Sendable {
+public final class StarCollective: SessionCollective, @unchecked Sendable {
     public let node: Int
     public let nodeCount: Int
     public let encoding: ActivationEncoding
@@ -182,11 +182,9 @@ public final class StarCollective: Collective, @unchecked Sendable {
             if count == nil {
                 count = n
                 sum.ensure(n)
-                sum.floats(n).update(repeating: 0)
             }
-            decoded.ensure(n)
-            try encoding.decode(bytes, into: decoded.floats(n), peer: i == 0 ? "the root" : try link(i).peer, kernels: kernels)
-            Elementwise.add(sum.floats(n), UnsafeBufferPointer(decoded.floats(n)))
+            try NodeOrderSum.accumulate(bytes, into: sum.floats(n), first: i == group.lowerBound, encoding: encoding, scratch: decoded,
+                                        peer: i == 0 ? "the root" : try link(i).peer, kernels: kernels)
         }
         guard let n = count else { return }
         let total = encode(sum.floats(n), into: sumBytes)
@@ -196,13 +194,8 @@ public final class StarCollective: Collective, @unchecked Sendable {
 
     /// `values = decode(parts[0]) + decode(parts[1]) + ...`, in that order.
     private func sumInNodeOrder(_ parts: [UnsafeRawBufferPointer], into values: UnsafeMutableBufferPointer<Float>) throws {
-        let peer = node == 0 ? "a worker" : "the root"
-        try encoding.decode(parts[0], into: values, peer: peer, kernels: kernels)
-        decoded.ensure(values.count)
-        for part in parts.dropFirst() {
-            try encoding.decode(part, into: decoded.floats(values.count), peer: peer, kernels: kernels)
-            Elementwise.add(values, UnsafeBufferPointer(decoded.floats(values.count)))
-        }
+        try NodeOrderSum.pair(parts, into: values, encoding: encoding, scratch: decoded, peer: node == 0 ? "a worker" : "the root",
+                              kernels: kernels)
     }
 
     private func encode(_ values: UnsafeMutableBufferPointer<Float>, into bytes: Bytes) -> UnsafeRawBufferPointer {
