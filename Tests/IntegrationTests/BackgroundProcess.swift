@@ -13,9 +13,9 @@ final class BackgroundProcess: @unchecked Sendable {
     private let outURL: URL
     private let errURL: URL
 
-    init(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    init(_ name: String, _ arguments: [String], environment: [String: String] = [:], directory: URL = Executables.productsDirectory) throws {
         self.name = name
-        process.executableURL = Executables.productsDirectory.appendingPathComponent(name)
+        process.executableURL = directory.appendingPathComponent(name)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -78,9 +78,10 @@ final class WorkerProcess: @unchecked Sendable {
     var address: String { "127.0.0.1:\(port)" }
     var log: String { background.stderr }
 
-    init(model: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    init(model: String, arguments: [String] = [], environment: [String: String] = [:],
+         directory: URL = Executables.productsDirectory) throws {
         background = try BackgroundProcess("dllama-worker", ["--model", model, "--host", "127.0.0.1", "--port", "0"] + arguments,
-                                           environment: environment)
+                                           environment: environment, directory: directory)
         var found: Int?
         background.wait(timeout: 60) { process in
             found = process.stderr.components(separatedBy: "listening on 127.0.0.1:").dropFirst().first
