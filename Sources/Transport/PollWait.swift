@@ -9,10 +9,11 @@ import Glibc
 /// oversubscribed). A spinning rank takes the core from the very rank it waits for when ranks
 /// share cores, and from its own compute threads between collectives.
 ///
-/// `sleep` (the default) polls a few times, then sleeps between polls for growing intervals up to
-/// `maxSleepNanoseconds`, so a waiting rank costs almost nothing; `yield` polls and yields the core
-/// between polls (Open MPI's `mpi_yield_when_idle`); `spin` only polls, for ranks with dedicated
-/// cores where every microsecond counts. docs/performance.md has the measurements.
+/// `sleep` (the default) polls, yielding the core between polls, for `pollingNanoseconds`, then
+/// sleeps between polls for growing intervals up to `maxSleepNanoseconds` (`idleSleepNanoseconds`
+/// once a wait has lasted 100 ms: a rank idle between steps costs almost nothing); `yield` polls
+/// and yields only (Open MPI's `mpi_yield_when_idle`); `spin` only polls, for ranks with cores of
+/// their own where every microsecond counts. docs/performance.md has the measurements.
 ///
 ///     try PollWait(mode: .sleep).until(timeout: 60, peer: "rank 2", waitingFor: "its partial sums") { try request.isDone() }
 public struct PollWait: Sendable {
@@ -21,17 +22,22 @@ public struct PollWait: Sendable {
     }
 
     public var mode: Mode
-    /// Polls (each followed by `sched_yield`) before the first sleep.
-    public var eagerPolls: Int
-    /// The first sleep, doubled after each until `maxSleepNanoseconds`.
+    /// How long `sleep` polls (yielding between polls) before its first sleep: most waits inside
+    /// a step end sooner, and a sleep costs tens of microseconds of latency.
+    public var pollingNanoseconds: UInt64
+    /// The first sleep, doubled after each up to `maxSleepNanoseconds`.
     public var firstSleepNanoseconds: Int
     public var maxSleepNanoseconds: Int
+    /// The longest sleep once a wait has lasted 100 ms (a rank waiting for the next step).
+    public var idleSleepNanoseconds: Int
 
-    public init(mode: Mode = .sleep, eagerPolls: Int = 20, firstSleepNanoseconds: Int = 2_000, maxSleepNanoseconds: Int = 200_000) {
+    public init(mode: Mode = .sleep, pollingNanoseconds: UInt64 = 1_000_000, firstSleepNanoseconds: Int = 20_000,
+                maxSleepNanoseconds: Int = 200_000, idleSleepNanoseconds: Int = 5_000_000) {
         self.mode = mode
-        self.eagerPolls = eagerPolls
+        self.pollingNanoseconds = pollingNanoseconds
         self.firstSleepNanoseconds = firstSleepNanoseconds
         self.maxSleepNanoseconds = maxSleepNanoseconds
+        self.idleSleepNanoseconds = idleSleepNanoseconds
     }
 
     /// The mode named by `DLLAMA_MPI_WAIT` (sleep, yield or spin), else `sleep`.
@@ -52,6 +58,7 @@ public struct PollWait: Sendable {
         let limit = timeout.map { UInt64(max($0, 0) * 1e9) }
         var polls = 0
         var sleep = firstSleepNanoseconds
+        var waited: UInt64 = 0
         while true {
             switch mode {
             case .spin:
@@ -59,19 +66,22 @@ public struct PollWait: Sendable {
             case .yield:
                 sched_yield()
             case .sleep:
-                if polls < eagerPolls {
+                if waited < pollingNanoseconds {
                     sched_yield()
                 } else {
                     var interval = timespec(tv_sec: sleep / 1_000_000_000, tv_nsec: sleep % 1_000_000_000)
                     nanosleep(&interval, nil)
-                    sleep = min(sleep * 2, maxSleepNanoseconds)
+                    sleep = min(sleep * 2, waited > 100_000_000 ? idleSleepNanoseconds : maxSleepNanoseconds)
                 }
             }
             polls += 1
             if try done() { return }
-            // Reading the clock costs little next to a poll, but spare it on every spin.
-            if let limit, polls % 64 == 0 || mode == .sleep, DispatchTime.now().uptimeNanoseconds - start > limit {
-                throw TransportError.timedOut(peer: peer(), seconds: timeout!, waitingFor: what())
+            // The clock costs little next to a poll, but a spinning wait spares it most of the time.
+            if mode == .sleep || polls % 64 == 0 {
+                waited = DispatchTime.now().uptimeNanoseconds - start
+                if let limit, waited > limit {
+                    throw TransportError.timedOut(peer: peer(), seconds: timeout!, waitingFor: what())
+                }
             }
         }
     }
