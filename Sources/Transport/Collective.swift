@@ -43,6 +43,21 @@ public protocol Collective: AnyObject {
     var syncNanoseconds: UInt64 { get }
 }
 
+extension Collective {
+    /// The root's side of `gather`: its own piece where it is a sender, every other sender's piece
+    /// from `fetch`, handed to `receive` in node order.
+    func rootGather(_ piece: UnsafeRawBufferPointer?, from senders: Range<Int>, into receive: (Int, UnsafeRawBufferPointer) throws -> Void,
+                    fetch: (Int) throws -> UnsafeRawBufferPointer) throws {
+        for sender in senders {
+            if sender == 0 {
+                if let piece { try receive(0, piece) }
+            } else {
+                try receive(sender, try fetch(sender))
+            }
+        }
+    }
+}
+
 /// A collective for one node alone: every operation is local.
 public final class SoloCollective: Collective {
     public let node = 0

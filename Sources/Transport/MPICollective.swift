@@ -229,11 +229,7 @@ public final class MPICollective: SessionCollective, @unchecked Sendable {
     }
 
     private func encode(_ values: UnsafeMutableBufferPointer<Float>, into bytes: Bytes) -> UnsafeRawBufferPointer {
-        let count = encoding.byteCount(values.count)
-        bytes.ensure(count)
-        let destination = bytes.raw(count)
-        encoding.encode(UnsafeBufferPointer(values), into: destination, kernels: kernels)
-        return UnsafeRawBufferPointer(destination)
+        encoding.encode(values, reusing: bytes, kernels: kernels)
     }
 
     // MARK: hand-off and gather
@@ -263,13 +259,7 @@ public final class MPICollective: SessionCollective, @unchecked Sendable {
                        into receive: (Int, UnsafeRawBufferPointer) throws -> Void) throws {
         try timed {
             if node == 0 {
-                for s in senders {
-                    if s == 0 {
-                        if let piece { try receive(0, piece) }
-                    } else {
-                        try receive(s, try receiveAny(from: s, tag: .gather, timeout: timeout, waitingFor: "rank \(s)'s logits"))
-                    }
-                }
+                try rootGather(piece, from: senders, into: receive) { try receiveAny(from: $0, tag: .gather, timeout: timeout, waitingFor: "rank \($0)'s logits") }
             } else if let piece, senders.contains(node) {
                 try complete([try isend(piece, to: 0, tag: .gather)], timeout: timeout, peer: "rank 0", waitingFor: "the root to take this rank's logits")
                 count(sent: piece.count, received: 0)

@@ -199,11 +199,7 @@ public final class StarCollective: SessionCollective, @unchecked Sendable {
     }
 
     private func encode(_ values: UnsafeMutableBufferPointer<Float>, into bytes: Bytes) -> UnsafeRawBufferPointer {
-        let count = encoding.byteCount(values.count)
-        bytes.ensure(count)
-        let destination = bytes.raw(count)
-        encoding.encode(UnsafeBufferPointer(values), into: destination, kernels: kernels)
-        return UnsafeRawBufferPointer(destination)
+        encoding.encode(values, reusing: bytes, kernels: kernels)
     }
 
     /// How many values an encoded vector holds; the root learns a vector's length from the first
@@ -246,13 +242,7 @@ public final class StarCollective: SessionCollective, @unchecked Sendable {
                        into receive: (Int, UnsafeRawBufferPointer) throws -> Void) throws {
         try timed {
             if node == 0 {
-                for s in senders {
-                    if s == 0 {
-                        if let piece { try receive(0, piece) }
-                    } else {
-                        try receive(s, self.receive(.piece, from: s, waitingFor: "node \(s)'s logits").payload)
-                    }
-                }
+                try rootGather(piece, from: senders, into: receive) { try self.receive(.piece, from: $0, waitingFor: "node \($0)'s logits").payload }
             } else if let piece, senders.contains(node) {
                 try send(.piece, piece, to: 0, compress: false)
             }
