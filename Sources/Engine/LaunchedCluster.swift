@@ -178,7 +178,7 @@ public enum LaunchedCluster {
             } catch TransportError.aborted {
                 continue  // the root abandoned the step
             } catch {
-                collective.abort("rank \(runner.node), step \(steps): \(error)")
+                collective.abort("step \(steps): \(error)")
             }
         }
         let report = WorkerReport(runner: runner, collective: collective, steps: steps, busyNanoseconds: busyNanoseconds,

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The MPI build of the executables (`swift build --traits MPI`) and `mpirun`, which `make test`
 /// provides when Open MPI is installed: it builds into `.build-mpi` and sets `DLLAMA_MPI_PRODUCTS`.
@@ -11,6 +14,19 @@ enum MPIBuild {
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
             .map { URL(fileURLWithPath: String($0)).appendingPathComponent("mpirun") }
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// The process of rank `rank` among the children of `mpirun` (each rank's environment names it).
+    static func rank(_ rank: Int, of mpirun: Int32) -> Int32? {
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+        return processes.first { pid in
+            // /proc/PID/stat: "pid (name) state ppid ...", the name in parentheses may hold spaces.
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 2,
+                  Int32(fields[1]) == mpirun,
+                  let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            return environment.split(separator: 0).contains { $0.elementsEqual("OMPI_COMM_WORLD_RANK=\(rank)".utf8) }
+        }
     }
 
     /// CI runs as root, which Open MPI refuses unless told to allow it.
@@ -97,6 +113,38 @@ struct MPIClusterTests {
         #expect(result.status != 0)
         #expect(result.stderr.components(separatedBy: "rank 2 (").count - 1 >= 3, "\(result.stderr)")
         #expect(result.stderr.contains("cannot load its share"), "\(result.stderr)")
+    }
+
+    /// Starts a 3-rank generation in the background, waits until text comes, and sends rank 2 `signal`.
+    func interrupted(by signal: Int32, _ extra: [String] = []) throws -> BackgroundProcess {
+        let (products, mpirun) = (try #require(MPIBuild.products), try #require(MPIBuild.mpirun))
+        let job = try BackgroundProcess(mpirun.lastPathComponent, ["--oversubscribe", "--bind-to", "none", "-np", "3",
+                                                                  products.appendingPathComponent("dllama").path]
+                                            + Self.arguments(Case(ranks: 3, mode: "tensor", wire: "f16"), steps: 100) + extra,
+                                        environment: MPIBuild.environment, directory: mpirun.deletingLastPathComponent())
+        #expect(job.wait(timeout: 120) { $0.stdout.count > Self.prompt.count + 8 || !$0.isRunning }, "generation did not start: \(job.stderr)")
+        let rank2 = try #require(MPIBuild.rank(2, of: job.process.processIdentifier), "rank 2 not found among mpirun's children")
+        kill(rank2, signal)
+        return job
+    }
+
+    @Test("a rank killed mid-generation: mpirun ends every rank within seconds, exits non-zero and names it")
+    func killedRank() throws {
+        let job = try interrupted(by: SIGKILL)
+        defer { job.stop() }
+        let status = job.exitStatus(timeout: 60)
+        #expect(status != nil && status != 0, "\(job.stderr)")
+        #expect(job.stderr.contains("rank 2"), "\(job.stderr)")
+    }
+
+    @Test("a rank that stops answering: after --timeout a waiting rank names it and ends the job")
+    func silentRank() throws {
+        let job = try interrupted(by: SIGSTOP, ["--timeout", "3"])
+        defer { job.stop() }
+        let status = job.exitStatus(timeout: 90)
+        #expect(status != nil && status != 0, "\(job.stderr)")
+        #expect(job.stderr.contains("sent nothing for 3 s"), "\(job.stderr)")
+        #expect(job.stderr.contains("ending every rank of the MPI job"), "\(job.stderr)")
     }
 
     @Test("chat under mpirun: rank 0 reads standard input and answers as the TCP cluster does")
