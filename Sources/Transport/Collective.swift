@@ -1,5 +1,6 @@
 /// The exchanges a cluster of nodes makes per step, whatever carries them: threads of one process
-/// (`LoopbackCollective`), TCP (`StarCollective` over sockets), or another transport.
+/// (`LoopbackCollective`), TCP (`StarCollective` over sockets), MPI (`MPICollective`, with the
+/// package trait `MPI`), or another transport.
 ///
 /// Node 0 is the root. Every node calls every collective operation of a step in the same order
 /// (as with MPI); a node that takes no part in one passes `nil` and returns at once, unless it must

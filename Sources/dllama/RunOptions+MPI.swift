@@ -23,9 +23,10 @@ enum Launcher {
 }
 
 extension RunOptions {
-    /// `--transport`, else mpi when a launcher started this process as one of several ranks.
+    /// `--transport`, else mpi when a launcher started this process as one of several ranks (and
+    /// no `--workers` were given).
     var resolvedTransport: TransportKind {
-        transport ?? ((Launcher.worldSize() ?? 1) > 1 ? .mpi : .tcp)
+        transport ?? (workers.isEmpty && (Launcher.worldSize() ?? 1) > 1 ? .mpi : .tcp)
     }
 
     /// Seconds every rank waits for the others while they open, check and load their shares.
