@@ -65,20 +65,26 @@ struct MPIClusterTests {
         var wire: String
         /// Without `--transport mpi`: the environment mpirun sets must be enough.
         var detected = false
-        var testDescription: String { "\(ranks) ranks, \(mode), \(wire)" + (detected ? ", transport detected" : "") }
+        /// `--max-ram` for every node (40M makes the last pipeline stage stream its layers).
+        var maxRAM: String?
+        var testDescription: String {
+            "\(ranks) ranks, \(mode), \(wire)" + (detected ? ", transport detected" : "") + (maxRAM.map { ", --max-ram \($0)" } ?? "")
+        }
     }
 
     static func arguments(_ c: Case, model: String = smolLM2, steps: Int = 16) -> [String] {
         ["inference", "--model", model, "--prompt", prompt, "--steps", "\(steps)", "--temperature", "0", "--max-seq-len", "128",
-         "--mode", c.mode, "--buffer-float-type", c.wire]
+         "--mode", c.mode, "--buffer-float-type", c.wire] + (c.maxRAM.map { ["--max-ram", $0] } ?? [])
     }
 
     @Test("the same greedy tokens as root + TCP workers with the same wire encoding",
           arguments: [Case(ranks: 3, mode: "tensor", wire: "q80"), Case(ranks: 2, mode: "tensor", wire: "f16", detected: true),
-                      Case(ranks: 3, mode: "pipeline", wire: "f16")])
+                      Case(ranks: 3, mode: "pipeline", wire: "f16", maxRAM: "40M")])
     func sameTokens(_ c: Case) throws {
         let products = try #require(MPIBuild.products)
-        let workers = try (1..<c.ranks).map { _ in try WorkerProcess(model: Self.smolLM2, directory: products) }
+        let workers = try (1..<c.ranks).map { _ in
+            try WorkerProcess(model: Self.smolLM2, arguments: c.maxRAM.map { ["--max-ram", $0] } ?? [], directory: products)
+        }
         defer { workers.forEach { $0.stop() } }
         let tcp = try Executables.run("dllama", Self.arguments(c) + ["--workers"] + workers.map(\.address), timeout: 300, directory: products)
         #expect(tcp.status == 0, "\(tcp.stderr)")
@@ -90,6 +96,10 @@ struct MPIClusterTests {
         // Per-token figures and each rank's closing report, as over TCP.
         #expect(mpi.stderr.contains("cluster: \(c.ranks) nodes, \(c.wire) on the wire; per token"), "\(mpi.stderr)")
         #expect(mpi.stderr.contains("worker \(c.ranks - 1): "), "\(mpi.stderr)")
+        if c.maxRAM != nil {
+            // Each rank reads only its own slices, streaming them when they do not fit its budget.
+            #expect(mpi.stderr.contains("rank 2 (") && mpi.stderr.contains("streamed from disk"), "\(mpi.stderr)")
+        }
     }
 
     @Test("another model on one rank: every rank stops with the same mismatch message, nothing is generated")
