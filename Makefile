@@ -57,6 +57,10 @@ endif
 bench: deps assets
 	cd Benchmarks && DLLAMA_ASSETS=$(ASSETS) $(SWIFT) package --allow-writing-to-package-directory benchmark
 
+## bench-mpi: MPI against TCP on 3 local ranks (docs/performance.md), with the MPI release build
+bench-mpi: build-mpi assets
+	DLLAMA_ASSETS=$(ASSETS) scripts/bench-transports.py --rounds 9 --steps 128 --build $(MPI_SCRATCH)/release
+
 ## demo: fetch SmolLM2 and run it with the release build: the text, then its speed
 DEMO_PROMPT ?= The capital of France is
 demo: build assets
