@@ -68,13 +68,15 @@ public enum ClusterError: Error, CustomStringConvertible {
 ///
 ///     let engine = try Cluster.connect(file: file, options: .init(workers: [NodeAddress("10.0.0.2:9999")!]))
 public enum Cluster {
+    /// How a cluster runs. `workers`, `secret` and `connectTimeout` are for TCP; a launched
+    /// cluster (`LaunchedCluster`, MPI) uses the rest, with every node's own threads and RAM.
     public struct Options: Sendable {
         public var workers: [NodeAddress]
         public var secret: [UInt8]?
         public var mode: PlanMode = .tensor
         public var maxSeqLen: Int?
         public var activationType: ActivationWireType = .f16
-        /// The root's own threads and RAM budget.
+        /// This node's own threads and RAM budget (the root's, over TCP).
         public var threads = 1
         public var maxRAM: Int?
         public var profile = false

@@ -29,19 +29,6 @@ public struct LaunchFailure: Error, CustomStringConvertible, Equatable {
 ///     case .member(let member): try LaunchedCluster.serve(member, collective: collective)
 ///     }
 public enum LaunchedCluster {
-    public struct Options: Sendable {
-        public var mode: PlanMode = .tensor
-        public var maxSeqLen: Int?
-        public var activationType: ActivationWireType = .f16
-        /// This node's own threads and RAM budget (they weigh its share).
-        public var threads = 1
-        public var maxRAM: Int?
-        public var profile = false
-        public var kernels: KernelTable = .current
-
-        public init() {}
-    }
-
     /// A node other than the root, loaded and ready to serve.
     public struct Member {
         public let runner: NodeRunner
@@ -76,9 +63,10 @@ public enum LaunchedCluster {
     }
 
     /// Opens `modelPath`, agrees with every other node on the model and the plan, and loads this
-    /// node's share. `check` runs on every node once the file is open (the root checks its
+    /// node's share. Of `options`, the plan's (`mode`, `maxSeqLen`, `activationType`) and this
+    /// node's own (`threads`, `maxRAM`, `profile`, `kernels`) apply; the TCP ones do not. `check` runs on every node once the file is open (the root checks its
     /// tokenizer there); what it throws stops every node. `log` hears the root's account of each node.
-    public static func join(modelPath: String, collective: Collective, options: Options,
+    public static func join(modelPath: String, collective: Collective, options: Cluster.Options,
                             check: (ModelFile) throws -> Void = { _ in }, log: (String) -> Void = { _ in }) throws -> Membership {
         var file: ModelFile?
         var arrival = Arrival(threads: options.threads, ramBudget: options.maxRAM, host: ProcessInfo.processInfo.hostName)

@@ -29,9 +29,6 @@ extension RunOptions {
         transport ?? (workers.isEmpty && (Launcher.worldSize() ?? 1) > 1 ? .mpi : .tcp)
     }
 
-    /// Seconds every rank waits for the others while they open, check and load their shares.
-    static let mpiStartTimeout = 1800.0
-
     /// This process as one rank of an MPI job: all ranks agree on the model and plan and load their
     /// shares (`LaunchedCluster`); rank 0 returns the engine, every other rank serves its share until
     /// rank 0 ends the session and then exits. A failure every rank knows of (a missing file,
@@ -39,19 +36,14 @@ extension RunOptions {
     /// any other ends the whole job, so no rank is left waiting.
     func loadMPIRank() throws -> (Transformer, Tokenizer) {
         #if MPI
+        let options = clusterOptions
+        // While the ranks open, check and load their shares, each waits for the others as a TCP root waits for a load.
         let collective = try MPICollective.launch(encoding: ActivationEncoding(rawValue: bufferFloatType.rawValue) ?? .f16,
-                                                  timeout: Self.mpiStartTimeout, wait: try PollWait.fromEnvironment())
+                                                  timeout: options.loadTimeout, wait: try PollWait.fromEnvironment())
         if collective.node == 0 {
             log("MPI job of \(collective.nodeCount) rank\(collective.nodeCount == 1 ? "" : "s") (\(MPICollective.libraryVersion), "
                 + "waiting by \(collective.wait.mode.rawValue)), \(mode.rawValue) mode, activations as \(bufferFloatType.rawValue)")
         }
-        var options = LaunchedCluster.Options()
-        options.mode = mode
-        options.maxSeqLen = maxSeqLen
-        options.activationType = bufferFloatType
-        options.threads = nthreads
-        options.maxRAM = maxRam.flatMap(parseByteSize)
-        options.profile = profile
         var opened: (file: ModelFile, tokenizer: Tokenizer)?
         let membership: LaunchedCluster.Membership
         do {
@@ -64,7 +56,7 @@ extension RunOptions {
         } catch {
             MPICollective.abortJob("rank \(collective.node) while starting: \(error)")
         }
-        collective.timeout = timeout
+        collective.timeout = options.timeout
         switch membership {
         case .root(let engine):
             guard let opened else { preconditionFailure("the root checked its tokenizer") }

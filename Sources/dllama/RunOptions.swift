@@ -96,20 +96,25 @@ struct RunOptions: ParsableArguments {
             options.maxRAM = maxRam.flatMap(parseByteSize)
             engine = try Transformer(file: file, options: options)
         } else {
-            var options = Cluster.Options(workers: workers.compactMap(NodeAddress.init), secret: sharedSecret)
-            options.mode = mode
-            options.maxSeqLen = maxSeqLen
-            options.activationType = bufferFloatType
-            options.threads = nthreads
-            options.maxRAM = maxRam.flatMap(parseByteSize)
-            options.profile = profile
-            options.timeout = timeout
-            options.connectTimeout = min(timeout, 10)
             log("connecting to \(workers.count) worker\(workers.count == 1 ? "" : "s"), \(mode.rawValue) mode, activations as \(bufferFloatType.rawValue)")
-            engine = try Cluster.connect(file: file, options: options, log: log)
+            engine = try Cluster.connect(file: file, options: clusterOptions, log: log)
         }
         logLoaded(file, engine)
         return (engine, tokenizer)
+    }
+
+    /// How the cluster runs, over TCP or MPI.
+    var clusterOptions: Cluster.Options {
+        var options = Cluster.Options(workers: workers.compactMap(NodeAddress.init), secret: sharedSecret)
+        options.mode = mode
+        options.maxSeqLen = maxSeqLen
+        options.activationType = bufferFloatType
+        options.threads = nthreads
+        options.maxRAM = maxRam.flatMap(parseByteSize)
+        options.profile = profile
+        options.timeout = timeout
+        options.connectTimeout = min(timeout, 10)
+        return options
     }
 
     /// The tokenizer for `file`, refused when it belongs to another model.

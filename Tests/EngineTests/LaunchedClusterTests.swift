@@ -13,8 +13,8 @@ struct LaunchedClusterTests {
     static let llama = Fixtures.root.appendingPathComponent("oracle/dllama_model_llama_q40.m").path
     static let qwen3 = Fixtures.root.appendingPathComponent("oracle/dllama_model_qwen3_q40.m").path
 
-    static func options(_ mode: PlanMode = .hybrid, maxRAM: Int? = nil) -> LaunchedCluster.Options {
-        var options = LaunchedCluster.Options()
+    static func options(_ mode: PlanMode = .hybrid, maxRAM: Int? = nil) -> Cluster.Options {
+        var options = Cluster.Options(workers: [])
         options.mode = mode
         options.maxSeqLen = 32
         options.maxRAM = maxRAM
@@ -23,7 +23,7 @@ struct LaunchedClusterTests {
 
     /// Runs `join` on every node, each on its own thread with its own model path and options; the
     /// root runs `root` on its engine, the others serve until the root ends the session.
-    static func launch(paths: [String], options: [LaunchedCluster.Options], check: @escaping @Sendable (Int, ModelFile) throws -> Void = { _, _ in },
+    static func launch(paths: [String], options: [Cluster.Options], check: @escaping @Sendable (Int, ModelFile) throws -> Void = { _, _ in },
                        root: @escaping @Sendable (Transformer) throws -> [[Float]] = { _ in [] }) -> [Result<[[Float]], Error>] {
         let collectives = LoopbackCollective.make(nodes: paths.count, encoding: .f16, timeout: 30)
         let results = Results(count: paths.count)
