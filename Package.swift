@@ -3,7 +3,12 @@
 // Library floors (an arrow means "depends on"); nothing imports a floor above its own:
 //   ModelFormat, CBLAS, CLZ4, CQuantKernels  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport, Converter
 //   <-  Engine  <-  dllama, dllama-worker
+// The `MPI` trait (`swift build --traits MPI`, `make build-mpi`) adds Open MPI (Packages/CMPI) to
+// Transport: `MPICollective` and `dllama --transport mpi`. Without it nothing needs MPI installed.
 import PackageDescription
+
+/// Open MPI, for Transport's `MPICollective`: only with the `MPI` trait.
+let openMPI = Target.Dependency.product(name: "CMPI", package: "CMPI", condition: .when(traits: ["MPI"]))
 
 let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("ModelFormat", []),
@@ -11,7 +16,7 @@ let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("Tokenizer", ["ModelFormat"]),
     ("Scheduler", ["ModelFormat"]),
     ("LayerStore", ["ModelFormat", "QuantKernels", "Scheduler"]),
-    ("Transport", ["QuantKernels", .product(name: "CLZ4", package: "CLZ4"), .product(name: "Crypto", package: "swift-crypto")]),
+    ("Transport", ["QuantKernels", .product(name: "CLZ4", package: "CLZ4"), .product(name: "Crypto", package: "swift-crypto"), openMPI]),
     ("Engine", ["ModelFormat", "QuantKernels", "Tokenizer", "Scheduler", "LayerStore", "Transport",
                 .product(name: "Logging", package: "swift-log")]),
     ("Converter", ["ModelFormat", "QuantKernels", "Tokenizer"]),
@@ -22,30 +27,42 @@ let extraTestDependencies: [String: [Target.Dependency]] = ["Converter": ["Engin
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
+// The targets in typed pieces: one expression holding them all takes the manifest's type checker too long.
+let libraryTargets: [Target] = libraries.map { .target(name: $0.name, dependencies: $0.dependencies) }
+    // The innermost SIMD loops of QuantKernels: C, so each variant carries its own target attribute.
+    + [.target(name: "CQuantKernels")]
+let testTargets: [Target] = libraries.map {
+    .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)] + (extraTestDependencies[$0.name] ?? []))
+}
+let executableTargets: [Target] = [
+    .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer",
+                                                    "Transport", argumentParser]),
+    .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "Transport", argumentParser,
+                                                           .product(name: "Logging", package: "swift-log")]),
+    .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat", "Engine", "Scheduler",
+                                                       "Tokenizer", "Transport"]),
+]
+
+let products: [Product] = libraries.map { .library(name: $0.name, targets: [$0.name]) } + [
+    .executable(name: "dllama", targets: ["dllama"]),
+    .executable(name: "dllama-worker", targets: ["dllama-worker"]),
+]
+let traits: Set<Trait> = [
+    .trait(name: "MPI", description: "Open MPI as a second cluster transport (libopenmpi-dev): dllama --transport mpi under mpirun or srun."),
+]
+
 let package = Package(
     name: "dllama",
     platforms: [.macOS(.v14)],
-    products: libraries.map { .library(name: $0.name, targets: [$0.name]) } + [
-        .executable(name: "dllama", targets: ["dllama"]),
-        .executable(name: "dllama-worker", targets: ["dllama-worker"]),
-    ],
+    products: products,
+    traits: traits,
     dependencies: [
         .package(path: "Packages/CBLAS"),
         .package(path: "Packages/CLZ4"),
+        .package(path: "Packages/CMPI"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
-    targets: libraries.map { .target(name: $0.name, dependencies: $0.dependencies) }
-        // The innermost SIMD loops of QuantKernels: C, so each variant carries its own target attribute.
-        + [.target(name: "CQuantKernels")]
-        + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)] + (extraTestDependencies[$0.name] ?? [])) }
-        + [
-            .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer",
-                                                            "Transport", argumentParser]),
-            .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "Transport", argumentParser,
-                                                                   .product(name: "Logging", package: "swift-log")]),
-            .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat", "Engine", "Scheduler",
-                                                               "Tokenizer", "Transport"]),
-        ]
+    targets: libraryTargets + testTargets + executableTargets
 )

@@ -31,6 +31,19 @@ public struct WorkerReport: Codable, Sendable {
     public var syncSeconds: Double
 }
 
+extension WorkerReport {
+    /// The report of a node that served `steps` steps (`busyNanoseconds` inside them) of `runner`.
+    init(runner: NodeRunner, collective: Collective, steps: Int, busyNanoseconds: UInt64, residentBeforeLoad: Int, residentAfterLoad: Int) {
+        let traffic = collective.traffic
+        self.init(residentBeforeLoad: residentBeforeLoad, residentAfterLoad: residentAfterLoad,
+                  peakResident: ProcessMemory.peakResidentBytes() ?? 0, weightBytes: runner.residentWeightBytes,
+                  kvCacheBytes: runner.compute.cache.byteCount, bytesRead: runner.bytesRead,
+                  sentBytes: traffic.sentBytes, receivedBytes: traffic.receivedBytes, steps: steps,
+                  computeSeconds: Double(busyNanoseconds - min(collective.syncNanoseconds, busyNanoseconds)) / 1e9,
+                  syncSeconds: Double(collective.syncNanoseconds) / 1e9)
+    }
+}
+
 /// Failures of a cluster as a whole, naming the worker concerned.
 public enum ClusterError: Error, CustomStringConvertible {
     /// Something went wrong with worker `index` at `address` while `stage` (connecting, loading...).
@@ -55,13 +68,15 @@ public enum ClusterError: Error, CustomStringConvertible {
 ///
 ///     let engine = try Cluster.connect(file: file, options: .init(workers: [NodeAddress("10.0.0.2:9999")!]))
 public enum Cluster {
+    /// How a cluster runs. `workers`, `secret` and `connectTimeout` are for TCP; a launched
+    /// cluster (`LaunchedCluster`, MPI) uses the rest, with every node's own threads and RAM.
     public struct Options: Sendable {
         public var workers: [NodeAddress]
         public var secret: [UInt8]?
         public var mode: PlanMode = .tensor
         public var maxSeqLen: Int?
         public var activationType: ActivationWireType = .f16
-        /// The root's own threads and RAM budget.
+        /// This node's own threads and RAM budget (the root's, over TCP).
         public var threads = 1
         public var maxRAM: Int?
         public var profile = false
@@ -108,12 +123,7 @@ public enum Cluster {
             infos.append(info)
         }
 
-        // Shares follow what each node declared: threads as speed, and RAM when all declare it.
-        var capacities = [NodeCapacity(ramBytes: options.maxRAM, speed: Double(options.threads))]
-            + infos.map { NodeCapacity(ramBytes: $0.ramBudget, speed: Double(max($0.threads, 1))) }
-        if let speeds = ProcessInfo.processInfo.environment["DLLAMA_SPEEDS"]?.split(separator: ",").compactMap({ Double($0) }), speeds.count == capacities.count {
-            for i in capacities.indices { capacities[i].speed = speeds[i] }
-        }
+        let capacities = capacities(declared: [(options.threads, options.maxRAM)] + infos.map { ($0.threads, $0.ramBudget) })
         let nodeCount = options.workers.count + 1
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: nodeCount, capacities: capacities,
                                  mode: options.mode, maxSeqLen: options.maxSeqLen, activationType: options.activationType)
@@ -152,6 +162,16 @@ public enum Cluster {
                                         kernels: options.kernels)
         handedOver = true
         return Transformer(root: root, collective: collective)
+    }
+
+    /// Shares follow what each node declared (`threads`, `--max-ram`): threads as speed, and RAM
+    /// when all declare it. `DLLAMA_SPEEDS=1,2,...` overrides the speeds (for tests and experiments).
+    static func capacities(declared: [(threads: Int, ram: Int?)]) -> [NodeCapacity] {
+        var capacities = declared.map { NodeCapacity(ramBytes: $0.ram, speed: Double(max($0.threads, 1))) }
+        if let speeds = ProcessInfo.processInfo.environment["DLLAMA_SPEEDS"]?.split(separator: ",").compactMap({ Double($0) }), speeds.count == capacities.count {
+            for i in capacities.indices { capacities[i].speed = speeds[i] }
+        }
+        return capacities
     }
 
     /// The largest message a session can need: a prefill batch of F32 vectors, or every logit.

@@ -192,13 +192,13 @@ public final class Transformer: @unchecked Sendable {
         }
     }
 
-    /// Ends the session with every other node; returns their closing reports (TCP workers send
-    /// one; nodes in this process none). Called at deinit if not before.
+    /// Ends the session with every other node; returns their closing reports (TCP workers and MPI
+    /// ranks send one; nodes in this process none). Called at deinit if not before.
     @discardableResult
     public func shutdown() -> [Int: [UInt8]] {
         guard !finished else { return [:] }
         finished = true
-        let reports = (collective as? StarCollective)?.finish() ?? [:]
+        let reports = (collective as? SessionCollective)?.finish(timeout: 5) ?? [:]
         for node in localNodes { node.join() }
         return reports
     }

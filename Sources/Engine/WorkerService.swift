@@ -231,12 +231,8 @@ public final class WorkerService: @unchecked Sendable {
             }
         }
         let traffic = collective.traffic
-        let report = WorkerReport(residentBeforeLoad: residentBefore, residentAfterLoad: residentAfter,
-                                  peakResident: ProcessMemory.peakResidentBytes() ?? 0, weightBytes: current.residentWeightBytes,
-                                  kvCacheBytes: current.compute.cache.byteCount, bytesRead: current.bytesRead,
-                                  sentBytes: traffic.sentBytes, receivedBytes: traffic.receivedBytes, steps: steps,
-                                  computeSeconds: Double(busyNanoseconds - min(collective.syncNanoseconds, busyNanoseconds)) / 1e9,
-                                  syncSeconds: Double(collective.syncNanoseconds) / 1e9)
+        let report = WorkerReport(runner: current, collective: collective, steps: steps, busyNanoseconds: busyNanoseconds,
+                                  residentBeforeLoad: residentBefore, residentAfterLoad: residentAfter)
         try? collective.report(Array(try JSONEncoder().encode(report)))
         log.info("\(link.peer) ended the session after \(steps) steps; sent \(formatBytes(traffic.sentBytes)), received \(formatBytes(traffic.receivedBytes)); keeping the weights for the next root")
     }

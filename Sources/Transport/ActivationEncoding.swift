@@ -56,3 +56,14 @@ public enum ActivationEncoding: String, Sendable, CaseIterable, Codable {
         }
     }
 }
+
+extension ActivationEncoding {
+    /// `values` encoded into `bytes` (grown as needed); the encoding is valid until `bytes` is reused.
+    func encode(_ values: UnsafeMutableBufferPointer<Float>, reusing bytes: Bytes, kernels: KernelTable) -> UnsafeRawBufferPointer {
+        let count = byteCount(values.count)
+        bytes.ensure(count)
+        let destination = bytes.raw(count)
+        encode(UnsafeBufferPointer(values), into: destination, kernels: kernels)
+        return UnsafeRawBufferPointer(destination)
+    }
+}

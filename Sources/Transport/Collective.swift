@@ -1,5 +1,6 @@
 /// The exchanges a cluster of nodes makes per step, whatever carries them: threads of one process
-/// (`LoopbackCollective`), TCP (`StarCollective` over sockets), or another transport.
+/// (`LoopbackCollective`), TCP (`StarCollective` over sockets), MPI (`MPICollective`, with the
+/// package trait `MPI`), or another transport.
 ///
 /// Node 0 is the root. Every node calls every collective operation of a step in the same order
 /// (as with MPI); a node that takes no part in one passes `nil` and returns at once, unless it must
@@ -43,6 +44,21 @@ public protocol Collective: AnyObject {
     var syncNanoseconds: UInt64 { get }
 }
 
+extension Collective {
+    /// The root's side of `gather`: its own piece where it is a sender, every other sender's piece
+    /// from `fetch`, handed to `receive` in node order.
+    func rootGather(_ piece: UnsafeRawBufferPointer?, from senders: Range<Int>, into receive: (Int, UnsafeRawBufferPointer) throws -> Void,
+                    fetch: (Int) throws -> UnsafeRawBufferPointer) throws {
+        for sender in senders {
+            if sender == 0 {
+                if let piece { try receive(0, piece) }
+            } else {
+                try receive(sender, try fetch(sender))
+            }
+        }
+    }
+}
+
 /// A collective for one node alone: every operation is local.
 public final class SoloCollective: Collective {
     public let node = 0
@@ -62,4 +78,13 @@ public final class SoloCollective: Collective {
         if let piece, senders.contains(0) { try receive(0, piece) }
     }
     public func abort(_ reason: String) {}
+}
+
+/// A collective whose session the root ends explicitly, hearing from each other node as it leaves
+/// (its closing report: steps, traffic, memory). TCP (`StarCollective`) and MPI (`MPICollective`).
+public protocol SessionCollective: Collective {
+    /// Root: tells every other node the session is over; returns their reports by node.
+    func finish(timeout: Double) -> [Int: [UInt8]]
+    /// Another node, after the root's goodbye (`receiveStep` returned nil): its closing report.
+    func report(_ bytes: [UInt8]) throws
 }

@@ -15,7 +15,7 @@ import QuantKernels
 /// enough to sit in a socket buffer, which it sends first to save a round trip.
 ///
 /// Like its links, a collective is handed to the thread of its node and used by that thread alone.
-public final class StarCollective: Collective, @unchecked Sendable {
+public final class StarCollective: SessionCollective, @unchecked Sendable {
     public let node: Int
     public let nodeCount: Int
     public let encoding: ActivationEncoding
@@ -182,11 +182,9 @@ public final class StarCollective: Collective, @unchecked Sendable {
             if count == nil {
                 count = n
                 sum.ensure(n)
-                sum.floats(n).update(repeating: 0)
             }
-            decoded.ensure(n)
-            try encoding.decode(bytes, into: decoded.floats(n), peer: i == 0 ? "the root" : try link(i).peer, kernels: kernels)
-            Elementwise.add(sum.floats(n), UnsafeBufferPointer(decoded.floats(n)))
+            try NodeOrderSum.accumulate(bytes, into: sum.floats(n), first: i == group.lowerBound, encoding: encoding, scratch: decoded,
+                                        peer: i == 0 ? "the root" : try link(i).peer, kernels: kernels)
         }
         guard let n = count else { return }
         let total = encode(sum.floats(n), into: sumBytes)
@@ -196,21 +194,12 @@ public final class StarCollective: Collective, @unchecked Sendable {
 
     /// `values = decode(parts[0]) + decode(parts[1]) + ...`, in that order.
     private func sumInNodeOrder(_ parts: [UnsafeRawBufferPointer], into values: UnsafeMutableBufferPointer<Float>) throws {
-        let peer = node == 0 ? "a worker" : "the root"
-        try encoding.decode(parts[0], into: values, peer: peer, kernels: kernels)
-        decoded.ensure(values.count)
-        for part in parts.dropFirst() {
-            try encoding.decode(part, into: decoded.floats(values.count), peer: peer, kernels: kernels)
-            Elementwise.add(values, UnsafeBufferPointer(decoded.floats(values.count)))
-        }
+        try NodeOrderSum.pair(parts, into: values, encoding: encoding, scratch: decoded, peer: node == 0 ? "a worker" : "the root",
+                              kernels: kernels)
     }
 
     private func encode(_ values: UnsafeMutableBufferPointer<Float>, into bytes: Bytes) -> UnsafeRawBufferPointer {
-        let count = encoding.byteCount(values.count)
-        bytes.ensure(count)
-        let destination = bytes.raw(count)
-        encoding.encode(UnsafeBufferPointer(values), into: destination, kernels: kernels)
-        return UnsafeRawBufferPointer(destination)
+        encoding.encode(values, reusing: bytes, kernels: kernels)
     }
 
     /// How many values an encoded vector holds; the root learns a vector's length from the first
@@ -253,13 +242,7 @@ public final class StarCollective: Collective, @unchecked Sendable {
                        into receive: (Int, UnsafeRawBufferPointer) throws -> Void) throws {
         try timed {
             if node == 0 {
-                for s in senders {
-                    if s == 0 {
-                        if let piece { try receive(0, piece) }
-                    } else {
-                        try receive(s, self.receive(.piece, from: s, waitingFor: "node \(s)'s logits").payload)
-                    }
-                }
+                try rootGather(piece, from: senders, into: receive) { try self.receive(.piece, from: $0, waitingFor: "node \($0)'s logits").payload }
             } else if let piece, senders.contains(node) {
                 try send(.piece, piece, to: 0, compress: false)
             }

@@ -24,6 +24,8 @@ public enum TransportError: Error, Equatable, CustomStringConvertible {
     case aborted(reason: String)
     /// A wire payload of the wrong size for what it should hold.
     case payloadSize(peer: String, what: String, expected: Int, got: Int)
+    /// An MPI call returned an error (`call` names it and its peer, `reason` is the library's text).
+    case mpi(call: String, reason: String)
 
     public var description: String {
         switch self {
@@ -55,6 +57,8 @@ public enum TransportError: Error, Equatable, CustomStringConvertible {
             return "the step was abandoned: \(reason)"
         case .payloadSize(let peer, let what, let expected, let got):
             return "\(peer) sent \(got) bytes of \(what), expected \(expected): the nodes disagree on the model or the plan"
+        case .mpi(let call, let reason):
+            return "\(call) failed: \(reason)"
         }
     }
 

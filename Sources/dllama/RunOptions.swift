@@ -30,7 +30,10 @@ struct RunOptions: ParsableArguments {
     @Option(parsing: .upToNextOption, help: "Worker addresses (HOST:PORT ...), each running dllama-worker with its own copy of the model file.")
     var workers: [String] = []
 
-    @Option(help: "With --workers: tensor (split every layer), pipeline (whole layers per node) or hybrid (pipeline stages of tensor-parallel groups).")
+    @Option(help: "How the nodes reach each other: tcp (the root connects to --workers) or mpi (every rank of an mpirun or srun job runs this same command; rank 0 is the root). Default: mpi when started by a launcher with more than one rank, else tcp.")
+    var transport: TransportKind?
+
+    @Option(help: "With --workers or --transport mpi: tensor (split every layer), pipeline (whole layers per node) or hybrid (pipeline stages of tensor-parallel groups).")
     var mode: PlanMode = .tensor
 
     @Option(help: "A secret shared with the workers (or set DLLAMA_SECRET): each side proves it knows it before anything else.")
@@ -68,7 +71,12 @@ struct RunOptions: ParsableArguments {
             throw ValidationError("--workers \(worker) is not HOST:PORT (an IPv6 host goes in brackets: [::1]:9999).")
         }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds.") }
-        if workers.isEmpty && mode != .tensor { throw ValidationError("--mode needs --workers: one node has nothing to split.") }
+        if transport == .mpi && !workers.isEmpty {
+            throw ValidationError("--workers is for --transport tcp: under MPI, mpirun (or srun) starts every node and rank 0 is the root.")
+        }
+        if workers.isEmpty && mode != .tensor && resolvedTransport != .mpi {
+            throw ValidationError("--mode needs --workers: one node has nothing to split.")
+        }
     }
 
     var sampling: SamplingParameters {
@@ -77,8 +85,40 @@ struct RunOptions: ParsableArguments {
     }
 
     /// Opens the model and tokenizer and builds the engine, saying on standard error what it does.
+    /// Under MPI only rank 0 returns: every other rank serves its share, then exits.
     func load() throws -> (Transformer, Tokenizer) {
+        if resolvedTransport == .mpi { return try loadMPIRank() }
         let file = try ModelFile(path: model)
+        let tokenizer = try openTokenizer(for: file)
+        let engine: Transformer
+        if workers.isEmpty {
+            var options = Transformer.Options(threads: nthreads, maxSeqLen: maxSeqLen, activationType: bufferFloatType, profile: profile)
+            options.maxRAM = maxRam.flatMap(parseByteSize)
+            engine = try Transformer(file: file, options: options)
+        } else {
+            log("connecting to \(workers.count) worker\(workers.count == 1 ? "" : "s"), \(mode.rawValue) mode, activations as \(bufferFloatType.rawValue)")
+            engine = try Cluster.connect(file: file, options: clusterOptions, log: log)
+        }
+        logLoaded(file, engine)
+        return (engine, tokenizer)
+    }
+
+    /// How the cluster runs, over TCP or MPI.
+    var clusterOptions: Cluster.Options {
+        var options = Cluster.Options(workers: workers.compactMap(NodeAddress.init), secret: sharedSecret)
+        options.mode = mode
+        options.maxSeqLen = maxSeqLen
+        options.activationType = bufferFloatType
+        options.threads = nthreads
+        options.maxRAM = maxRam.flatMap(parseByteSize)
+        options.profile = profile
+        options.timeout = timeout
+        options.connectTimeout = min(timeout, 10)
+        return options
+    }
+
+    /// The tokenizer for `file`, refused when it belongs to another model.
+    func openTokenizer(for file: ModelFile) throws -> Tokenizer {
         let tokenizer = try Tokenizer(modelPath: model, tokenizerPath: self.tokenizer)
         // Models may pad their vocabulary past the tokenizer's (Qwen: by a few hundred rows), but a
         // tokenizer with more tokens than the model, or far fewer, belongs to another model.
@@ -91,27 +131,13 @@ struct RunOptions: ParsableArguments {
         if !converted.isEmpty {
             log("converting \(converted.map(\.description).sorted().joined(separator: ", ")) tensors at load (Q8_0 for quantized types, F32 for BF16)")
         }
-        let engine: Transformer
-        if workers.isEmpty {
-            var options = Transformer.Options(threads: nthreads, maxSeqLen: maxSeqLen, activationType: bufferFloatType, profile: profile)
-            options.maxRAM = maxRam.flatMap(parseByteSize)
-            engine = try Transformer(file: file, options: options)
-        } else {
-            var options = Cluster.Options(workers: workers.compactMap(NodeAddress.init), secret: sharedSecret)
-            options.mode = mode
-            options.maxSeqLen = maxSeqLen
-            options.activationType = bufferFloatType
-            options.threads = nthreads
-            options.maxRAM = maxRam.flatMap(parseByteSize)
-            options.profile = profile
-            options.timeout = timeout
-            options.connectTimeout = min(timeout, 10)
-            log("connecting to \(workers.count) worker\(workers.count == 1 ? "" : "s"), \(mode.rawValue) mode, activations as \(bufferFloatType.rawValue)")
-            engine = try Cluster.connect(file: file, options: options, log: log)
-        }
+        return tokenizer
+    }
+
+    /// The line that says what was loaded, after the engine is built.
+    func logLoaded(_ file: ModelFile, _ engine: Transformer) {
         log("model \(file.model.architecture.rawValue), \(file.model.layerCount) layers, \(formatBytes(file.statistics.tensorBytes)) of weights, "
             + "context \(engine.maxSeqLen), \(nthreads) thread\(nthreads == 1 ? "" : "s"), weights \(describe(engine.storeMode))")
-        return (engine, tokenizer)
     }
 
     /// `--secret`, else `DLLAMA_SECRET`, as bytes.

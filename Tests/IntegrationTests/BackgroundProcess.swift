@@ -13,9 +13,9 @@ final class BackgroundProcess: @unchecked Sendable {
     private let outURL: URL
     private let errURL: URL
 
-    init(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    init(_ name: String, _ arguments: [String], environment: [String: String] = [:], directory: URL = Executables.productsDirectory) throws {
         self.name = name
-        process.executableURL = Executables.productsDirectory.appendingPathComponent(name)
+        process.executableURL = directory.appendingPathComponent(name)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -79,10 +79,11 @@ final class WorkerProcess: @unchecked Sendable {
     var address: String { NodeAddressText.format(host: host, port: port) }
     var log: String { background.stderr }
 
-    init(model: String, host: String = "127.0.0.1", arguments: [String] = [], environment: [String: String] = [:]) throws {
+    init(model: String, host: String = "127.0.0.1", arguments: [String] = [], environment: [String: String] = [:],
+         directory: URL = Executables.productsDirectory) throws {
         self.host = host
         background = try BackgroundProcess("dllama-worker", ["--model", model, "--host", host, "--port", "0"] + arguments,
-                                           environment: environment)
+                                           environment: environment, directory: directory)
         let marker = "listening on " + NodeAddressText.format(host: host, port: 0).dropLast(1)
         var found: Int?
         background.wait(timeout: 60) { process in

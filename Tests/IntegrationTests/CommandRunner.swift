@@ -19,11 +19,12 @@ enum Executables {
     }
 
     /// `environment` entries are added to (or replace) this process's environment; `input`,
-    /// when given, is what the process reads on standard input.
+    /// when given, is what the process reads on standard input. `name` is looked up in
+    /// `directory` (the products of this build unless given).
     static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:],
-                    input: Data? = nil, timeout: TimeInterval = 60) throws -> CommandResult {
+                    input: Data? = nil, timeout: TimeInterval = 60, directory: URL = productsDirectory) throws -> CommandResult {
         let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent(name)
+        process.executableURL = directory.appendingPathComponent(name)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
