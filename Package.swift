@@ -2,7 +2,7 @@
 // The dllama workspace: one library product per library, two thin executables.
 // Library floors (an arrow means "depends on"); nothing imports a floor above its own:
 //   ModelFormat, CBLAS, CLZ4, CQuantKernels  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport, Converter
-//   <-  Engine  <-  dllama, dllama-worker
+//   <-  Engine  <-  Server  <-  dllama, dllama-worker
 import PackageDescription
 
 let libraries: [(name: String, dependencies: [Target.Dependency])] = [
@@ -15,7 +15,12 @@ let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("Engine", ["ModelFormat", "QuantKernels", "Tokenizer", "Scheduler", "LayerStore", "Transport",
                 .product(name: "Logging", package: "swift-log")]),
     ("Converter", ["ModelFormat", "QuantKernels", "Tokenizer"]),
+    ("Server", ["Engine", "Tokenizer", "Transport", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log")]),
 ]
+
+/// Files a library ships beside its code (the Server's chat page: plain HTML and JavaScript).
+let libraryResources: [String: [Resource]] = ["Server": [.copy("Page")]]
 
 /// Test targets that need more than their own library (ConverterTests runs converted models in the Engine).
 let extraTestDependencies: [String: [Target.Dependency]] = ["Converter": ["Engine"]]
@@ -35,14 +40,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Without its default traits Hummingbird needs no swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
-    targets: libraries.map { .target(name: $0.name, dependencies: $0.dependencies) }
+    targets: libraries.map { .target(name: $0.name, dependencies: $0.dependencies, resources: libraryResources[$0.name]) }
         // The innermost SIMD loops of QuantKernels: C, so each variant carries its own target attribute.
         + [.target(name: "CQuantKernels")]
         + libraries.map { .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)] + (extraTestDependencies[$0.name] ?? [])) }
         + [
-            .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer",
-                                                            "Transport", argumentParser]),
+            .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Server",
+                                                            "Tokenizer", "Transport", argumentParser, .product(name: "Logging", package: "swift-log")]),
             .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "Transport", argumentParser,
                                                                    .product(name: "Logging", package: "swift-log")]),
             .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat", "Engine", "Scheduler",
