@@ -15,7 +15,8 @@ let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("Engine", ["ModelFormat", "QuantKernels", "Tokenizer", "Scheduler", "LayerStore", "Transport",
                 .product(name: "Logging", package: "swift-log")]),
     ("Converter", ["ModelFormat", "QuantKernels", "Tokenizer"]),
-    ("Server", ["Engine", "Tokenizer", "Transport", .product(name: "Hummingbird", package: "hummingbird"),
+    ("Server", ["Engine", "Tokenizer", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log")]),
 ]
 
@@ -43,6 +44,7 @@ let package = Package(
         // Without its default traits Hummingbird needs no swift-configuration.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: libraries.map { .target(name: $0.name, dependencies: $0.dependencies, resources: libraryResources[$0.name]) }
         // The innermost SIMD loops of QuantKernels: C, so each variant carries its own target attribute.

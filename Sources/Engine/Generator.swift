@@ -50,7 +50,7 @@ public final class Generator {
     public func generate(prompt: [Int], maxTokens: Int, sampler: inout Sampler,
                          onText: (String) -> Void = { _ in }) throws -> (tokens: [Int], stats: GenerationStats) {
         var decoder = UTF8StreamDecoder()
-        let result = try generate(prompt: prompt, maxTokens: maxTokens, sampler: &sampler) { (token: Int) in
+        let result = try generateTokens(prompt: prompt, maxTokens: maxTokens, sampler: &sampler) { token in
             let text = decoder.decode(tokenizer.bytes(of: token))
             if !text.isEmpty { onText(text) }
             return .proceed
@@ -60,7 +60,7 @@ public final class Generator {
         return result
     }
 
-    /// What the caller of `generate(prompt:maxTokens:sampler:onToken:)` wants after a token.
+    /// What the caller of `generateTokens(prompt:maxTokens:sampler:onToken:)` wants after a token.
     public enum Control: Sendable {
         case proceed
         /// End here (a stop string was met, the client left): no further step is computed.
@@ -71,8 +71,8 @@ public final class Generator {
     /// (every one but the end-of-generation token) as soon as it is sampled; the caller decodes
     /// it and may end generation there (`stats.stoppedByCaller`).
     @discardableResult
-    public func generate(prompt: [Int], maxTokens: Int, sampler: inout Sampler,
-                         onToken: (Int) -> Control) throws -> (tokens: [Int], stats: GenerationStats) {
+    public func generateTokens(prompt: [Int], maxTokens: Int, sampler: inout Sampler,
+                               onToken: (Int) -> Control) throws -> (tokens: [Int], stats: GenerationStats) {
         precondition(!prompt.isEmpty, "a prompt needs at least one token")
         var stats = GenerationStats()
         // Reuse the cached prefix, but recompute at least the last prompt token for its logits.

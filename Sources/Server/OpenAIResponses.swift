@@ -143,7 +143,7 @@ struct CompletionWriter {
 
     private func encode(_ body: some Encodable) -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         // Encoding these plain structs cannot fail.
         return Array((try? encoder.encode(body)) ?? Data("{}".utf8))
     }
