@@ -22,8 +22,15 @@ enum Executables {
     /// when given, is what the process reads on standard input.
     static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:],
                     input: Data? = nil, timeout: TimeInterval = 60) throws -> CommandResult {
+        try runTool(productsDirectory.appendingPathComponent(name).path, arguments, environment: environment, input: input, timeout: timeout)
+    }
+
+    /// Like `run`, for any program given by its path (a Python script's interpreter, a shell script).
+    static func runTool(_ path: String, _ arguments: [String], environment: [String: String] = [:],
+                        input: Data? = nil, timeout: TimeInterval = 60) throws -> CommandResult {
+        let name = URL(fileURLWithPath: path).lastPathComponent
         let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent(name)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
