@@ -103,7 +103,10 @@ struct MessageContent: Decodable {
             text = string
             return
         }
-        let parts = try container.decode([Part].self)
+        guard let parts = try? container.decode([Part].self) else {
+            throw DecodingError.typeMismatch(MessageContent.self, .init(codingPath: decoder.codingPath,
+                                                                        debugDescription: "a string or a list of text parts"))
+        }
         if let other = parts.first(where: { $0.type != "text" }) {
             throw APIError.invalid("Content parts of type '\(other.type)' are not supported: this model reads text only.",
                                    param: decoder.codingPath.jsonPath)
