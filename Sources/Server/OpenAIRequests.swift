@@ -32,6 +32,38 @@ struct GenerationFields: Decodable {
         case streamOptions = "stream_options", maxTokens = "max_tokens", topP = "top_p", topK = "top_k", minP = "min_p"
         case repetitionPenalty = "repetition_penalty", presencePenalty = "presence_penalty", frequencyPenalty = "frequency_penalty"
     }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
+        streamOptions = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
+        maxTokens = try c.decodeInteger(.maxTokens)
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
+        topP = try c.decodeIfPresent(Double.self, forKey: .topP)
+        topK = try c.decodeInteger(.topK)
+        minP = try c.decodeIfPresent(Double.self, forKey: .minP)
+        repetitionPenalty = try c.decodeIfPresent(Double.self, forKey: .repetitionPenalty)
+        presencePenalty = try c.decodeIfPresent(Double.self, forKey: .presencePenalty)
+        frequencyPenalty = try c.decodeIfPresent(Double.self, forKey: .frequencyPenalty)
+        seed = try c.decodeInteger(.seed)
+        stop = try c.decodeIfPresent(StopStrings.self, forKey: .stop)
+        n = try c.decodeInteger(.n)
+        logprobs = try c.decodeIfPresent(LogprobsField.self, forKey: .logprobs)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// An optional integer field. Foundation reports a number that is not a whole `Int` (2.5,
+    /// 1e30) only as "not valid JSON", without the field: here it is a type mismatch at the field.
+    func decodeInteger(_ key: Key) throws -> Int? {
+        guard contains(key), !(try decodeNil(forKey: key)) else { return nil }
+        if let value = try? decode(Int.self, forKey: key) { return value }
+        if (try? decode(Double.self, forKey: key)) != nil {
+            throw DecodingError.typeMismatch(Int.self, .init(codingPath: codingPath + [key], debugDescription: "not a whole number"))
+        }
+        return try decode(Int.self, forKey: key)
+    }
 }
 
 /// `stop`: one string or a list of them.
@@ -84,7 +116,7 @@ struct ChatCompletionRequest: Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         fields = try GenerationFields(from: decoder)
         messages = try container.decode([Message].self, forKey: .messages)
-        maxCompletionTokens = try container.decodeIfPresent(Int.self, forKey: .maxCompletionTokens)
+        maxCompletionTokens = try container.decodeInteger(.maxCompletionTokens)
     }
 }
 

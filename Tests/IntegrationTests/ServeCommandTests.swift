@@ -190,7 +190,7 @@ struct ServeCommandTests {
         let cases: [([String], String)] = [
             (["--port", "\(server.port)"], "the port is in use"),
             (["--port", "70000"], "--port must be between 0 and 65535"),
-            (["--max-queue", "-1"], "--max-queue must be 0 or more"),
+            (["--max-queue=-1"], "--max-queue must be 0 or more"),
             (["--api-key", ""], "--api-key is empty"),
             (["--chat-template", "nope"], "nope"),
         ]

@@ -31,6 +31,8 @@ struct RequestValidationTests {
         (#"{"model": "smol", "messages": [{"role": "user"}], "stream_options": {"include_usage": 1}}"#,
          "'stream_options.include_usage' must be true or false"),
         (#"{"model": "smol", "messages": [{"role": 1}]}"#, "'messages[0].role' must be a string"),
+        (#"{"model": "smol", "messages": [], "max_tokens": 2.5}"#, "'max_tokens' must be an integer"),
+        (#"{"model": "smol", "messages": [], "seed": 1e30}"#, "'seed' must be an integer"),
     ])
     func decoding(json: String, expected: String) {
         #expect(message(of: json)?.contains(expected) == true, "\(message(of: json) ?? "accepted")")
