@@ -3,14 +3,16 @@
 SWIFT ?= swift
 ASSETS ?= $(CURDIR)/.assets
 MODEL ?= $(ASSETS)/SmolLM2-135M-Instruct.Q4_1.gguf
-APT_PACKAGES = libopenblas-dev liblz4-dev pkg-config
+# chromium and its driver: the chat page's browser test; python3-venv: the server tests' virtualenv.
+APT_PACKAGES = libopenblas-dev liblz4-dev pkg-config chromium chromium-driver python3-venv
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test assets bench demo fixtures fuzz clean
+.PHONY: deps build test test-venv assets bench demo fixtures fuzz clean
 
-## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
+## deps: the system libraries (OpenBLAS, LZ4) and the test tools (chromium, chromedriver, venv), installed with apt when missing
 deps:
-	@if ! pkg-config --exists openblas liblz4 2>/dev/null; then \
+	@if ! pkg-config --exists openblas liblz4 2>/dev/null || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+		|| ! python3 -c "import venv, ensurepip" 2>/dev/null; then \
 		echo "installing $(APT_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
 	fi
@@ -23,8 +25,12 @@ build: deps
 assets:
 	@DLLAMA_ASSETS=$(ASSETS) scripts/fetch-assets.sh
 
+## test-venv: the server tests' Python tools (the openai client, selenium) in the git-ignored .venv-tests
+test-venv:
+	scripts/test-venv.sh
+
 ## test: every library's tests and the integration tests (needs the assets)
-test: deps assets
+test: deps assets test-venv
 	DLLAMA_ASSETS=$(ASSETS) $(SWIFT) test
 
 ## bench: the per-library benchmarks (nested package in Benchmarks/)

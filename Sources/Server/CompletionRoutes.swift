@@ -142,7 +142,16 @@ struct CompletionRoutes: Sendable {
                 try await output.write(ByteBuffer(bytes: writer.textEvent(piece)))
             case .finished(let outcome):
                 record.outcome = outcome
-                guard let reason = outcome.finishReason else { return }
+                guard let reason = outcome.finishReason else {
+                    // Cancelled while the client is still there: the server is shutting down.
+                    if record.note == nil {
+                        record.note = "stopped by the server's shutdown"
+                        let error = APIError(status: .serviceUnavailable, message: "The server is shutting down: generation stopped.",
+                                             type: "server_error")
+                        try await output.write(ByteBuffer(bytes: writer.errorEvent(error)))
+                    }
+                    return
+                }
                 try await output.write(ByteBuffer(bytes: writer.finishEvent(reason)))
                 if includeUsage { try await output.write(ByteBuffer(bytes: writer.usageEvent(outcome.usage))) }
                 try await output.write(ByteBuffer(bytes: CompletionWriter.done))

@@ -16,6 +16,7 @@ final class EngineLoop: @unchecked Sendable {
     private var waiting: [GenerationJob] = []
     private var running: GenerationJob?
     private var closed = false
+    private var started = false
     private var finished = false
     /// A running average of how long a request holds the engine, for `Retry-After`.
     private var averageSeconds = 1.0
@@ -30,6 +31,9 @@ final class EngineLoop: @unchecked Sendable {
 
     /// Starts the engine thread (after a first status round, so the panel has figures at once).
     func start() {
+        condition.lock()
+        started = true
+        condition.unlock()
         refreshStatus()
         let thread = Thread { [self] in
             while let job = next() {
@@ -94,7 +98,7 @@ final class EngineLoop: @unchecked Sendable {
         }
         waiting.removeAll()
         condition.broadcast()
-        while !finished { condition.wait() }
+        while started && !finished { condition.wait() }
         condition.unlock()
     }
 
