@@ -74,7 +74,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             var error: Detail
         }
         let detail = Body.Detail(message: message, type: type, param: param, code: code)
-        return Array((try? JSONEncoder().encode(Body(error: detail))) ?? Data(#"{"error":{"message":"error"}}"#.utf8))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array((try? encoder.encode(Body(error: detail))) ?? Data(#"{"error":{"message":"error"}}"#.utf8))
     }
 }
 

@@ -52,6 +52,17 @@ final class BackgroundProcess: @unchecked Sendable {
         return predicate(self)
     }
 
+    /// The port a server logs after `marker` (it picked a free one), once it does; nil if it ends
+    /// or `timeout` seconds pass first.
+    func port(after marker: String, timeout: TimeInterval) -> Int? {
+        var found: Int?
+        wait(timeout: timeout) { process in
+            found = process.stderr.components(separatedBy: marker).dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
+            return found != nil || !process.isRunning
+        }
+        return found
+    }
+
     /// Waits for the process to end by itself; nil if it did not within `timeout` seconds.
     func exitStatus(timeout: TimeInterval) -> Int32? {
         guard wait(timeout: timeout, until: { !$0.isRunning }) else { return nil }
@@ -81,13 +92,7 @@ final class WorkerProcess: @unchecked Sendable {
     init(model: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
         background = try BackgroundProcess("dllama-worker", ["--model", model, "--host", "127.0.0.1", "--port", "0"] + arguments,
                                            environment: environment)
-        var found: Int?
-        background.wait(timeout: 60) { process in
-            found = process.stderr.components(separatedBy: "listening on 127.0.0.1:").dropFirst().first
-                .flatMap { Int($0.prefix { $0.isNumber }) }
-            return found != nil || !process.isRunning
-        }
-        guard let found else {
+        guard let found = background.port(after: "listening on 127.0.0.1:", timeout: 60) else {
             throw WorkerStartFailure(log: background.stderr)
         }
         port = found

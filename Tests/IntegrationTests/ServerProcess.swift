@@ -14,13 +14,9 @@ final class ServerProcess: @unchecked Sendable {
         background = try BackgroundProcess("dllama", ["serve", "--model", InferenceCommandTests.smolLM2, "--host", "127.0.0.1", "--port", "0",
                                                       "--max-seq-len", "512", "--nthreads", "2"] + arguments,
                                            environment: environment)
-        var found: Int?
-        background.wait(timeout: 120) { process in
-            found = process.stderr.components(separatedBy: "listening on http://127.0.0.1:").dropFirst().first
-                .flatMap { Int($0.prefix { $0.isNumber }) }
-            return found != nil || !process.isRunning
+        guard let found = background.port(after: "listening on http://127.0.0.1:", timeout: 120) else {
+            throw StartFailure(log: background.stderr)
         }
-        guard let found else { throw StartFailure(log: background.stderr) }
         port = found
     }
 

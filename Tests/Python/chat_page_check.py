@@ -42,7 +42,7 @@ if not browser or not driver_path:
 
 options = Options()
 options.binary_location = browser
-for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,820"]:
+for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"]:
     options.add_argument(argument)
 # The driver given explicitly: selenium downloads nothing.
 driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)

@@ -194,16 +194,19 @@ async function refreshCluster() {
     panel = await response.json();
   } catch { return; }
   const rows = panel.nodes.map((node) => {
-    const cells = [
-      [`${node.node} ${node.role}`, ""], [node.address, ""], [node.share, ""],
-      [mebibytes(node.residentBytes), "number"], [fixed(node.tokensPerSecond, 1), "number"],
-      [fixed(node.syncMillisecondsPerToken, 2), "number"],
-    ];
     const row = document.createElement("tr");
-    for (const [text, kind] of cells) {
+    const place = document.createElement("td");
+    const name = document.createElement("strong");
+    name.textContent = `${node.node} ${node.role}`;
+    const share = document.createElement("span");
+    share.className = "share";
+    share.textContent = node.share;
+    place.append(name, " " + node.address, share);
+    row.appendChild(place);
+    for (const text of [mebibytes(node.residentBytes), fixed(node.tokensPerSecond, 1), fixed(node.syncMillisecondsPerToken, 2)]) {
       const cell = document.createElement("td");
+      cell.className = "number";
       cell.textContent = text;
-      if (kind) cell.className = kind;
       row.appendChild(cell);
     }
     row.title = `compute ${fixed(node.computeMillisecondsPerToken, 2)} ms/token, peak RSS ${mebibytes(node.peakResidentBytes)}, `
