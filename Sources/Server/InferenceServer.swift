@@ -87,6 +87,9 @@ public final class InferenceServer: Sendable {
 
     func makeRouter() -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
+        // Outermost, so that refusals carry its headers too: chat UIs served from another origin
+        // call the API from the browser (the key, not the origin, guards it).
+        router.add(middleware: CORSMiddleware(allowOrigin: .all))
         router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics))
         if let key = configuration.apiKey { router.add(middleware: APIKeyMiddleware(key: Array(key.utf8))) }
         let (completions, info) = (completions, info)

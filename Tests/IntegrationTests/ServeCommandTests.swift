@@ -111,6 +111,13 @@ struct ServeCommandTests {
         #expect(allowed.status == 200, "\(allowed.body)")
         #expect(try server.get("/health").status == 200)
         #expect(try server.get("/").status == 200)
+        // Browsers on other origins: the preflight passes without the key, refusals carry CORS headers.
+        let preflight = try HTTPTestConnection.request(port: server.port, "OPTIONS", "/v1/chat/completions",
+                                                       headers: ["Origin": "http://ui.example", "Access-Control-Request-Method": "POST"])
+        #expect((200...204).contains(preflight.status) && preflight.headers["access-control-allow-origin"] == "*", "\(preflight.headers)")
+        #expect(preflight.headers["access-control-allow-headers"]?.lowercased().contains("authorization") == true, "\(preflight.headers)")
+        let refused = try server.get("/v1/models", headers: ["Origin": "http://ui.example"])
+        #expect(refused.status == 401 && refused.headers["access-control-allow-origin"] == "*", "\(refused.headers)")
         #expect(server.log.contains("API key required"))
     }
 
@@ -154,6 +161,17 @@ struct ServeCommandTests {
                        "dllama_time_to_first_token_seconds_bucket", "dllama_token_latency_seconds_count", #"dllama_node_resident_bytes{node="0"}"#] {
             #expect(metrics.contains(series), "\(series) in \(metrics)")
         }
+
+        // A client waiting for a whole (not streamed) answer that leaves stops its generation too.
+        let whole = try HTTPTestConnection(port: server.port)
+        try whole.send("POST", "/v1/completions", body: counting.replacingOccurrences(of: #", "stream": true"#, with: ""))
+        #expect(server.background.wait(timeout: 30) { _ in (try? server.get("/health").json?["running"] as? Int) == 1 })
+        whole.close()
+        #expect(server.waitForLog("the client went away", count: 2), "\(server.log)")
+        let next = try server.post("/v1/completions", #"{"model": "\#(Self.model)", "prompt": "Hi", "max_tokens": 1}"#)
+        #expect(next.status == 200, "\(next.body)")
+        let wholeLine = server.log.split(separator: "\n").last { $0.contains("the client went away") } ?? ""
+        #expect(wholeLine.contains("finish cancelled") && !wholeLine.contains("completion 400"), "\(wholeLine)")
     }
 
     @Test("with two workers: the answer of one node, and every node's address, share, memory, speed, sync time and bytes in the panel and metrics")
