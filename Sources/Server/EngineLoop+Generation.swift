@@ -51,10 +51,12 @@ extension EngineLoop {
             metrics.count(usage)
             let reason: FinishReason? = job.isCancelled && !metStop ? nil
                 : (metStop || stats.stoppedAtEndOfGeneration) ? .stop : .length
+            lastFailure = nil
             job.emit(.finished(GenerationOutcome(finishReason: reason, usage: usage, timeToFirstToken: ttft,
                                                  tokensPerSecond: stats.generationTokensPerSecond)))
         } catch {
             logger.error("generation failed: \(error)")
+            lastFailure = "generation failed: \(error)"
             job.emit(.failed("\(error)"))
         }
     }

@@ -20,6 +20,7 @@ final class EngineLoop: @unchecked Sendable {
     private var finished = false
     /// A running average of how long a request holds the engine, for `Retry-After`.
     private var averageSeconds = 1.0
+    private var failure: String?
 
     init(generator: Generator, queueLimit: Int, metrics: ServerMetrics, cluster: ClusterMonitor, logger: Logger) {
         self.generator = generator
@@ -59,9 +60,12 @@ final class EngineLoop: @unchecked Sendable {
         guard !closed else {
             throw APIError(status: .serviceUnavailable, message: "The server is shutting down.", type: "server_error")
         }
-        if running != nil && waiting.count >= queueLimit {
-            let seconds = Int((averageSeconds * Double(waiting.count + 1)).rounded(.up))
-            throw APIError.busy(waiting: waiting.count, retryAfterSeconds: max(1, seconds))
+        // One may generate and `queueLimit` wait (a job just queued counts as generating until
+        // the engine thread takes it, so a burst cannot slip past the bound).
+        let taken = waiting.count + (running == nil ? 0 : 1)
+        if taken > queueLimit {
+            let seconds = Int((averageSeconds * Double(taken)).rounded(.up))
+            throw APIError.busy(waiting: taken - 1, retryAfterSeconds: max(1, seconds))
         }
         waiting.append(job)
         metrics.queueWaiting.set(to: Double(waiting.count))
@@ -85,6 +89,21 @@ final class EngineLoop: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return (running == nil ? 0 : 1, waiting.count)
+    }
+
+    /// The engine's last failure (a worker gone, say), until a request succeeds again: `/health`
+    /// reports it.
+    var lastFailure: String? {
+        get {
+            condition.lock()
+            defer { condition.unlock() }
+            return failure
+        }
+        set {
+            condition.lock()
+            failure = newValue
+            condition.unlock()
+        }
     }
 
     /// Refuses new requests, cancels the running and waiting ones and waits for the thread to end.
@@ -128,6 +147,7 @@ final class EngineLoop: @unchecked Sendable {
             cluster.update(try generator.transformer.nodeStatus(), cachedTokens: generator.cachedTokens.count)
         } catch {
             logger.error("the nodes did not report their status: \(error)")
+            lastFailure = "the nodes did not report their status: \(error)"
         }
     }
 }

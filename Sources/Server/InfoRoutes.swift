@@ -28,15 +28,19 @@ struct InfoRoutes: Sendable {
         return encode(List(data: [Model(id: modelID, created: started)]))
     }
 
-    /// `GET /health`: 200 while the engine takes requests, with the queue's state.
+    /// `GET /health`: 200 with the queue's state while the engine works; 503 with the error after
+    /// it failed (a worker gone), until a request succeeds again.
     func health(_ request: Request, context: ServerContext) -> Response {
         struct Health: Encodable {
-            var status = "ok"
+            var status: String
             var running: Int
             var waiting: Int
+            var error: String?
         }
-        let load = engine.load
-        return encode(Health(running: load.running, waiting: load.waiting))
+        let load = engine.load, failure = engine.lastFailure
+        var response = encode(Health(status: failure == nil ? "ok" : "error", running: load.running, waiting: load.waiting, error: failure))
+        if failure != nil { response.status = .serviceUnavailable }
+        return response
     }
 
     /// `GET /metrics`: Prometheus text exposition.

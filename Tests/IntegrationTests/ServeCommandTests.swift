@@ -199,6 +199,13 @@ struct ServeCommandTests {
             #expect(metrics.contains(#"dllama_node_sync_seconds_total{node="\#(node)"}"#), "\(metrics)")
             #expect(metrics.contains(#"dllama_node_sent_bytes_total{node="\#(node)"}"#), "\(metrics)")
         }
+
+        // A worker that goes away: requests fail with a 500 naming the problem, /health turns 503.
+        workers[1].background.kill()
+        let failed = try server.post("/v1/completions", #"{"model": "\#(Self.model)", "prompt": "Hello", "max_tokens": 2}"#)
+        #expect(failed.status == 500 && failed.errorMessage?.contains("Generation failed") == true, "\(failed.body)")
+        let health = try server.get("/health")
+        #expect(health.status == 503 && health.json?["status"] as? String == "error", "\(health.body)")
     }
 
     @Test("start-up errors exit non-zero with a message naming the problem")
