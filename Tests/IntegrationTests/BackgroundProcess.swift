@@ -92,7 +92,13 @@ final class WorkerProcess: @unchecked Sendable {
     init(model: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
         background = try BackgroundProcess("dllama-worker", ["--model", model, "--host", "127.0.0.1", "--port", "0"] + arguments,
                                            environment: environment)
-        guard let found = background.port(after: "listening on 127.0.0.1:", timeout: 60) else {
+        var found: Int?
+        background.wait(timeout: 60) { process in
+            found = process.stderr.components(separatedBy: "listening on 127.0.0.1:").dropFirst().first
+                .flatMap { Int($0.prefix { $0.isNumber }) }
+            return found != nil || !process.isRunning
+        }
+        guard let found else {
             throw WorkerStartFailure(log: background.stderr)
         }
         port = found
