@@ -72,6 +72,7 @@ struct CompletionRoutes: Sendable {
         try engine.submit(job)
         let writer = CompletionWriter(kind: kind, model: modelID)
         let (engine, record) = (engine, context.record)
+        record.watchesInbound = true
         guard generation.stream else {
             // Waits for the whole text; a client that leaves meanwhile cancels it all the same.
             let result = try await request.body.consumeWithInboundCloseHandler { _ in
@@ -82,10 +83,11 @@ struct CompletionRoutes: Sendable {
             switch result {
             case .success(let text, let outcome):
                 record.outcome = outcome
-                return Self.json(writer.response(text: text, finishReason: outcome.finishReason ?? .stop, usage: outcome.usage))
+                // No finish reason: cancelled, by the client leaving (no one reads this) or a shutdown.
+                guard let reason = outcome.finishReason else { throw Self.unfinished("cancelled", engine: engine, record: record) }
+                return Self.json(writer.response(text: text, finishReason: reason, usage: outcome.usage))
             case .failure(let message):
-                record.note = message
-                throw APIError(status: .internalServerError, message: "Generation failed: \(message)", type: "server_error")
+                throw Self.unfinished(message, engine: engine, record: record)
             }
         }
         var headers = HTTPFields()
@@ -94,7 +96,8 @@ struct CompletionRoutes: Sendable {
         let body = ResponseBody { responseWriter in
             do {
                 try await request.body.consumeWithInboundCloseHandler { _ in
-                    try await Self.stream(job, writer: writer, includeUsage: generation.includeUsage, into: &responseWriter, record: record)
+                    try await Self.stream(job, writer: writer, includeUsage: generation.includeUsage, into: &responseWriter,
+                                          engine: engine, record: record)
                 } onInboundClosed: {
                     Self.clientLeft(job, engine: engine, record: record)
                 }
@@ -134,7 +137,7 @@ struct CompletionRoutes: Sendable {
     }
 
     private static func stream(_ job: GenerationJob, writer: CompletionWriter, includeUsage: Bool,
-                               into output: inout any ResponseBodyWriter, record: RequestRecord) async throws {
+                               into output: inout any ResponseBodyWriter, engine: EngineLoop, record: RequestRecord) async throws {
         if let role = writer.roleEvent() { try await output.write(ByteBuffer(bytes: role)) }
         for await event in job.events {
             switch event {
@@ -143,11 +146,9 @@ struct CompletionRoutes: Sendable {
             case .finished(let outcome):
                 record.outcome = outcome
                 guard let reason = outcome.finishReason else {
-                    // Cancelled while the client is still there: the server is shutting down.
+                    // Cancelled: the client has left (nothing to write), or the server is stopping.
                     if record.note == nil {
-                        record.note = "stopped by the server's shutdown"
-                        let error = APIError(status: .serviceUnavailable, message: "The server is shutting down: generation stopped.",
-                                             type: "server_error")
+                        let error = Self.unfinished("cancelled", engine: engine, record: record)
                         try await output.write(ByteBuffer(bytes: writer.errorEvent(error)))
                     }
                     return
@@ -157,12 +158,20 @@ struct CompletionRoutes: Sendable {
                 try await output.write(ByteBuffer(bytes: CompletionWriter.done))
                 return
             case .failed(let message):
-                record.note = message
-                let error = APIError(status: .internalServerError, message: "Generation failed: \(message)", type: "server_error")
-                try await output.write(ByteBuffer(bytes: writer.errorEvent(error)))
+                try await output.write(ByteBuffer(bytes: writer.errorEvent(Self.unfinished(message, engine: engine, record: record))))
                 return
             }
         }
+    }
+
+    /// A generation that did not finish: the server stopping (503), or the engine failing (500).
+    private static func unfinished(_ message: String, engine: EngineLoop, record: RequestRecord) -> APIError {
+        if engine.isClosed {
+            record.note = record.note ?? "stopped by the server's shutdown"
+            return APIError(status: .serviceUnavailable, message: "The server is shutting down: generation stopped.", type: "server_error")
+        }
+        record.note = record.note ?? message
+        return APIError(status: .internalServerError, message: "Generation failed: \(message)", type: "server_error")
     }
 
     static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {

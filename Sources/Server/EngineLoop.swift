@@ -84,6 +84,13 @@ final class EngineLoop: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Whether the server is stopping (no more requests are taken).
+    var isClosed: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return closed
+    }
+
     /// Requests generating and waiting now.
     var load: (running: Int, waiting: Int) {
         condition.lock()

@@ -18,6 +18,8 @@ struct RequestLogMiddleware: RouterMiddleware {
         } catch {
             response = try Self.apiError(for: error, request: request).response(from: request, context: context)
         }
+        // Otherwise a client could send its next request on a connection the server is closing.
+        if context.record.watchesInbound { response.headers[.connection] = "close" }
         let route = context.endpointPath ?? "unmatched"
         let status = Int(response.status.code)
         let line = "\(request.method) \(request.uri.path) \(status)"

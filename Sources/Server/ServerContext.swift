@@ -17,10 +17,18 @@ final class RequestRecord: @unchecked Sendable {
     private let lock = NSLock()
     private var _outcome: GenerationOutcome?
     private var _note: String?
+    private var _watchesInbound = false
 
     var outcome: GenerationOutcome? {
         get { lock.withLock { _outcome } }
         set { lock.withLock { _outcome = newValue } }
+    }
+
+    /// Whether the handler watched for the client closing its side (Hummingbird then closes the
+    /// connection after the response, so the response must say `Connection: close`).
+    var watchesInbound: Bool {
+        get { lock.withLock { _watchesInbound } }
+        set { lock.withLock { _watchesInbound = newValue } }
     }
 
     /// Something that happened to the request: "client disconnected", an engine error.

@@ -85,6 +85,8 @@ struct ServeCommandTests {
         let answer = try server.post("/v1/completions", #"{"model": "\#(Self.model)", "prompt": "The capital of France is", "max_tokens": 2, "temperature": 0}"#)
         #expect(answer.status == 200, "\(answer.body)")
         #expect(((answer.json?["choices"] as? [[String: Any]])?.first?["text"] as? String)?.hasPrefix(" Paris") == true, "\(answer.body)")
+        // The server closes the connection after an answer: it says so, so that no client reuses it.
+        #expect(answer.headers["connection"] == "close", "\(answer.headers)")
         let metrics = try server.get("/metrics").body
         #expect(metrics.contains(#"dllama_requests_total{route="/v1/chat/completions",status="400"}"#), "\(metrics)")
         #expect(metrics.contains(#"dllama_requests_total{route="/v1/chat/completions",status="404"} 1"#), "\(metrics)")
@@ -206,6 +208,21 @@ struct ServeCommandTests {
         #expect(failed.status == 500 && failed.errorMessage?.contains("Generation failed") == true, "\(failed.body)")
         let health = try server.get("/health")
         #expect(health.status == 503 && health.json?["status"] as? String == "error", "\(health.body)")
+    }
+
+    @Test("SIGTERM while a stream runs: the stream ends with an error event saying why, and the server exits 0")
+    func shutdown() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let streaming = try HTTPTestConnection(port: server.port)
+        try streaming.send("POST", "/v1/completions",
+                           body: #"{"model": "\#(Self.model)", "prompt": "1, 2, 3, 4, 5,", "max_tokens": 400, "temperature": 0, "stream": true}"#)
+        streaming.read { $0.components(separatedBy: "data: ").count > 2 }
+        server.background.kill(SIGTERM)
+        let received = streaming.read()   // to the end: the server closes the stream
+        #expect(received.contains("The server is shutting down"), "\(received.suffix(400))")
+        #expect(!received.contains("[DONE]"))
+        #expect(server.background.exitStatus(timeout: 30) == 0, "\(server.log)")
     }
 
     @Test("start-up errors exit non-zero with a message naming the problem")
