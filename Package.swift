@@ -23,8 +23,12 @@ let libraries: [(name: String, dependencies: [Target.Dependency])] = [
 /// Files a library ships beside its code (the Server's chat page: plain HTML and JavaScript).
 let libraryResources: [String: [Resource]] = ["Server": [.copy("Page")]]
 
-/// Test targets that need more than their own library (ConverterTests runs converted models in the Engine).
-let extraTestDependencies: [String: [Target.Dependency]] = ["Converter": ["Engine"]]
+/// Test targets that need more than their own library (ConverterTests runs converted models in the Engine;
+/// ServerTests runs its engine queue on a tiny model).
+let extraTestDependencies: [String: [Target.Dependency]] = [
+    "Converter": ["Engine"],
+    "Server": ["Engine", "ModelFormat", "Tokenizer", .product(name: "Logging", package: "swift-log")],
+]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
