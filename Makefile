@@ -4,19 +4,28 @@ SWIFT ?= swift
 ASSETS ?= $(CURDIR)/.assets
 MODEL ?= $(ASSETS)/SmolLM2-135M-Instruct.Q4_1.gguf
 APT_PACKAGES = libopenblas-dev liblz4-dev pkg-config
+# chromium and its driver: the chat page's browser test; python3-venv: the server tests' virtualenv.
+TEST_APT_PACKAGES = chromium chromium-driver python3-venv
 MPI_APT_PACKAGES = libopenmpi-dev openmpi-bin pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The MPI build (package trait MPI) lives in its own scratch path, so the default build never needs MPI.
 MPI_SCRATCH = $(CURDIR)/.build-mpi
 HAVE_MPI = $(shell command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi 2>/dev/null && echo yes)
 
-.PHONY: deps deps-mpi build build-mpi test test-mpi-build assets bench bench-cluster bench-mpi demo demo-cluster fixtures fuzz clean
+.PHONY: deps deps-test deps-mpi build build-mpi test test-venv test-mpi-build assets bench bench-cluster bench-mpi demo demo-cluster fixtures fuzz clean
 
 ## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
 deps:
 	@if ! pkg-config --exists openblas liblz4 2>/dev/null; then \
 		echo "installing $(APT_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+## deps-test: what the server tests drive (chromium, chromedriver, a Python venv), installed with apt when missing
+deps-test:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then \
+		echo "installing $(TEST_APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(TEST_APT_PACKAGES); \
 	fi
 
 ## deps-mpi: Open MPI (library, headers and mpirun), installed with apt when missing
@@ -42,12 +51,16 @@ test-mpi-build: deps deps-mpi
 assets:
 	@DLLAMA_ASSETS=$(ASSETS) scripts/fetch-assets.sh
 
+## test-venv: the server tests' Python tools (the openai client, selenium) in the git-ignored .venv-tests
+test-venv: deps-test
+	scripts/test-venv.sh
+
 ## test: every library's tests and the integration tests (needs the assets), built optimized: the
 ## clusters of processes, the real models and the C kernels run 4x faster than in a debug build
 ## (2.7 min against 11.6 on 2 cores), which more than pays for the longer build. With Open MPI
 ## installed (make deps-mpi) also the MPI integration tests, against the MPI build in .build-mpi
 TEST_FLAGS ?= -c release -Xswiftc -enable-testing
-test: deps assets
+test: deps assets test-venv
 ifeq ($(HAVE_MPI),yes)
 	$(MAKE) test-mpi-build
 	DLLAMA_ASSETS=$(ASSETS) DLLAMA_MPI_PRODUCTS=$(MPI_SCRATCH)/debug $(SWIFT) test $(TEST_FLAGS)

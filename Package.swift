@@ -2,7 +2,7 @@
 // The dllama workspace: one library product per library, two thin executables.
 // Library floors (an arrow means "depends on"); nothing imports a floor above its own:
 //   ModelFormat, CBLAS, CLZ4, CQuantKernels  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport, Converter
-//   <-  Engine  <-  dllama, dllama-worker
+//   <-  Engine  <-  Server  <-  dllama, dllama-worker
 // The `MPI` trait (`swift build --traits MPI`, `make build-mpi`) adds Open MPI (Packages/CMPI) to
 // Transport: `MPICollective` and `dllama --transport mpi`. Without it nothing needs MPI installed.
 import PackageDescription
@@ -20,23 +20,33 @@ let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("Engine", ["ModelFormat", "QuantKernels", "Tokenizer", "Scheduler", "LayerStore", "Transport",
                 .product(name: "Logging", package: "swift-log")]),
     ("Converter", ["ModelFormat", "QuantKernels", "Tokenizer"]),
+    ("Server", ["Engine", "Tokenizer", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log")]),
 ]
 
-/// Test targets that need more than their own library (ConverterTests runs converted models in the Engine).
-let extraTestDependencies: [String: [Target.Dependency]] = ["Converter": ["Engine"]]
+/// Files a library ships beside its code (the Server's chat page: plain HTML and JavaScript).
+let libraryResources: [String: [Resource]] = ["Server": [.copy("Page")]]
+
+/// Test targets that need more than their own library (ConverterTests runs converted models in the Engine;
+/// ServerTests runs its engine queue on a tiny model).
+let extraTestDependencies: [String: [Target.Dependency]] = [
+    "Converter": ["Engine"],
+    "Server": ["Engine", "ModelFormat", "Tokenizer", .product(name: "Logging", package: "swift-log")],
+]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 // The targets in typed pieces: one expression holding them all takes the manifest's type checker too long.
-let libraryTargets: [Target] = libraries.map { .target(name: $0.name, dependencies: $0.dependencies) }
+let libraryTargets: [Target] = libraries.map { .target(name: $0.name, dependencies: $0.dependencies, resources: libraryResources[$0.name]) }
     // The innermost SIMD loops of QuantKernels: C, so each variant carries its own target attribute.
     + [.target(name: "CQuantKernels")]
 let testTargets: [Target] = libraries.map {
     .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)] + (extraTestDependencies[$0.name] ?? []))
 }
 let executableTargets: [Target] = [
-    .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Tokenizer",
-                                                    "Transport", argumentParser]),
+    .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Server",
+                                                    "Tokenizer", "Transport", argumentParser, .product(name: "Logging", package: "swift-log")]),
     .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "Transport", argumentParser,
                                                            .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat", "Engine", "Scheduler",
@@ -63,6 +73,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Without its default traits Hummingbird needs no swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: libraryTargets + testTargets + executableTargets
 )

@@ -180,7 +180,7 @@ public enum Cluster {
     }
 
     /// `layers 0..<30, KV heads 1..<2, 512 FFN rows, 16384 vocabulary rows`.
-    static func describe(_ share: NodeShare, model: ModelDescription) -> String {
+    public static func describe(_ share: NodeShare, model: ModelDescription) -> String {
         var parts = ["layers \(share.layers.lowerBound)..<\(share.layers.upperBound)"]
         if share.kvHeads.count < model.kvHeadCount { parts.append("KV heads \(share.kvHeads.lowerBound)..<\(share.kvHeads.upperBound)") }
         if !share.vocabRows.isEmpty && share.vocabRows.count < model.vocabSize { parts.append("\(share.vocabRows.count) vocabulary rows") }

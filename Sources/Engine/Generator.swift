@@ -8,8 +8,9 @@ public struct GenerationStats: Sendable, Equatable {
     public var generatedTokens = 0
     public var prefillSeconds = 0.0
     public var generationSeconds = 0.0
-    /// Why generation ended.
+    /// Why generation ended (neither: the token limit or the end of the context).
     public var stoppedAtEndOfGeneration = false
+    public var stoppedByCaller = false
     /// During generation: time the root spent in collectives (waiting for other nodes included),
     /// and the bytes it sent and received.
     public var generationSyncSeconds = 0.0
@@ -48,18 +49,41 @@ public final class Generator {
     @discardableResult
     public func generate(prompt: [Int], maxTokens: Int, sampler: inout Sampler,
                          onText: (String) -> Void = { _ in }) throws -> (tokens: [Int], stats: GenerationStats) {
+        var decoder = UTF8StreamDecoder()
+        let result = try generateTokens(prompt: prompt, maxTokens: maxTokens, sampler: &sampler) { token in
+            let text = decoder.decode(tokenizer.bytes(of: token))
+            if !text.isEmpty { onText(text) }
+            return .proceed
+        }
+        let tail = decoder.flush()
+        if !tail.isEmpty { onText(tail) }
+        return result
+    }
+
+    /// What the caller of `generateTokens(prompt:maxTokens:sampler:onToken:)` wants after a token.
+    public enum Control: Sendable {
+        case proceed
+        /// End here (a stop string was met, the client left): no further step is computed.
+        case stop
+    }
+
+    /// Like `generate(prompt:maxTokens:sampler:onText:)`, handing over each generated token id
+    /// (every one but the end-of-generation token) as soon as it is sampled; the caller decodes
+    /// it and may end generation there (`stats.stoppedByCaller`).
+    @discardableResult
+    public func generateTokens(prompt: [Int], maxTokens: Int, sampler: inout Sampler,
+                               onToken: (Int) -> Control) throws -> (tokens: [Int], stats: GenerationStats) {
         precondition(!prompt.isEmpty, "a prompt needs at least one token")
         var stats = GenerationStats()
         // Reuse the cached prefix, but recompute at least the last prompt token for its logits.
-        var start = zip(cachedTokens, prompt).prefix { $0 == $1 }.count
-        start = min(start, prompt.count - 1)
+        let start = reusablePrefix(of: prompt)
         cachedTokens.removeSubrange(start...)
         let room = transformer.maxSeqLen - prompt.count
         guard room > 0 else { throw Transformer.Failure.contextFull(maxSeqLen: transformer.maxSeqLen) }
 
         // Greedy sampling needs only the largest logit: each node sends its best candidate
         // instead of all its logits (8 bytes instead of 4 per vocabulary row).
-        let greedy = sampler.parameters.temperature == 0 && sampler.parameters.repetitionPenalty == 1
+        let greedy = sampler.parameters.temperature == 0 && !sampler.parameters.penalizesRecentTokens
         func step(_ token: Int) throws -> Int {
             let position = cachedTokens.count
             if greedy {
@@ -80,7 +104,6 @@ public final class Generator {
         stats.prefillSeconds = Date().timeIntervalSince(prefillStart)
 
         var generated: [Int] = []
-        var decoder = UTF8StreamDecoder()
         let generationStart = Date()
         let syncBefore = transformer.syncNanoseconds, trafficBefore = transformer.traffic
         while generated.count < min(maxTokens, room) {
@@ -89,18 +112,24 @@ public final class Generator {
                 stats.stoppedAtEndOfGeneration = true
                 break
             }
-            let text = decoder.decode(tokenizer.bytes(of: next))
-            if !text.isEmpty { onText(text) }
+            if onToken(next) == .stop {
+                stats.stoppedByCaller = true
+                break
+            }
             guard generated.count < min(maxTokens, room) else { break }
             next = try step(next)
         }
-        let tail = decoder.flush()
-        if !tail.isEmpty { onText(tail) }
         stats.generatedTokens = generated.count
         stats.generationSeconds = Date().timeIntervalSince(generationStart)
         stats.generationSyncSeconds = Double(transformer.syncNanoseconds - syncBefore) / 1e9
         stats.generationSentBytes = transformer.traffic.sentBytes - trafficBefore.sentBytes
         stats.generationReceivedBytes = transformer.traffic.receivedBytes - trafficBefore.receivedBytes
         return (generated, stats)
+    }
+
+    /// How many leading tokens of `prompt` the cache can keep: those it already holds, but never
+    /// the last one, whose logits the next token needs.
+    public func reusablePrefix(of prompt: [Int]) -> Int {
+        min(zip(cachedTokens, prompt).prefix { $0 == $1 }.count, max(prompt.count - 1, 0))
     }
 }

@@ -12,6 +12,8 @@ public enum StepResult {
     case logits(UnsafeBufferPointer<Float>)
     /// The id of the largest logit (the lowest id among equals).
     case argmax(Int)
+    /// Every node's status, in node order (a `Step.status`).
+    case status([NodeStatus])
 }
 
 /// One node's share of the forward pass: its own residual stream, norms, KV cache and layer
@@ -69,6 +71,10 @@ public final class NodeRunner: @unchecked Sendable {
     private let embeddingType: BlockType
     private let wireScratch: OwnedBuffer     // a lone node's partials in the wire encoding
     private let wireEncoding: ActivationEncoding
+    /// Token steps run, and their time outside and inside collectives (for `Step.status`).
+    private var tokenSteps = 0
+    private var tokenComputeNanoseconds: UInt64 = 0
+    private var tokenSyncNanoseconds: UInt64 = 0
 
     /// How the node holds its weights.
     public var storeMode: LayerStore.Mode { compute.store.mode }
@@ -124,9 +130,15 @@ public final class NodeRunner: @unchecked Sendable {
         switch step {
         case .token(let token, let position, let request):
             try check(tokens: [token], first: position)
+            let start = DispatchTime.now().uptimeNanoseconds, syncBefore = collective.syncNanoseconds
             if share.readsEmbedding { try embed(token, row: 0) }
             try forwardLayers(rows: 1, first: position, collective)
-            return try logits(request, collective)
+            let result = try logits(request, collective)
+            let sync = collective.syncNanoseconds - syncBefore, total = DispatchTime.now().uptimeNanoseconds - start
+            tokenSteps += 1
+            tokenSyncNanoseconds += sync
+            tokenComputeNanoseconds += total - min(sync, total)
+            return result
         case .batch(let tokens, let first):
             guard tokens.count <= max(options.batchLimit, 1) else {
                 throw Transformer.Failure.batchTooLarge(tokens: tokens.count, limit: options.batchLimit)
@@ -137,6 +149,8 @@ public final class NodeRunner: @unchecked Sendable {
             }
             try forwardLayers(rows: tokens.count, first: first, collective)
             return .none
+        case .status:
+            return try status(collective)
         }
     }
 
@@ -224,6 +238,24 @@ public final class NodeRunner: @unchecked Sendable {
                                     into: sum, peer: "this node", kernels: options.kernels)
         }
         profiler.measure(.elementwise) { Elementwise.add(residual[0..<count], UnsafeBufferPointer(sum)) }
+    }
+
+    // MARK: status
+
+    /// Sends this node's `NodeStatus` to the root, which returns everyone's.
+    private func status(_ collective: Collective) throws -> StepResult {
+        let traffic = collective.traffic
+        let mine = NodeStatus(node: node, residentBytes: ProcessMemory.residentBytes() ?? 0,
+                              peakResidentBytes: ProcessMemory.peakResidentBytes() ?? 0, tokenSteps: tokenSteps,
+                              tokenComputeNanoseconds: tokenComputeNanoseconds, tokenSyncNanoseconds: tokenSyncNanoseconds,
+                              sentBytes: traffic.sentBytes, receivedBytes: traffic.receivedBytes).encoded()
+        var all: [NodeStatus] = []
+        try mine.withUnsafeBytes { piece in
+            try collective.gather(piece, from: 0..<plan.nodes.count) { sender, bytes in
+                all.append(try NodeStatus(decoding: bytes, from: sender))
+            }
+        }
+        return node == 0 ? .status(all) : .none
     }
 
     // MARK: logits

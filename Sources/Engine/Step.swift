@@ -16,11 +16,14 @@ public enum Step: Equatable, Sendable {
     case token(Int, position: Int, logits: LogitsRequest)
     /// Prompt tokens at positions `first ..< first + tokens.count`, in one batch, no logits.
     case batch([Int], first: Int)
+    /// No computation: every node reports its `NodeStatus` to the root (a server's cluster panel).
+    case status
 
     /// Bytes on the wire:
     ///
     ///     token: u8 1, u32 token, u32 position, u8 logits request   (10 bytes)
     ///     batch: u8 2, u32 first position, u32 count, count x u32 token
+    ///     status: u8 3
     public func encoded() -> [UInt8] {
         var w = WireWriter()
         switch self {
@@ -34,6 +37,8 @@ public enum Step: Equatable, Sendable {
             w.u32(UInt32(first))
             w.u32(UInt32(tokens.count))
             for t in tokens { w.u32(UInt32(t)) }
+        case .status:
+            w.u8(3)
         }
         return w.bytes
     }
@@ -57,6 +62,8 @@ public enum Step: Equatable, Sendable {
                     throw TransportError.malformed(message: "step", reason: "\(count) tokens in \(r.remaining) bytes")
                 }
                 step = .batch(try (0..<count).map { _ in Int(try r.u32("token")) }, first: first)
+            case 3:
+                step = .status
             case let kind:
                 throw TransportError.malformed(message: "step", reason: "unknown step kind \(kind)")
             }

@@ -164,6 +164,7 @@ public final class Transformer: @unchecked Sendable {
         switch step {
         case .token(let token, let position, _): try validate([token], first: position)
         case .batch(let tokens, let first): try validate(tokens, first: first)
+        case .status: break
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let syncBefore = collective.syncNanoseconds
@@ -183,6 +184,13 @@ public final class Transformer: @unchecked Sendable {
             collective.abort("\(error)")
             throw error
         }
+    }
+
+    /// Every node's own figures (resident memory, time per token step in compute and in sync,
+    /// bytes moved), root first: one round trip, no computation.
+    public func nodeStatus() throws -> [NodeStatus] {
+        guard case .status(let nodes) = try run(.status) else { preconditionFailure("a status step returns statuses") }
+        return nodes
     }
 
     private func validate(_ tokens: [Int], first: Int) throws {

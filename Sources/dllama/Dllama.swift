@@ -1,10 +1,10 @@
 import ArgumentParser
 
 @main
-struct Dllama: ParsableCommand {
+struct Dllama: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dllama",
         abstract: "Distributed LLM inference on CPU clusters.",
-        subcommands: [InferenceCommand.self, ChatCommand.self, Inspect.self, PlanCommand.self, Info.self, Tokenize.self, ConvertCommand.self]
+        subcommands: [InferenceCommand.self, ChatCommand.self, ServeCommand.self, Inspect.self, PlanCommand.self, Info.self, Tokenize.self, ConvertCommand.self]
     )
 }

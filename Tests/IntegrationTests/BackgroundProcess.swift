@@ -52,6 +52,17 @@ final class BackgroundProcess: @unchecked Sendable {
         return predicate(self)
     }
 
+    /// The port a server logs after `marker` (it picked a free one), once it does; nil if it ends
+    /// or `timeout` seconds pass first.
+    func port(after marker: String, timeout: TimeInterval) -> Int? {
+        var found: Int?
+        wait(timeout: timeout) { process in
+            found = process.stderr.components(separatedBy: marker).dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
+            return found != nil || !process.isRunning
+        }
+        return found
+    }
+
     /// Waits for the process to end by itself; nil if it did not within `timeout` seconds.
     func exitStatus(timeout: TimeInterval) -> Int32? {
         guard wait(timeout: timeout, until: { !$0.isRunning }) else { return nil }

@@ -23,8 +23,15 @@ enum Executables {
     /// `directory` (the products of this build unless given).
     static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:],
                     input: Data? = nil, timeout: TimeInterval = 60, directory: URL = productsDirectory) throws -> CommandResult {
+        try runTool(directory.appendingPathComponent(name).path, arguments, environment: environment, input: input, timeout: timeout)
+    }
+
+    /// Like `run`, for any program given by its path (a Python script's interpreter, a shell script).
+    static func runTool(_ path: String, _ arguments: [String], environment: [String: String] = [:],
+                        input: Data? = nil, timeout: TimeInterval = 60) throws -> CommandResult {
+        let name = URL(fileURLWithPath: path).lastPathComponent
         let process = Process()
-        process.executableURL = directory.appendingPathComponent(name)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -91,6 +91,17 @@ struct SamplerTests {
         #expect(sampler.sample(logits: [3, 2.5, 0], recentTokens: [0]) == 1)
     }
 
+    @Test("presence penalty subtracts once per recent token, frequency penalty once per occurrence")
+    func presenceAndFrequencyPenalties() {
+        var logits: [Float] = [2, -2, 2, 1]
+        PresenceFrequencyPenalty(presence: 0.5, frequency: 0.25).apply(to: &logits, recentTokens: [0, 1, 1, 7])
+        #expect(logits == [1.25, -3, 2, 1])
+        var sampler = Sampler(SamplingParameters(temperature: 0, frequencyPenalty: 0.3, seed: 1))
+        #expect(sampler.sample(logits: [3, 2.5, 0], recentTokens: [0, 0]) == 1)
+        #expect(SamplingParameters(presencePenalty: 0.1, seed: 1).penalizesRecentTokens)
+        #expect(!SamplingParameters(seed: 1).penalizesRecentTokens)
+    }
+
     @Test("top-p keeps the smallest set of likely tokens whose mass exceeds p")
     func topP() {
         var candidates = SamplingCandidates(logits: [0, 0, 0, 0])

@@ -10,20 +10,30 @@ public struct SamplingParameters: Sendable, Equatable {
     public var minP: Float = 0
     /// 1 = off.
     public var repetitionPenalty: Float = 1
-    /// How many of the latest tokens the repetition penalty looks at.
+    /// How many of the latest tokens the penalties look at.
     public var repetitionWindow: Int = 64
+    /// OpenAI's penalties (0 = off): subtracted from the logit of each recent token, once
+    /// (presence) and once per occurrence (frequency).
+    public var presencePenalty: Float = 0
+    public var frequencyPenalty: Float = 0
     public var seed: UInt64
 
     public init(temperature: Float = 0.8, topP: Float = 0.9, topK: Int = 0, minP: Float = 0,
-                repetitionPenalty: Float = 1, repetitionWindow: Int = 64, seed: UInt64) {
+                repetitionPenalty: Float = 1, repetitionWindow: Int = 64, presencePenalty: Float = 0,
+                frequencyPenalty: Float = 0, seed: UInt64) {
         self.temperature = temperature
         self.topP = topP
         self.topK = topK
         self.minP = minP
         self.repetitionPenalty = repetitionPenalty
         self.repetitionWindow = repetitionWindow
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
         self.seed = seed
     }
+
+    /// Whether a penalty looks at recent tokens (so greedy decoding needs every logit).
+    public var penalizesRecentTokens: Bool { repetitionPenalty != 1 || presencePenalty != 0 || frequencyPenalty != 0 }
 }
 
 /// Picks the next token from the logits of one step.
@@ -48,8 +58,10 @@ public struct Sampler: Sendable {
     public mutating func sample(logits: [Float], recentTokens: [Int] = []) -> Int {
         precondition(!logits.isEmpty, "sampling needs at least one logit")
         var logits = logits
-        RepetitionPenalty(penalty: parameters.repetitionPenalty)
-            .apply(to: &logits, recentTokens: recentTokens.suffix(parameters.repetitionWindow))
+        let recent = recentTokens.suffix(parameters.repetitionWindow)
+        RepetitionPenalty(penalty: parameters.repetitionPenalty).apply(to: &logits, recentTokens: recent)
+        PresenceFrequencyPenalty(presence: parameters.presencePenalty, frequency: parameters.frequencyPenalty)
+            .apply(to: &logits, recentTokens: recent)
 
         if parameters.temperature == 0 { return Self.argmax(logits) }
 

@@ -1,5 +1,5 @@
 /// The stages of a sampler, each a small value type that narrows or reshapes the candidates.
-/// `Sampler` runs them in llama.cpp's usual order: repetition penalty, top-k, temperature,
+/// `Sampler` runs them in llama.cpp's usual order: penalties, top-k, temperature,
 /// softmax, min-p, top-p, draw.
 
 /// Discourages tokens seen recently: a positive logit is divided by `penalty`, a negative one
@@ -14,6 +14,27 @@ public struct RepetitionPenalty: Sendable, Equatable {
         guard penalty != 1 else { return }
         for token in Set(recentTokens) where logits.indices.contains(token) {
             logits[token] = logits[token] > 0 ? logits[token] / penalty : logits[token] * penalty
+        }
+    }
+}
+
+/// OpenAI's `presence_penalty` and `frequency_penalty` (llama.cpp's `penalty_present` and
+/// `penalty_freq`): a recent token's logit loses `presence` once and `frequency` per occurrence.
+public struct PresenceFrequencyPenalty: Sendable, Equatable {
+    public var presence: Float
+    public var frequency: Float
+
+    public init(presence: Float, frequency: Float) {
+        self.presence = presence
+        self.frequency = frequency
+    }
+
+    public func apply(to logits: inout [Float], recentTokens: some Sequence<Int>) {
+        guard presence != 0 || frequency != 0 else { return }
+        var counts: [Int: Int] = [:]
+        for token in recentTokens where logits.indices.contains(token) { counts[token, default: 0] += 1 }
+        for (token, count) in counts {
+            logits[token] -= presence + Float(count) * frequency
         }
     }
 }
