@@ -52,7 +52,13 @@ extension RunOptions {
                 if collective.node == 0 { opened = (file, try openTokenizer(for: file)) }
             }, log: log)
         } catch let failure as LaunchFailure {
-            throw failure
+            // Every rank knows this failure: each says it, then all wait for one another before
+            // exiting, since mpirun stops the others as soon as one rank exits non-zero.
+            log("Error: \(failure)")
+            collective.timeout = 10
+            var marker = [Float](repeating: 0, count: 32)
+            try? marker.withUnsafeMutableBufferPointer { try collective.allReduce($0, among: 0..<collective.nodeCount) }
+            throw ExitCode.failure
         } catch {
             MPICollective.abortJob("rank \(collective.node) while starting: \(error)")
         }
