@@ -165,13 +165,9 @@ public enum Cluster {
     }
 
     /// Shares follow what each node declared (`threads`, `--max-ram`): threads as speed, and RAM
-    /// when all declare it. `DLLAMA_SPEEDS=1,2,...` overrides the speeds (for tests and experiments).
+    /// when all declare it.
     static func capacities(declared: [(threads: Int, ram: Int?)]) -> [NodeCapacity] {
-        var capacities = declared.map { NodeCapacity(ramBytes: $0.ram, speed: Double(max($0.threads, 1))) }
-        if let speeds = ProcessInfo.processInfo.environment["DLLAMA_SPEEDS"]?.split(separator: ",").compactMap({ Double($0) }), speeds.count == capacities.count {
-            for i in capacities.indices { capacities[i].speed = speeds[i] }
-        }
-        return capacities
+        declared.map { NodeCapacity(ramBytes: $0.ram, speed: Double(max($0.threads, 1))) }
     }
 
     /// The largest message a session can need: a prefill batch of F32 vectors, or every logit.
