@@ -45,6 +45,15 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "With --workers: print compute ms, sync ms and bytes sent and received for every token (standard error).")
     var tokenStats = false
 
+    @Option(help: "With --workers, when a worker fails mid-generation: fail (stop, naming it) or wait (for it to come back, or a spare; it reloads its share from its own disk, the steps are replayed, and generation goes on with the same tokens).")
+    var onWorkerFailure: WorkerFailurePolicy = .fail
+
+    @Option(parsing: .upToNextOption, help: "With --on-worker-failure wait: workers standing by (HOST:PORT ...) to take a failed worker's place.")
+    var spareWorkers: [String] = []
+
+    @Option(help: "With --on-worker-failure wait: seconds to wait for a failed worker to come back (or a spare to answer).")
+    var recoveryTimeout: Double = 300
+
     @Option(help: "Sampling temperature (0 = greedy).")
     var temperature: Float = 0.8
 
@@ -71,6 +80,13 @@ struct RunOptions: ParsableArguments {
             throw ValidationError("--workers \(worker) is not HOST:PORT (an IPv6 host goes in brackets: [::1]:9999).")
         }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds.") }
+        for spare in spareWorkers where NodeAddress(spare) == nil {
+            throw ValidationError("--spare-workers \(spare) is not HOST:PORT (an IPv6 host goes in brackets: [::1]:9999).")
+        }
+        if !spareWorkers.isEmpty && onWorkerFailure != .wait {
+            throw ValidationError("--spare-workers takes a failed worker's place only with --on-worker-failure wait.")
+        }
+        guard recoveryTimeout > 0, recoveryTimeout.isFinite else { throw ValidationError("--recovery-timeout must be a positive number of seconds.") }
         if transport == .mpi && !workers.isEmpty {
             throw ValidationError("--workers is for --transport tcp: under MPI, mpirun (or srun) starts every node and rank 0 is the root.")
         }
@@ -114,6 +130,9 @@ struct RunOptions: ParsableArguments {
         options.profile = profile
         options.timeout = timeout
         options.connectTimeout = min(timeout, 10)
+        options.onWorkerFailure = onWorkerFailure
+        options.spareWorkers = spareWorkers.compactMap(NodeAddress.init)
+        options.recoveryTimeout = recoveryTimeout
         return options
     }
 
@@ -206,3 +225,5 @@ func printSummary(_ stats: GenerationStats, engine: Transformer) {
         }
     }
 }
+
+extension WorkerFailurePolicy: ExpressibleByArgument {}
