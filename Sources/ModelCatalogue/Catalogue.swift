@@ -92,6 +92,8 @@ public struct Catalogue: Sendable {
             return "missing \"\(key.stringValue)\" at \(path(context))"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             return "\(context.debugDescription) at \(path(context))"
+        case DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty:
+            return "\(context.debugDescription) at \(path(context))"
         case DecodingError.dataCorrupted(let context):
             return "not valid JSON (\(context.debugDescription))"
         default:

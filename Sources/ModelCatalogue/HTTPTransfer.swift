@@ -222,7 +222,9 @@ struct ContentRange: Equatable {
     var start: Int?
     var end: Int?
     var total: Int?
+}
 
+extension ContentRange {
     init?(_ header: String) {
         let text = header.trimmingCharacters(in: .whitespaces)
         guard text.lowercased().hasPrefix("bytes ") else { return nil }

@@ -6,7 +6,8 @@ Range requests a resumed download sends, and the faults the tests need.
 
 A request for any path is answered with the file of the same base name in DIR (the query is
 ignored), so the paths of the catalogue's Hugging Face URLs work unchanged behind
-DLLAMA_MODEL_MIRROR. Prints "listening on 127.0.0.1:PORT" once it accepts connections.
+DLLAMA_MODEL_MIRROR. Prints "listening on 127.0.0.1:PORT" on standard error once it accepts
+connections.
 
   --redirect        answer paths outside /cdn/ with a 302 to /cdn/NAME, as the hub redirects
                     to its CDN (a resumed download must keep its Range header across it)
@@ -143,5 +144,5 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
-print(f"listening on 127.0.0.1:{server.server_address[1]}", flush=True)
+print(f"listening on 127.0.0.1:{server.server_address[1]}", file=sys.stderr, flush=True)
 server.serve_forever()
