@@ -46,6 +46,13 @@ struct PullCommandTests {
         #expect(cluster.status == 0, "\(cluster.stderr)")
         #expect(cluster.stdout.hasPrefix("The capital of France is Paris."), "\(cluster.stdout)")
         #expect(cluster.stderr.contains("cluster: 2 nodes"), "\(cluster.stderr)")
+
+        // serve by name offers the model under its catalogue name.
+        let server = try BackgroundProcess("dllama", ["serve", "--model", Self.smolName, "--cache", cache.path, "--host", "127.0.0.1",
+                                                      "--port", "0", "--max-seq-len", "128"])
+        defer { server.stop() }
+        #expect(server.port(after: "listening on http://127.0.0.1:", timeout: 120) != nil, "\(server.stderr)")
+        #expect(server.stderr.contains("(model '\(Self.smolName)'"), "\(server.stderr)")
     }
 
     @Test("a download cut halfway keeps its partial file, and the next pull resumes it with a Range request")
