@@ -9,8 +9,11 @@ import Transport
 /// Options shared by the commands that run a model (`inference`, `chat`), named as
 /// distributed-llama names them.
 struct RunOptions: ParsableArguments {
-    @Option(help: "The model file (.m or GGUF).")
+    @Option(help: "The model file (.m or GGUF), or the name of a catalogue model pulled with `dllama pull NAME` (see `dllama models`).")
     var model: String
+
+    @Option(help: "The model cache a catalogue name is looked up in (default: DLLAMA_CACHE, else ~/.cache/dllama).")
+    var cache: String?
 
     @Option(help: "A tokenizer file (.t or GGUF); a GGUF model carries its own.")
     var tokenizer: String?
@@ -69,7 +72,8 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Print a per-operation time breakdown at the end.")
     var profile = false
 
-    func validate() throws {
+    mutating func validate() throws {
+        try resolveCatalogueModel()
         guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") }
         if let maxSeqLen, maxSeqLen < 2 { throw ValidationError("--max-seq-len must be at least 2.") }
         if let maxRam, parseByteSize(maxRam) == nil { throw ValidationError("--max-ram \(maxRam) is not a size (such as 512M or 4G).") }
