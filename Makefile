@@ -12,7 +12,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MPI_SCRATCH = $(CURDIR)/.build-mpi
 HAVE_MPI = $(shell command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi 2>/dev/null && echo yes)
 
-.PHONY: deps deps-test deps-mpi build build-mpi test test-venv test-mpi-build assets bench bench-cluster bench-mpi demo demo-cluster fixtures fuzz clean
+.PHONY: deps deps-test deps-mpi build build-mpi test test-venv test-mpi-build assets bench bench-cluster bench-mpi demo demo-cluster fixtures fuzz sanitize soak clean
 
 ## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
 deps:
@@ -99,13 +99,31 @@ fixtures: assets
 	python3 Tests/Fixtures/make_gguf_fixtures.py Tests/Fixtures/gguf --smollm2 $(MODEL)
 	python3 Tests/Fixtures/make_quant_fixtures.py Tests/Fixtures/quant --oracle $(ORACLE) --smollm2 $(MODEL)
 
-## fuzz: libFuzzer on the model-file parsers (FUZZ_SECONDS, default 60); crashes land in .build/fuzz/
+## fuzz: every libFuzzer target of the nested package Fuzz/ (model files, tokenizer files, safetensors,
+## frames and messages, the handshake), each for FUZZ_SECONDS (default 60) with inputs up to
+## FUZZ_MAX_LEN bytes (default 4 MiB), two at a time; corpora grow in .build/fuzz/corpus (seeded from
+## Fuzz/corpus), crashes land in .build/fuzz/crashes. FUZZ_TARGETS picks some.
 FUZZ_SECONDS ?= 60
-fuzz:
-	mkdir -p .build/fuzz/corpus && cp Fuzz/corpus/* .build/fuzz/corpus/
-	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ModelFormat \
-		Sources/ModelFormat/*.swift Fuzz/FuzzModelFormat.swift -o .build/fuzz/fuzz-modelformat
-	cd .build/fuzz && ./fuzz-modelformat -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=4096 corpus
+FUZZ_MAX_LEN ?= 4194304
+FUZZ_TARGETS ?= FuzzModelFile FuzzTokenizerFile FuzzSafetensors FuzzFrames FuzzHandshake
+FUZZ_BUILD_FLAGS = -c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing \
+	-Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table -Xlinker --no-gc-sections
+fuzz: deps
+	cd Fuzz && $(SWIFT) build $(FUZZ_BUILD_FLAGS)
+	mkdir -p .build/fuzz/crashes
+	scripts/fuzz.sh "$$(cd Fuzz && $(SWIFT) build $(FUZZ_BUILD_FLAGS) --show-bin-path)" $(FUZZ_SECONDS) $(FUZZ_MAX_LEN) $(FUZZ_TARGETS)
+
+## sanitize: the library tests under AddressSanitizer, then ThreadSanitizer (the thread pool, the layer
+## ring's prefetch thread, the collectives, the server's engine loop); each in its own scratch path
+SANITIZE_FILTER ?= ModelFormatTests|QuantKernelsTests|LayerStoreTests|TransportTests|SchedulerTests|TokenizerTests|EngineTests|ServerTests|ConverterTests|ModelCatalogueTests
+sanitize: deps assets
+	DLLAMA_ASSETS=$(ASSETS) $(SWIFT) test --sanitize address --scratch-path $(CURDIR)/.build-asan --filter '$(SANITIZE_FILTER)'
+	DLLAMA_ASSETS=$(ASSETS) TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --sanitize thread --scratch-path $(CURDIR)/.build-tsan --filter '$(SANITIZE_FILTER)'
+
+## soak: 1000 requests through dllama serve with two local workers, streamed and not, some clients
+## leaving mid-stream; fails on any failed request or RSS growth (scripts/soak.py --help)
+soak: build assets
+	DLLAMA_ASSETS=$(ASSETS) scripts/soak.py $(SOAK_ARGS)
 
 clean:
 	$(SWIFT) package clean

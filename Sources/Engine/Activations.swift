@@ -2,7 +2,7 @@ import QuantKernels
 
 /// An activation vector ready for matrix-vector products against weights of any type: the F32
 /// values, and their Q80 encoding computed once, on first use, for the quantized weights.
-final class Activation: @unchecked Sendable {
+final class Activation: @unchecked Sendable {  // unchecked: used by its node's thread only; the pool's workers read it
     private let storage: Floats
     var values: UnsafeMutableBufferPointer<Float> { storage.buffer }  // [count]
     private let quantized: UnsafeMutableRawBufferPointer  // [count / 32] Q80 blocks
@@ -34,7 +34,7 @@ final class Activation: @unchecked Sendable {
 }
 
 /// A float buffer the engine owns (freed with it).
-final class Floats: @unchecked Sendable {
+final class Floats: @unchecked Sendable {  // unchecked: used by its node's thread only; the pool's workers write disjoint ranges
     let buffer: UnsafeMutableBufferPointer<Float>
     private let base: UnsafeMutablePointer<Float>
 

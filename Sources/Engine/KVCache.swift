@@ -2,7 +2,7 @@
 ///
 ///     keys[layer][position][kvDim]   (kvDim = the node's KV heads x headDim)
 ///     values[layer][position][kvDim]
-final class KVCache: @unchecked Sendable {
+final class KVCache: @unchecked Sendable {  // unchecked: used by its node's thread only; the pool's workers write disjoint heads
     let layers: Int
     let maxSeqLen: Int
     let kvDim: Int

@@ -7,7 +7,7 @@ import Scheduler
 /// its vocabulary rows, over the layers it owns. It turns a layer's normalized input into this
 /// node's partial contribution to the residual stream; summing the partials of all nodes (the
 /// all-reduce) gives the layer's output. One node owning everything is the single-machine case.
-final class NodeCompute: @unchecked Sendable {
+final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's thread only; the pool's workers write disjoint rows
     let model: ModelDescription
     let share: NodeShare
     let store: LayerStore

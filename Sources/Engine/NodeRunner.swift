@@ -22,7 +22,7 @@ public enum StepResult {
 ///
 ///     let runner = try NodeRunner(file: file, plan: plan, node: 0)
 ///     let result = try runner.run(.token(504, position: 0, logits: .all), collective: SoloCollective())
-public final class NodeRunner: @unchecked Sendable {
+public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one thread at a time: its node's
     public struct Options: Sendable {
         public var threads: Int
         /// How the node holds its weights; `maxRAM` overrides it through `MemoryBudget`.

@@ -10,7 +10,7 @@ public enum ProfiledOperation: String, CaseIterable, Sendable {
 }
 
 /// Accumulates wall-clock time per operation when enabled; costs one branch when not.
-public final class Profiler: @unchecked Sendable {
+public final class Profiler: @unchecked Sendable {  // unchecked: used by its node's thread only
     public let enabled: Bool
     private var nanoseconds: [ProfiledOperation: UInt64] = [:]
 

@@ -15,7 +15,7 @@ import Transport
 ///
 ///     let engine = try Transformer(file: file, options: .init(threads: 2, maxSeqLen: 1024))
 ///     let logits = try engine.forward(token: 504, position: 0)   // [vocab]
-public final class Transformer: @unchecked Sendable {
+public final class Transformer: @unchecked Sendable {  // unchecked: one caller at a time (documented); local nodes run on their own threads with their own state
     public struct Options: Sendable {
         public var threads: Int
         public var maxSeqLen: Int?
@@ -278,7 +278,7 @@ public struct StepTiming: Sendable {
 
 /// A node of an in-process cluster: its runner on its own thread, serving the steps the root
 /// sends through the loopback collective until the root ends the session.
-final class LocalNode: @unchecked Sendable {
+final class LocalNode: @unchecked Sendable {  // unchecked: its runner is used by its own thread only
     let runner: NodeRunner
     let collective: StarCollective
     private let done = DispatchSemaphore(value: 0)

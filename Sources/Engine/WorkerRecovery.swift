@@ -15,7 +15,7 @@ public enum WorkerFailurePolicy: String, Sendable, CaseIterable {
 /// worker is running again, or to a spare standing by, opened and set up exactly as at start
 /// (secret, fingerprint, the same plan and node index). No weights travel: the worker reads its
 /// share from its own file. `Transformer` then replays its steps to rebuild the KV caches.
-final class WorkerRecovery: @unchecked Sendable {
+final class WorkerRecovery: @unchecked Sendable {  // unchecked: used by the root's thread only, during a recovery
     private let session: Cluster.Session
     /// Each worker's address, by node index - 1 (a spare that took a place takes its address too).
     private var addresses: [NodeAddress]

@@ -16,7 +16,7 @@ import Transport
 ///
 ///     let service = try WorkerService(configuration: .init(modelPath: "model.gguf", port: 9999), logger: logger)
 ///     try service.serve()   // until stop()
-public final class WorkerService: @unchecked Sendable {
+public final class WorkerService: @unchecked Sendable {  // unchecked: counters and the active root behind `state`; each session on its own thread
     public struct Configuration: Sendable {
         public var host = "0.0.0.0"
         public var port = 9999

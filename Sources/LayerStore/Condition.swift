@@ -6,7 +6,7 @@ import Darwin
 
 /// A pthread mutex with one condition variable: enough for a loader thread and its consumers.
 /// (Synchronization's `Mutex` has no condition variable, and needs newer Apple platforms.)
-final class Mutex: @unchecked Sendable {
+final class Mutex: @unchecked Sendable {  // unchecked: it is the lock: pthread primitives at a fixed address
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
 

@@ -9,7 +9,7 @@ import ModelFormat
 /// byte read so a node can prove it never touched the parts of the model it does not own.
 ///
 /// Unlike the memory map, reads through here do not leave pages resident in the process.
-public final class FileRangeReader: @unchecked Sendable {
+public final class FileRangeReader: @unchecked Sendable {  // unchecked: the byte counters behind `lock`; pread needs no lock
     public let path: String
     public let size: Int
     private let fd: Int32

@@ -6,7 +6,7 @@ import Foundation
 /// the next `prefetchDepth` owned layers are queued. A slot is reusable as soon as the
 /// `withLayer` call using it returns. With as many slots as layers (resident mode) nothing is ever
 /// evicted and the loader thread is not started.
-final class LayerRing: @unchecked Sendable {
+final class LayerRing: @unchecked Sendable {  // unchecked: slots and queue behind `lock`; a slot's bytes belong to one side at a time
     private enum SlotState {
         case empty
         case loading(Int)

@@ -14,7 +14,7 @@ import Scheduler
 ///     for layer in store.layers {
 ///         try store.withLayer(layer) { weights in use(weights.query) }
 ///     }
-public final class LayerStore: @unchecked Sendable {
+public final class LayerStore: @unchecked Sendable {  // unchecked: immutable after init except the ring, which locks
     public enum Mode: Sendable, Equatable {
         /// Every slice read once into owned buffers.
         case resident

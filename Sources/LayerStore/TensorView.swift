@@ -4,7 +4,7 @@ import QuantKernels
 /// A node's slice of one tensor, in RAM, laid out as its `SliceLayout` says.
 ///
 /// Valid while the store (resident) or the `withLayer` call (streaming) that produced it lasts.
-public struct TensorView: @unchecked Sendable {
+public struct TensorView: @unchecked Sendable {  // unchecked: a view of bytes nobody writes once loaded
     public let layout: SliceLayout
     /// `layout.storedByteCount` bytes of `layout.storedType`.
     public let bytes: UnsafeRawBufferPointer
@@ -35,7 +35,7 @@ public struct TensorView: @unchecked Sendable {
 /// The weights of one layer a node holds, by role, checked when the store is made: a missing
 /// tensor is an error at load, never a crash in the middle of a token. Shapes are this node's
 /// slices (`qDim`, `kvDim`, `ffn` are the node's query, KV and FFN widths).
-public struct LayerWeights: @unchecked Sendable {
+public struct LayerWeights: @unchecked Sendable {  // unchecked: views of bytes nobody writes once loaded
     public let layer: Int
     /// Every held slice by role (what the typed fields below are made from).
     public let tensors: [TensorRole: TensorView]
@@ -92,7 +92,7 @@ public struct LayerWeights: @unchecked Sendable {
 }
 
 /// The feed-forward block of a layer: one SwiGLU, or a router over experts.
-public enum FeedForwardWeights: @unchecked Sendable {
+public enum FeedForwardWeights: @unchecked Sendable {  // unchecked: views of bytes nobody writes once loaded
     /// gate, up: `[ffn][dim]`; down: `[dim][ffn]`.
     case dense(gate: TensorView, up: TensorView, down: TensorView)
     /// router: `[experts][dim]` (whole on every node).
@@ -100,7 +100,7 @@ public enum FeedForwardWeights: @unchecked Sendable {
 }
 
 /// Every expert's gate, up and down slices, stored one tensor per expert (`.m`) or stacked (GGUF).
-public enum ExpertWeights: @unchecked Sendable {
+public enum ExpertWeights: @unchecked Sendable {  // unchecked: views of bytes nobody writes once loaded
     /// `[expert](gate [ffn][dim], up [ffn][dim], down [dim][ffn])`
     case separate([(gate: TensorView, up: TensorView, down: TensorView)])
     /// gates, ups: `[experts][ffn][dim]`; downs: `[experts][dim][ffn]`.
@@ -119,7 +119,7 @@ public enum ExpertWeights: @unchecked Sendable {
 }
 
 /// Bytes owned by their holder and freed with it, 64-byte aligned for SIMD loads.
-public final class OwnedBuffer: @unchecked Sendable {
+public final class OwnedBuffer: @unchecked Sendable {  // unchecked: filled by one loader before it is handed over, read-only after
     /// Exactly the bytes asked for (possibly none).
     public let bytes: UnsafeMutableRawBufferPointer
     private let allocation: UnsafeMutableRawBufferPointer

@@ -6,7 +6,7 @@ import FoundationNetworking
 /// One HTTP(S) GET of a file, or of its rest from `offset` (a `Range` request), appended to a
 /// partial file. URLSession does HTTPS, proxies (`https_proxy`) and redirects (keeping the `Range`
 /// header); this type adds what a resumable, checked download needs on top.
-final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {  // unchecked: mutable state behind `lock`
     /// How a transfer ended without an error.
     enum Outcome: Equatable {
         /// Every byte the server announced arrived; `total` is the whole file's length, when announced.

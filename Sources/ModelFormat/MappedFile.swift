@@ -10,7 +10,7 @@ import Darwin
 /// header touches only the header's pages. The mapping is immutable, hence safe to share between
 /// threads. (If another process truncates the file while it is mapped, touching the lost pages
 /// raises SIGBUS; nothing in-process can prevent that, which is why the size is checked at open.)
-public final class MappedFile: @unchecked Sendable {
+public final class MappedFile: @unchecked Sendable {  // unchecked: the mapping is read-only and lives as long as the object
     public let path: String
     public let size: Int
     private let base: UnsafeRawPointer?

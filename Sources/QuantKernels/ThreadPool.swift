@@ -58,7 +58,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
         return start..<(start + base + (worker < extra ? 1 : 0))
     }
 
-    private final class State: @unchecked Sendable {
+    private final class State: @unchecked Sendable {  // unchecked: the atomics order `job` between threads: written before `generation` is bumped
         let participants: Int
         let spinIterations: Int
         let generation = qk_atomic_create()!  // bumped per job

@@ -4,7 +4,7 @@ import Foundation
 /// What the chat page's cluster panel shows (`GET /v1/cluster`): every node's place and share,
 /// and its own figures from the latest status round, with speeds over the last request that
 /// generated tokens. Updated by the engine thread, read by request handlers.
-final class ClusterMonitor: @unchecked Sendable {
+final class ClusterMonitor: @unchecked Sendable {  // unchecked: mutable state behind `lock`
     /// One node as the panel shows it.
     struct Node: Encodable {
         var node: Int

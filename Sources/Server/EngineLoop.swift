@@ -5,7 +5,7 @@ import Logging
 /// The one thread that drives the engine. A `Transformer` runs one step at a time, so requests
 /// take turns: one generates while up to `queueLimit` wait; beyond that a request is refused with
 /// a 429 and a `Retry-After` estimated from how long requests have been taking.
-final class EngineLoop: @unchecked Sendable {
+final class EngineLoop: @unchecked Sendable {  // unchecked: the queue behind `condition`; the engine is used by its own thread only
     let generator: Generator
     let queueLimit: Int
     let metrics: ServerMetrics

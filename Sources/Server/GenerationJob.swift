@@ -20,7 +20,7 @@ enum GenerationEvent: Sendable {
 
 /// One request waiting for or running on the engine. The handler reads `events`; the engine thread
 /// checks `isCancelled` after every token, so a client that leaves stops its generation at once.
-final class GenerationJob: @unchecked Sendable {
+final class GenerationJob: @unchecked Sendable {  // unchecked: mutable state behind `lock`
     let request: GenerationRequest
     /// When the request arrived (`DispatchTime` nanoseconds): time to first token counts from here.
     let arrival: UInt64

@@ -20,6 +20,9 @@ public struct ServerConfiguration: Sendable {
     public var sampling = SamplingDefaults()
     /// The workers' addresses, in node order (node 1 first), for the cluster panel.
     public var workerAddresses: [String] = []
+    /// Seconds a client connection may stay silent, between requests or while still sending one,
+    /// before it is closed (a connection waiting for its answer is never cut).
+    public var idleTimeoutSeconds = 60
 
     public init(modelID: String, host: String = "127.0.0.1", port: Int = 9990) {
         self.modelID = modelID
@@ -70,6 +73,7 @@ public final class InferenceServer: Sendable {
         engine.start()
         let host = configuration.host
         let app = Application(router: makeRouter(),
+                              server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
                               configuration: .init(address: .hostname(host, port: configuration.port), serverName: "dllama"),
                               onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
                               logger: logger)

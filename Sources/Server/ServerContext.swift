@@ -13,7 +13,7 @@ struct ServerContext: RequestContext {
 }
 
 /// What a completion request did, for its log line: filled in by the handler as it goes.
-final class RequestRecord: @unchecked Sendable {
+final class RequestRecord: @unchecked Sendable {  // unchecked: mutable state behind `lock`
     private let lock = NSLock()
     private var _outcome: GenerationOutcome?
     private var _note: String?

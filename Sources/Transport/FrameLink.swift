@@ -49,7 +49,7 @@ public enum CompressionPolicy: Sendable {
 /// incoming ones with the length checked against `maxPayload` before any allocation, and counts
 /// the traffic. A link moves between threads but one thread uses it at a time (the node's), which
 /// is why it is `@unchecked Sendable`.
-public final class FrameLink: @unchecked Sendable {
+public final class FrameLink: @unchecked Sendable {  // unchecked: used by one thread at a time (above)
     public let stream: ByteStream
     /// The largest payload this side accepts (uncompressed and on the wire).
     public var maxPayload: Int

@@ -23,7 +23,7 @@ import QuantKernels
 ///
 ///     let collective = try MPICollective.launch(encoding: .f16, timeout: 60)
 ///     if collective.node == 0 { ... Transformer(root: runner, collective: collective) ... }
-public final class MPICollective: SessionCollective, @unchecked Sendable {
+public final class MPICollective: SessionCollective, @unchecked Sendable {  // unchecked: used by its rank's thread only (MPI_THREAD_SERIALIZED)
     public let node: Int
     public let nodeCount: Int
     public let encoding: ActivationEncoding

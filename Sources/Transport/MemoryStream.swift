@@ -1,7 +1,7 @@
 import Foundation
 
 /// One direction of an in-memory pipe: bytes written at one end wait here for the other.
-final class PipeBuffer: @unchecked Sendable {
+final class PipeBuffer: @unchecked Sendable {  // unchecked: bytes and state behind `condition`
     private let condition = NSCondition()
     private var bytes: [UInt8] = []
     private var start = 0
@@ -48,7 +48,7 @@ final class PipeBuffer: @unchecked Sendable {
 ///
 ///     let (a, b) = MemoryStream.pair("root", "worker 1")
 ///     try FrameLink(stream: a).send(.bye)
-public final class MemoryStream: ByteStream, @unchecked Sendable {
+public final class MemoryStream: ByteStream, @unchecked Sendable {  // unchecked: immutable; its pipes lock
     public let peer: String
     private let inbound: PipeBuffer
     private let outbound: PipeBuffer

@@ -8,7 +8,7 @@ import Darwin
 /// A connected TCP socket as a `ByteStream`: blocking reads that wait in `poll` (never spin),
 /// `TCP_NODELAY` (a step's small messages go out at once), keep-alive (a vanished peer is noticed),
 /// and writes that report a closed peer instead of raising `SIGPIPE`.
-public final class SocketStream: ByteStream, @unchecked Sendable {
+public final class SocketStream: ByteStream, @unchecked Sendable {  // unchecked: the descriptor is closed under `lock`; one thread reads, one writes
     public let peer: String
     private var descriptor: Int32
     private let lock = NSLock()
@@ -234,8 +234,9 @@ extension SocketStream {
 }
 
 /// A listening TCP socket. `accept` waits in `poll` with a timeout, so a server loop can stop.
-public final class TCPListener: @unchecked Sendable {
+public final class TCPListener: @unchecked Sendable {  // unchecked: the descriptor is read and replaced under `lock`
     private var descriptor: Int32
+    private let lock = NSLock()
     /// The port actually bound (useful after asking for port 0).
     public let port: Int
     public let host: String
@@ -275,6 +276,10 @@ public final class TCPListener: @unchecked Sendable {
 
     /// The next connection, or nil when none arrived within `timeout` seconds.
     public func accept(timeout: Double) throws -> SocketStream? {
+        lock.lock()
+        let descriptor = self.descriptor
+        lock.unlock()
+        guard descriptor >= 0 else { return nil }
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         let ready = poll(&poller, 1, Int32(timeout * 1000))
         if ready <= 0 { return nil }
@@ -291,9 +296,11 @@ public final class TCPListener: @unchecked Sendable {
     }
 
     public func close() {
-        guard descriptor >= 0 else { return }
-        closeDescriptor(descriptor)
+        lock.lock()
+        let closing = descriptor
         descriptor = -1
+        lock.unlock()
+        if closing >= 0 { closeDescriptor(closing) }
     }
 
     static func port(of storage: sockaddr_storage) -> Int {

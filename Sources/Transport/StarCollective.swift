@@ -15,7 +15,7 @@ import QuantKernels
 /// enough to sit in a socket buffer, which it sends first to save a round trip.
 ///
 /// Like its links, a collective is handed to the thread of its node and used by that thread alone.
-public final class StarCollective: SessionCollective, @unchecked Sendable {
+public final class StarCollective: SessionCollective, @unchecked Sendable {  // unchecked: used by its node's thread only (above)
     public let node: Int
     public let nodeCount: Int
     public let encoding: ActivationEncoding

@@ -62,7 +62,7 @@ struct PullCommand: ParsableCommand {
 
 /// Shows a pull's events on standard error: a redrawn progress bar on a terminal, a plain line
 /// every tenth of the file otherwise.
-final class PullProgressPrinter: @unchecked Sendable {
+final class PullProgressPrinter: @unchecked Sendable {  // unchecked: mutable state behind `lock`
     private let interactive: Bool
     private let lock = NSLock()
     private var meter = TransferMeter()

@@ -31,9 +31,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests that may wait while one generates; beyond that they are refused with 429 and Retry-After.")
     var maxQueue = 16
 
+    @Option(help: "Seconds a client connection may stay silent (between requests, or while sending one) before it is closed.")
+    var idleTimeout = 60
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be 0 or more.") }
+        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second.") }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key is empty: give a key, or leave the option out.") }
         if let modelName, modelName.isEmpty { throw ValidationError("--model-name is empty.") }
     }
@@ -52,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration(modelID: modelName ?? options.catalogueName ?? Self.defaultName(of: options.model), host: host, port: port)
         configuration.apiKey = apiKey ?? ProcessInfo.processInfo.environment["DLLAMA_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.queueLimit = maxQueue
+        configuration.idleTimeoutSeconds = idleTimeout
         configuration.sampling = SamplingDefaults(temperature: options.temperature, topP: options.topp, topK: options.topk, seed: options.seed)
         configuration.workerAddresses = options.workers
         let server = InferenceServer(generator: Generator(transformer: engine, tokenizer: tokenizer), chatTemplate: template,

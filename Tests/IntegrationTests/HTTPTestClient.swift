@@ -56,6 +56,13 @@ final class HTTPTestConnection {
         guard sent == bytes.count else { throw Failure(description: "could not send the request") }
     }
 
+    /// Sends `text` as it is: part of a request, or no request at all.
+    func sendRaw(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        let sent = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard sent == bytes.count else { throw Failure(description: "could not send \(bytes.count) bytes") }
+    }
+
     /// Reads until `predicate` holds for what has arrived, the server closes, or the time limit.
     @discardableResult
     func read(until predicate: (String) -> Bool = { _ in false }) -> String {

@@ -81,6 +81,9 @@ struct ServeCommandTests {
             #expect(response.errorMessage?.contains(words) == true, "\(body.prefix(120)): \(response.body)")
             if let code { #expect(response.errorCode == code, "\(body.prefix(120)): \(response.body)") }
         }
+        // A body past the 8 MiB limit is refused before it is parsed.
+        let huge = try server.post("/v1/completions", #"{"prompt": ""# + String(repeating: "x", count: 9 << 20) + #""}"#)
+        #expect(huge.status == 413, "\(huge.status) \(huge.body.prefix(300))")
         // Still serving, and each refusal was counted and logged.
         let answer = try server.post("/v1/completions", #"{"model": "\#(Self.model)", "prompt": "The capital of France is", "max_tokens": 2, "temperature": 0}"#)
         #expect(answer.status == 200, "\(answer.body)")
@@ -121,6 +124,29 @@ struct ServeCommandTests {
         let refused = try server.get("/v1/models", headers: ["Origin": "http://ui.example"])
         #expect(refused.status == 401 && refused.headers["access-control-allow-origin"] == "*", "\(refused.headers)")
         #expect(server.log.contains("API key required"))
+    }
+
+    /// Connections that hold a slot without asking anything are closed after --idle-timeout: one
+    /// silent from the start, one that stops halfway through its request line. A client waiting
+    /// for a long answer is never cut, however long the generation takes.
+    @Test("--idle-timeout closes silent and half-sent connections; an answer longer than the timeout is not cut")
+    func idleConnections() throws {
+        let server = try ServerProcess(["--idle-timeout", "1"])
+        defer { server.stop() }
+        let silent = try HTTPTestConnection(port: server.port, timeout: 20)
+        let halfSent = try HTTPTestConnection(port: server.port, timeout: 20)
+        try halfSent.sendRaw("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
+        let long = try HTTPTestConnection(port: server.port, timeout: 60)
+        try long.send("POST", "/v1/completions",
+                      body: #"{"model": "\#(Self.model)", "prompt": "1, 2, 3, 4, 5,", "max_tokens": 300, "temperature": 0, "stream": true}"#)
+        let started = Date()
+        // Each read ends when the server closes the connection (or after its own 20 s limit).
+        #expect(silent.read() == "")
+        #expect(halfSent.read().isEmpty)
+        #expect(Date().timeIntervalSince(started) < 15, "the idle connections were not closed")
+        let answer = long.read()
+        #expect(answer.hasPrefix("HTTP/1.1 200") && answer.contains("data: [DONE]"), "\(answer.suffix(300))")
+        #expect(try server.get("/health").status == 200)
     }
 
     /// A stream that would run for hundreds of tokens holds the engine; one request waits; the
