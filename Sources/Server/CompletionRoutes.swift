@@ -16,10 +16,18 @@ struct CompletionRoutes: Sendable {
     /// Request bodies beyond this are refused (413).
     static let maxBodyBytes = 8 << 20
 
+    /// The request's body, refused with an OpenAI error body past `maxBodyBytes`.
+    private static func body(of request: inout Request) async throws -> [UInt8] {
+        do {
+            return Array(try await request.collectBody(upTo: maxBodyBytes).readableBytesView)
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(status: .contentTooLarge, message: "The request body is larger than \(maxBodyBytes >> 20) MiB.")
+        }
+    }
+
     func chat(_ request: Request, context: ServerContext) async throws -> Response {
         var request = request
-        let body = try await request.collectBody(upTo: Self.maxBodyBytes)
-        let chat = try RequestDecoding.decode(ChatCompletionRequest.self, from: Array(body.readableBytesView))
+        let chat = try RequestDecoding.decode(ChatCompletionRequest.self, from: try await Self.body(of: &request))
         guard chat.fields.model == modelID else { throw APIError.unknownModel(chat.fields.model, served: modelID) }
         guard let template else {
             throw APIError.invalid("This model has no chat template: start the server with --chat-template NAME "
@@ -41,8 +49,7 @@ struct CompletionRoutes: Sendable {
 
     func completion(_ request: Request, context: ServerContext) async throws -> Response {
         var request = request
-        let body = try await request.collectBody(upTo: Self.maxBodyBytes)
-        let completion = try RequestDecoding.decode(CompletionRequest.self, from: Array(body.readableBytesView))
+        let completion = try RequestDecoding.decode(CompletionRequest.self, from: try await Self.body(of: &request))
         guard completion.fields.model == modelID else { throw APIError.unknownModel(completion.fields.model, served: modelID) }
         let prompt = tokenizer.encode(completion.prompt)
         // OpenAI's legacy endpoint generates 16 tokens unless told otherwise.
