@@ -98,6 +98,8 @@ public final class NodeRunner: @unchecked Sendable {
         try recipe.check(file)
         let mode = options.maxRAM == nil ? options.storeMode
             : try MemoryBudget.storeMode(plan: plan, node: node, tensors: file.tensors, budget: options.maxRAM)
+        // Refuse what cannot be allocated (a KV cache for a huge context) before allocating it.
+        try MemoryBudget.checkAvailable(plan: plan, node: node, mode: mode)
         profiler = Profiler(enabled: options.profile)
         let pool = pool ?? (options.threads > 1 ? ThreadPool(threadCount: options.threads) : nil)
         compute = NodeCompute(model: model, share: share, store: try LayerStore(file: file, share: share, mode: mode),

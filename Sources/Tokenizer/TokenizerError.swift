@@ -11,6 +11,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
     case modelCarriesNoVocabulary(path: String)
     case unknownChatTemplate(name: String)
     case noChatTemplate(path: String)
+    /// The template's special tokens are not in the vocabulary (`llama3` on a ChatML model).
+    case chatTemplateTokensMissing(path: String, template: String, missing: [String])
+    /// A tokenizer of another model: its token count does not fit the model's vocabulary rows.
+    case mismatchedModel(path: String, tokens: Int, vocabularyRows: Int)
 
     public var description: String {
         switch self {
@@ -31,7 +35,11 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
         case .unknownChatTemplate(let name):
             return "unknown chat template \"\(name)\" (known: \(ChatTemplateFamily.allCases.map(\.rawValue).joined(separator: ", ")))."
         case .noChatTemplate(let path):
-            return "\(path): the tokenizer has no chat template, or none dllama recognises. Choose one with --chat-template NAME (\(ChatTemplateFamily.allCases.map(\.rawValue).joined(separator: ", ")))."
+            return "\(path): the tokenizer has no chat template, or none dllama recognises. Name one (\(ChatTemplateFamily.allCases.map(\.rawValue).joined(separator: ", ")))."
+        case .chatTemplateTokensMissing(let path, let template, let missing):
+            return "\(path): the \(template) chat template needs the special tokens \(missing.joined(separator: " ")), which this vocabulary does not have: the model was not trained on that format. Use the model's own template."
+        case .mismatchedModel(let path, let tokens, let rows):
+            return "the tokenizer (\(path)) has \(tokens) tokens but the model has \(rows) vocabulary rows: they do not belong together. Use the model's own tokenizer."
         }
     }
 }
