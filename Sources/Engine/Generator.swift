@@ -63,16 +63,17 @@ public final class Generator {
     /// Generates after `prompt`: the cache keeps the longest prefix `prompt` shares with what it
     /// already holds, the rest of the prompt is computed, then up to `maxTokens` tokens are sampled
     /// until an end-of-generation token. `onText` receives the text as it forms (never half a
-    /// character); the generated ids are returned with the timings. `shouldStop` is asked after
-    /// every token (an interrupt: Ctrl-C); true ends generation there (`stats.stoppedByCaller`).
+    /// character); the generated ids are returned with the timings. A `stop` flag raised by
+    /// another thread (an interrupt: Ctrl-C) ends generation after the current token
+    /// (`stats.stoppedByCaller`).
     @discardableResult
-    public func generate(prompt: [Int], maxTokens: Int, sampler: inout Sampler, shouldStop: () -> Bool = { false },
+    public func generate(prompt: [Int], maxTokens: Int, sampler: inout Sampler, stop: StopFlag? = nil,
                          onText: (String) -> Void = { _ in }) throws -> (tokens: [Int], stats: GenerationStats) {
         var decoder = UTF8StreamDecoder()
         let result = try generateTokens(prompt: prompt, maxTokens: maxTokens, sampler: &sampler) { token in
             let text = decoder.decode(tokenizer.bytes(of: token))
             if !text.isEmpty { onText(text) }
-            return shouldStop() ? .stop : .proceed
+            return stop?.isRaised == true ? .stop : .proceed
         }
         let tail = decoder.flush()
         if !tail.isEmpty { onText(tail) }
@@ -156,4 +157,16 @@ public final class Generator {
     public func reusablePrefix(of prompt: [Int]) -> Int {
         min(zip(cachedTokens, prompt).prefix { $0 == $1 }.count, max(prompt.count - 1, 0))
     }
+}
+
+/// A flag another thread raises to end a generation early (Ctrl-C): `Generator.generate(stop:)`.
+public final class StopFlag: @unchecked Sendable {  // `raised` is guarded by `lock`
+    private let lock = NSLock()
+    private var raised = false
+
+    public init() {}
+
+    public var isRaised: Bool { lock.withLock { raised } }
+    public func raise() { lock.withLock { raised = true } }
+    public func lower() { lock.withLock { raised = false } }
 }

@@ -60,7 +60,7 @@ struct ChatCommand: ParsableCommand {
             }
             var answer = ""
             let (_, stats) = try interrupt.generating {
-                try generator.generate(prompt: prompt, maxTokens: steps, sampler: &sampler, shouldStop: { interrupt.isRequested }) { text in
+                try generator.generate(prompt: prompt, maxTokens: steps, sampler: &sampler, stop: interrupt.stop) { text in
                     answer += text
                     print(text, terminator: "")
                     fflush(nil)

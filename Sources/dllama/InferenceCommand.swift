@@ -45,7 +45,7 @@ struct InferenceCommand: ParsableCommand {
         print(text, terminator: "")
         fflush(nil)
         let (_, stats) = try interrupt.generating {
-            try generator.generate(prompt: prompt, maxTokens: steps, sampler: &sampler, shouldStop: { interrupt.isRequested }) { text in
+            try generator.generate(prompt: prompt, maxTokens: steps, sampler: &sampler, stop: interrupt.stop) { text in
                 print(text, terminator: "")
                 fflush(nil)
             }

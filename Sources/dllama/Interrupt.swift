@@ -1,13 +1,15 @@
 import Dispatch
+import Engine
 import Foundation
 
 /// Ctrl-C while generating: the first one stops generation after the current token, so the
 /// command still prints the text's final newline and its summary; a second one, or one while
 /// nothing is generating, exits at once (status 130, as a shell reports SIGINT).
-final class Interrupt: @unchecked Sendable {  // `requested` and `generating` are guarded by `lock`
+final class Interrupt: @unchecked Sendable {  // `generating` is guarded by `lock`
     private let lock = NSLock()
-    private var requested = false
     private var generating = false
+    /// Raised by Ctrl-C while generating: the generator's `stop` flag.
+    let stop = StopFlag()
     private let source: DispatchSourceSignal
 
     /// Takes over SIGINT for the rest of the process.
@@ -18,20 +20,21 @@ final class Interrupt: @unchecked Sendable {  // `requested` and `generating` ar
         source.resume()
     }
 
-    /// Whether Ctrl-C was pressed since `generating` began: the generator's `shouldStop`.
-    var isRequested: Bool { lock.withLock { requested } }
+    /// Whether Ctrl-C stopped the last generation.
+    var isRequested: Bool { stop.isRaised }
 
     /// Runs `body` with Ctrl-C stopping it instead of the process.
     func generating<T>(_ body: () throws -> T) rethrows -> T {
-        lock.withLock { requested = false; generating = true }
+        stop.lower()
+        lock.withLock { generating = true }
         defer { lock.withLock { generating = false } }
         return try body()
     }
 
     private func received() {
         let stopGeneration = lock.withLock { () -> Bool in
-            guard generating && !requested else { return false }
-            requested = true
+            guard generating && !stop.isRaised else { return false }
+            stop.raise()
             return true
         }
         guard !stopGeneration else { return }

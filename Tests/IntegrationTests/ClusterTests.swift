@@ -3,6 +3,7 @@ import Foundation
 import ModelFormat
 import Scheduler
 import Testing
+import TestSupport
 import Transport
 
 /// A root and workers as real processes on 127.0.0.1: the same text as one node, whatever the
@@ -51,9 +52,9 @@ struct ClusterTests {
 
     /// Qwen2.5-Coder-0.5B (491 MB) on a root and two workers, each with a quarter of the model
     /// as --max-ram: a node whose share does not fit streams its layers from its own file.
-    @Test("streaming inside a cluster: Qwen2.5-Coder-0.5B under --max-ram 123M per node, one resident node's greedy text")
+    @Test("streaming inside a cluster: Qwen2.5-Coder-0.5B under --max-ram 123M per node, one resident node's greedy text", .enabled(if: Assets.present, Assets.missing))
     func streaming() throws {
-        let qwen = InferenceCommandTests.assets + "/qwen2.5-coder-0.5b-instruct.gguf"
+        let qwen = Paths.assetPath(Assets.qwen)
         let options = ["--max-seq-len", "64"]
         let alone = try Executables.run("dllama", ["inference", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
                                                    "--temperature", "0"] + options, timeout: 300)

@@ -1,15 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("dllama inference and chat, run as processes")
 struct InferenceCommandTests {
-    static let assets = ProcessInfo.processInfo.environment["DLLAMA_ASSETS"]
-        ?? Executables.repository.appendingPathComponent(".assets").path
-    static let smolLM2 = assets + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+    static let smolLM2 = Paths.assetPath(Assets.smolLM2)
     let tinyModel = Executables.fixtures.appendingPathComponent("oracle/dllama_model_llama_q40.m").path
     let tinyTokenizer = Executables.fixtures.appendingPathComponent("oracle/dllama_tokenizer_tiny.t").path
 
-    @Test("SmolLM2 greedy: the prompt, then \" Paris.\", then the speed and peak RSS")
+    @Test("SmolLM2 greedy: the prompt, then \" Paris.\", then the speed and peak RSS", .enabled(if: Assets.present, Assets.missing))
     func smolLM2() throws {
         let result = try Executables.run("dllama", ["inference", "--model", Self.smolLM2, "--prompt", "The capital of France is",
                                                     "--steps", "4", "--temperature", "0", "--nthreads", "2", "--max-seq-len", "128"])
@@ -27,7 +26,7 @@ struct InferenceCommandTests {
         #expect(result.stderr.contains("matmul") && result.stderr.contains("attention"))
     }
 
-    @Test("user errors exit non-zero with a message naming the problem",
+    @Test("user errors exit non-zero with a message naming the problem", .enabled(if: Assets.present, Assets.missing),
           arguments: [
             (["--model", "/no/such.gguf", "--prompt", "x"], "no such file"),
             (["--prompt", "x", "--max-ram", "lots"], "--max-ram lots is not a size"),
@@ -44,7 +43,7 @@ struct InferenceCommandTests {
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
-    @Test("a tokenizer of another model is refused")
+    @Test("a tokenizer of another model is refused", .enabled(if: Assets.present, Assets.missing))
     func mismatchedTokenizer() throws {
         let result = try Executables.run("dllama", ["inference", "--model", Self.smolLM2, "--tokenizer", tinyTokenizer, "--prompt", "hi"])
         #expect(result.status != 0)
@@ -58,7 +57,7 @@ struct InferenceCommandTests {
         #expect(result.stderr.contains("--tokenizer"), "\(result.stderr)")
     }
 
-    @Test("chat through a pipe: two turns answered, exit 0 at end of input")
+    @Test("chat through a pipe: two turns answered, exit 0 at end of input", .enabled(if: Assets.present, Assets.missing))
     func chat() throws {
         let input = Data("What is the capital of France?\nAnd of Italy?\n".utf8)
         let result = try Executables.run("dllama", ["chat", "--model", Self.smolLM2, "--temperature", "0", "--steps", "24",

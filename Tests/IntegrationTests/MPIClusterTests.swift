@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,7 +78,7 @@ struct MPIClusterTests {
          "--mode", c.mode, "--buffer-float-type", c.wire] + (c.maxRAM.map { ["--max-ram", $0] } ?? [])
     }
 
-    @Test("the same greedy tokens as root + TCP workers with the same wire encoding",
+    @Test("the same greedy tokens as root + TCP workers with the same wire encoding", .enabled(if: Assets.present, Assets.missing),
           arguments: [Case(ranks: 3, mode: "tensor", wire: "q80"), Case(ranks: 2, mode: "tensor", wire: "f16", detected: true),
                       Case(ranks: 3, mode: "pipeline", wire: "f16", maxRAM: "40M")])
     func sameTokens(_ c: Case) throws {
@@ -157,7 +158,7 @@ struct MPIClusterTests {
         #expect(job.stderr.contains("ending every rank of the MPI job"), "\(job.stderr)")
     }
 
-    @Test("chat under mpirun: rank 0 reads standard input and answers as the TCP cluster does")
+    @Test("chat under mpirun: rank 0 reads standard input and answers as the TCP cluster does", .enabled(if: Assets.present, Assets.missing))
     func chat() throws {
         let products = try #require(MPIBuild.products)
         let question = Data("What is the capital of France?\n".utf8)
