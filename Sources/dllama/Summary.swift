@@ -67,7 +67,7 @@ private func weightsLine(_ stats: GenerationStats, engine: Transformer) -> Strin
     case .resident:
         return "weights: \(held) held in buffers, read from disk once, at load"
     case .mapped:
-        return "weights: memory-mapped from the model file (\(held) copied into buffers at load)"
+        return "weights: memory-mapped from the model file" + (engine.residentWeightBytes > 0 ? " (\(held) copied into buffers at load)" : "")
     }
 }
 

@@ -24,16 +24,16 @@ enum CommandLineWording {
 
     static func message(for error: Error) -> String? {
         switch error {
-        case let failure as Transformer.Failure: return message(for: failure)
-        case let failure as Generator.Failure: return message(for: failure)
-        case let failure as MemoryBudget.Failure: return message(for: failure)
+        case let failure as Transformer.Failure: return wording(failure)
+        case let failure as Generator.Failure: return wording(failure)
+        case let failure as MemoryBudget.Failure: return wording(failure)
         case let failure as LayerStore.Failure:
             guard case .budgetTooSmall(let budget, let needed, let layer, let other) = failure else { return nil }
             return "--max-ram leaves \(formatBytes(budget)) for weights, which cannot hold one layer (\(formatBytes(layer))) plus the non-layer weights "
                 + "(\(formatBytes(other))); at least \(formatBytes(needed)) is needed: raise --max-ram or add nodes"
-        case let failure as PlanError: return message(for: failure)
-        case let failure as TokenizerError: return message(for: failure)
-        case let failure as ModelFormatError: return message(for: failure)
+        case let failure as PlanError: return wording(failure)
+        case let failure as TokenizerError: return wording(failure)
+        case let failure as ModelFormatError: return wording(failure)
         case let failure as ClusterError:
             guard case .worker(let index, let address, let stage, let underlying) = failure, let inner = message(for: underlying) else { return nil }
             return "worker \(index) (\(address)), \(stage): \(inner)"
@@ -41,12 +41,12 @@ enum CommandLineWording {
         }
     }
 
-    private static func message(for failure: Transformer.Failure) -> String? {
+    private static func wording(_ failure: Transformer.Failure) -> String? {
         guard case .contextFull(let n) = failure else { return nil }
         return "the context is full (\(n) tokens): raise --max-seq-len (-c)"
     }
 
-    private static func message(for failure: Generator.Failure) -> String {
+    private static func wording(_ failure: Generator.Failure) -> String {
         switch failure {
         case .promptTooLong(let tokens, let context):
             return "the prompt is \(tokens) tokens but the context holds \(context), and at least one token must be left to generate: "
@@ -54,7 +54,7 @@ enum CommandLineWording {
         }
     }
 
-    private static func message(for failure: MemoryBudget.Failure) -> String {
+    private static func wording(_ failure: MemoryBudget.Failure) -> String {
         switch failure {
         case .tooSmall(let budget, let needed):
             return "--max-ram \(formatBytes(budget)) is too small: this model needs at least \(formatBytes(needed)) even streaming one layer "
@@ -65,7 +65,7 @@ enum CommandLineWording {
         }
     }
 
-    private static func message(for failure: PlanError) -> String? {
+    private static func wording(_ failure: PlanError) -> String? {
         switch failure {
         case .tooManyNodesForKVHeads(let nodes, let kv):
             return "\(nodes) nodes but the model has \(kv) KV heads: use at most \(kv) nodes, or --mode hybrid (pipeline stages of "
@@ -88,7 +88,7 @@ enum CommandLineWording {
         }
     }
 
-    private static func message(for failure: TokenizerError) -> String? {
+    private static func wording(_ failure: TokenizerError) -> String? {
         let families = ChatTemplateFamily.allCases.map(\.rawValue).joined(separator: ", ")
         switch failure {
         case .noChatTemplate(let path):
@@ -104,7 +104,7 @@ enum CommandLineWording {
         }
     }
 
-    private static func message(for failure: ModelFormatError) -> String? {
+    private static func wording(_ failure: ModelFormatError) -> String? {
         switch failure {
         case .tokenizerNotModel(let path):
             return "\(path) is a distributed-llama tokenizer file (.t), not a model: pass it with --tokenizer, and the .m file with --model."

@@ -43,10 +43,12 @@ struct InferenceCommandTests {
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
-    @Test("a tokenizer of another model is refused", .enabled(if: Assets.present, Assets.missing))
+    @Test("a tokenizer of another model is refused with status 1, as a wrong file (issue 15: it was 64 and the usage)",
+          .enabled(if: Assets.present, Assets.missing))
     func mismatchedTokenizer() throws {
         let result = try Executables.run("dllama", ["inference", "--model", Self.smolLM2, "--tokenizer", tinyTokenizer, "--prompt", "hi"])
-        #expect(result.status != 0)
+        #expect(result.status == 1)
+        #expect(!result.stderr.contains("USAGE"), "\(result.stderr)")
         #expect(result.stderr.contains("do not belong together"), "\(result.stderr)")
     }
 

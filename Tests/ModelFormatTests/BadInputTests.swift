@@ -16,13 +16,29 @@ struct BadInputTests {
         #expect(error?.description.contains("/nonexistent/model.m") == true)
     }
 
-    @Test("a directory")
+    @Test("a directory is said to be one")
     func directory() throws {
         let scratch = try ScratchDirectory()
-        guard case .unreadable(_, let reason)? = modelFormatError({ _ = try ModelFile(path: scratch.url.path) }) else {
-            Issue.record("expected .unreadable"); return
-        }
-        #expect(reason.contains("regular file"))
+        let error = modelFormatError { _ = try ModelFile(path: scratch.path) }
+        #expect(error == .isDirectory(path: scratch.path))
+        #expect(error?.description.contains("is a directory") == true)
+    }
+
+    @Test("a .t tokenizer given as the model is named as one")
+    func tokenizerAsModel() throws {
+        let path = Paths.oracle("dllama_tokenizer_tiny.t")
+        #expect(modelFormatError { _ = try ModelFile(path: path) } == .tokenizerNotModel(path: path))
+    }
+
+    @Test("a metadata count damaged past any file size: the message says so without overflowing (issue 15: \"needs -12 bytes\")")
+    func hugeCount() throws {
+        let scratch = try ScratchDirectory()
+        let path = try scratch.damagedCopy(of: gguf, named: "count.gguf") { $0.writeU64(12_058_570_031_895_729_849, at: 16) }
+        let error = modelFormatError { _ = try ModelFile(path: path) }
+        guard case .truncated(_, _, let needed, _)? = error else { Issue.record("expected .truncated, got \(String(describing: error))"); return }
+        #expect(needed == Int.max)
+        #expect(error?.description.contains("more bytes than any file holds") == true && error?.description.contains("needs -") == false,
+                "\(String(describing: error))")
     }
 
     @Test("an empty file and a three-byte file")
