@@ -72,4 +72,23 @@ struct InferenceCommandTests {
         #expect(answers.allSatisfy { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
         #expect(!result.stderr.contains("Error"), "\(result.stderr)")
     }
+
+    @Test("chat keeps going when the conversation outgrows the context: the oldest turns are left out, saying so; stats after every turn",
+          .enabled(if: Assets.present, Assets.missing))
+    func chatOutgrowsContext() throws {
+        let input = Data("What is the capital of France?\nAnd of Italy?\nAnd of Spain?\nAnd of Germany?\n".utf8)
+        let result = try Executables.run("dllama", ["chat", "-m", Self.smolLM2, "--temperature", "0", "-n", "16", "-t", "2", "-c", "96"],
+                                         input: input, timeout: 180)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("the oldest 2 messages were left out"), "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "prefill ").count - 1 == 4, "\(result.stderr)")
+        #expect(!result.stderr.contains("Error"), "\(result.stderr)")
+    }
+
+    @Test("chat --chat-template: an unknown name is refused before the model loads")
+    func chatTemplateName() throws {
+        let result = try Executables.run("dllama", ["chat", "-m", "/no/such/model.gguf", "--chat-template", "bogus"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("unknown chat template \"bogus\"") && !result.stderr.contains("no such file"), "\(result.stderr)")
+    }
 }

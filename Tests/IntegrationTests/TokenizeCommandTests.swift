@@ -54,6 +54,17 @@ struct TokenizeCommandTests {
         #expect(chosen.stdout == "128000 128006 882 128007 271 13347 128009 128006 78191 128007 271\n", "\(chosen.stdout)")
     }
 
+    @Test("--chat-template needs --chat; a template whose special tokens the vocabulary lacks is refused",
+          .enabled(if: Assets.present, Assets.missing))
+    func templateChecks() throws {
+        let model = try Self.asset("SmolLM2-135M-Instruct.Q4_1.gguf")
+        let withoutChat = try Executables.run("dllama", ["tokenize", "-m", model, "--chat-template", "chatml", "Hi"])
+        #expect(withoutChat.status != 0 && withoutChat.stderr.contains("add --chat"), "\(withoutChat.stderr)")
+        let foreign = try Executables.run("dllama", ["tokenize", "-m", model, "--chat", "--chat-template", "llama3", "Hi"])
+        #expect(foreign.status == 1, "\(foreign.stderr)")
+        #expect(foreign.stderr.contains("<|start_header_id|>") && foreign.stderr.contains("does not have"), "\(foreign.stderr)")
+    }
+
     @Test("a .t tokenizer with a .m model")
     func dllamaFiles() throws {
         let fixtures = Executables.fixtures.appendingPathComponent("oracle")

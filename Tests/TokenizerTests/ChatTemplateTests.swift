@@ -121,4 +121,23 @@ struct ChatTemplateTests {
         #expect(throws: TokenizerError.unknownChatTemplate(name: "vicuna")) { try tokenizer.chatTemplate(named: "vicuna") }
         #expect(TokenizerError.unknownChatTemplate(name: "vicuna").description.contains("llama2, llama3, chatml, qwen, deepseek3"))
     }
+
+    @Test("a conversation that outgrows a limit loses its oldest exchanges first, keeping the system message",
+          .enabled(if: Assets.present, Assets.missing))
+    func fitting() throws {
+        let tokenizer = try LoadedTokenizers.asset("SmolLM2-135M-Instruct.Q4_1.gguf")
+        let template = try tokenizer.chatTemplate()
+        let messages: [ChatMessage] = [.init(.system, "Be brief."), .init(.user, "First question?"), .init(.assistant, "First answer."),
+                                       .init(.user, "Second question?"), .init(.assistant, "Second answer."), .init(.user, "Third?")]
+        let all = tokenizer.encodeChat(messages, template: template)
+        let whole = try #require(tokenizer.encodeChat(messages, template: template, fitting: all.count))
+        #expect(whole.ids == all && whole.droppedMessages == 0)
+        let kept = [messages[0]] + messages[3...]
+        let shorter = try #require(tokenizer.encodeChat(messages, template: template, fitting: all.count - 1))
+        #expect(shorter.droppedMessages == 2)
+        #expect(shorter.ids == tokenizer.encodeChat(Array(kept), template: template))
+        let last = tokenizer.encodeChat([messages[0], messages[5]], template: template)
+        #expect(tokenizer.encodeChat(messages, template: template, fitting: last.count)?.droppedMessages == 4)
+        #expect(tokenizer.encodeChat(messages, template: template, fitting: last.count - 1) == nil)
+    }
 }
