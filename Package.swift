@@ -49,7 +49,7 @@ let testTargets: [Target] = [testSupport] + libraries.map {
 let executableTargets: [Target] = [
     .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Server",
                                                     "Tokenizer", "Transport", argumentParser, .product(name: "Logging", package: "swift-log")]),
-    .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "Transport", argumentParser,
+    .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "QuantKernels", "Transport", argumentParser,
                                                            .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat", "Engine", "Scheduler",
                                                        "Tokenizer", "Transport", "TestSupport"]),

@@ -164,6 +164,9 @@ struct RunOptions: ParsableArguments {
         if selection.note.contains(KernelPath.environmentVariable) && selection.note != "forced by \(KernelPath.environmentVariable)" {
             log("warning: \(selection.note)")
         }
+        if let maxSeqLen, maxSeqLen > file.model.maxSeqLen {
+            log("warning: --max-seq-len \(maxSeqLen) is more than the model's context (\(file.model.maxSeqLen) tokens): using \(file.model.maxSeqLen)")
+        }
         let context = engine.maxSeqLen < file.model.maxSeqLen && maxSeqLen == nil ? " (the model allows \(file.model.maxSeqLen): -c N for more)" : ""
         log("model \(file.model.architecture.rawValue), \(file.model.layerCount) layers, \(formatBytes(file.statistics.tensorBytes)) of weights, "
             + "context \(engine.maxSeqLen)\(context), \(threads) thread\(threads == 1 ? "" : "s") on \(selection.path) kernels, weights \(describe(engine.storeMode))")

@@ -15,7 +15,7 @@ struct ClusterFailureTests {
 
     func root(_ workers: [String], _ extra: [String] = [], environment: [String: String] = [:], steps: Int = 4,
               timeout: TimeInterval = 120) throws -> CommandResult {
-        try Executables.run("dllama", ["inference", "--model", Self.smolLM2, "--prompt", "The capital of France is",
+        try Executables.run("dllama", ["inference", "--nthreads", "1", "--model", Self.smolLM2, "--prompt", "The capital of France is",
                                        "--steps", "\(steps)", "--temperature", "0", "--max-seq-len", "128", "--workers"] + workers + extra,
                             environment: environment, timeout: timeout)
     }
@@ -100,7 +100,7 @@ struct ClusterFailureTests {
     func killedWorker() throws {
         let workers = try (0..<2).map { _ in try WorkerProcess(model: Self.smolLM2) }
         defer { workers.forEach { $0.stop() } }
-        let rootProcess = try BackgroundProcess("dllama", ["inference", "--model", Self.smolLM2, "--prompt", "Once upon a time,",
+        let rootProcess = try BackgroundProcess("dllama", ["inference", "--nthreads", "1", "--model", Self.smolLM2, "--prompt", "Once upon a time,",
                                                             "--steps", "2000", "--temperature", "0", "--max-seq-len", "2048",
                                                             "--workers"] + workers.map(\.address))
         defer { rootProcess.stop() }

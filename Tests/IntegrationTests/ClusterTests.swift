@@ -19,7 +19,7 @@ struct ClusterTests {
         let workers = try (0..<count).map { _ in try WorkerProcess(model: model, arguments: workerArguments) }
         defer { workers.forEach { $0.stop() } }
         let addresses = workers.isEmpty ? [] : ["--workers"] + workers.map(\.address)
-        let result = try Executables.run("dllama", ["inference", "--model", model, "--prompt", Self.prompt, "--steps", "\(steps)",
+        let result = try Executables.run("dllama", ["inference", "--nthreads", "1", "--model", model, "--prompt", Self.prompt, "--steps", "\(steps)",
                                                     "--temperature", "0", "--max-seq-len", "128"] + addresses + extra,
                                          timeout: timeout)
         #expect(result.status == 0, "\(result.stderr)\n\(workers.map(\.log).joined(separator: "\n"))")
@@ -56,12 +56,12 @@ struct ClusterTests {
     func streaming() throws {
         let qwen = Paths.assetPath(Assets.qwen)
         let options = ["--max-seq-len", "64"]
-        let alone = try Executables.run("dllama", ["inference", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
+        let alone = try Executables.run("dllama", ["inference", "--nthreads", "1", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
                                                    "--temperature", "0"] + options, timeout: 300)
         #expect(alone.status == 0, "\(alone.stderr)")
         let workers = try (0..<2).map { _ in try WorkerProcess(model: qwen, arguments: ["--max-ram", "123M"]) }
         defer { workers.forEach { $0.stop() } }
-        let cluster = try Executables.run("dllama", ["inference", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
+        let cluster = try Executables.run("dllama", ["inference", "--nthreads", "1", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
                                                      "--temperature", "0", "--mode", "hybrid", "--max-ram", "123M",
                                                      "--workers"] + workers.map(\.address) + options, timeout: 600)
         #expect(cluster.status == 0, "\(cluster.stderr)")
