@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // The dllama workspace: one library product per library, two thin executables.
 // Library floors (an arrow means "depends on"); nothing imports a floor above its own:
-//   ModelFormat, CBLAS, CLZ4, CQuantKernels  <-  QuantKernels, Tokenizer, Scheduler  <-  LayerStore, Transport, Converter
+//   ModelFormat, CBLAS, CLZ4, CQuantKernels  <-  QuantKernels, Tokenizer, Scheduler, ModelCatalogue  <-  LayerStore, Transport, Converter
 //   <-  Engine  <-  Server  <-  dllama, dllama-worker
 // The `MPI` trait (`swift build --traits MPI`, `make build-mpi`) adds Open MPI (Packages/CMPI) to
 // Transport: `MPICollective` and `dllama --transport mpi`. Without it nothing needs MPI installed.
@@ -15,6 +15,8 @@ let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("QuantKernels", ["CQuantKernels", .product(name: "CBLAS", package: "CBLAS")]),
     ("Tokenizer", ["ModelFormat"]),
     ("Scheduler", ["ModelFormat"]),
+    // The catalogue of known models, the local cache and `dllama pull`'s downloads (FoundationNetworking).
+    ("ModelCatalogue", ["ModelFormat", .product(name: "Crypto", package: "swift-crypto")]),
     ("LayerStore", ["ModelFormat", "QuantKernels", "Scheduler"]),
     ("Transport", ["QuantKernels", .product(name: "CLZ4", package: "CLZ4"), .product(name: "Crypto", package: "swift-crypto"), openMPI]),
     ("Engine", ["ModelFormat", "QuantKernels", "Tokenizer", "Scheduler", "LayerStore", "Transport",
@@ -48,11 +50,12 @@ let testTargets: [Target] = [testSupport] + libraries.map {
 }
 let executableTargets: [Target] = [
     .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Server",
-                                                    "Tokenizer", "Transport", argumentParser, .product(name: "Logging", package: "swift-log")]),
+                                                    "Tokenizer", "Transport", argumentParser, .product(name: "Logging", package: "swift-log"),
+                                                    "ModelCatalogue"]),
     .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "QuantKernels", "Transport", argumentParser,
-                                                           .product(name: "Logging", package: "swift-log")]),
+                                                           .product(name: "Logging", package: "swift-log"), "ModelCatalogue"]),
     .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat", "Engine", "Scheduler",
-                                                       "Tokenizer", "Transport", "TestSupport"]),
+                                                       "Tokenizer", "Transport", "ModelCatalogue", "TestSupport"]),
 ]
 
 let products: [Product] = libraries.map { .library(name: $0.name, targets: [$0.name]) } + [

@@ -86,6 +86,12 @@ public enum Cluster {
         public var connectTimeout = 10.0
         public var timeout = 60.0
         public var loadTimeout = 1800.0
+        /// What the root does when a worker fails during a step (TCP).
+        public var onWorkerFailure = WorkerFailurePolicy.fail
+        /// Workers standing by to take a failed worker's place (`--spare-workers`).
+        public var spareWorkers: [NodeAddress] = []
+        /// How long `wait` waits for a failed worker to come back (or a spare to answer), seconds.
+        public var recoveryTimeout = 300.0
 
         public init(workers: [NodeAddress], secret: [UInt8]? = nil) {
             self.workers = workers
@@ -93,8 +99,9 @@ public enum Cluster {
         }
     }
 
-    /// Connects, plans, loads every node and returns the root's engine; `log` hears each stage.
-    public static func connect(file: ModelFile, options: Options, log: (String) -> Void = { _ in }) throws -> Transformer {
+    /// Connects, plans, loads every node and returns the root's engine; `log` hears each stage
+    /// (and, with `onWorkerFailure == .wait`, each recovery).
+    public static func connect(file: ModelFile, options: Options, log: @escaping @Sendable (String) -> Void = { _ in }) throws -> Transformer {
         let fingerprint = file.fingerprint().sha256
         var links: [FrameLink] = []
         var infos: [NodeInfo] = []
@@ -102,45 +109,22 @@ public enum Cluster {
         var handedOver = false
         defer { if !handedOver { links.forEach { $0.close() } } }
         for (offset, address) in options.workers.enumerated() {
-            let index = offset + 1
-            func failing<T>(_ stage: String, _ body: () throws -> T) throws -> T {
-                do { return try body() } catch {
-                    throw ClusterError.worker(index: index, address: address.description, stage: stage, underlying: error)
-                }
-            }
-            let stream = try failing("connecting") { try SocketStream.connect(to: address, timeout: options.connectTimeout) }
-            let link = FrameLink(stream: stream)
-            link.peer = "worker \(index) (\(address))"
-            let info = try failing("opening the session") { try Handshake.root(link, secret: options.secret, timeout: options.timeout) }
-            guard info.fingerprint == fingerprint else {
-                link.sendError("model file mismatch: this worker's file has fingerprint \(info.fingerprint.prefix(16)), the root's has \(fingerprint.prefix(16)): copy the same file to every node")
-                link.close()
-                throw ClusterError.modelMismatch(index: index, address: address.description, workerFingerprint: info.fingerprint, rootFingerprint: fingerprint)
-            }
-            log("worker \(index) (\(address), \(info.hostName)): \(info.threads) thread\(info.threads == 1 ? "" : "s")"
+            let (link, info) = try open(address, index: offset + 1, fingerprint: fingerprint, options: options)
+            log("worker \(offset + 1) (\(address), \(info.hostName)): \(info.threads) thread\(info.threads == 1 ? "" : "s")"
                 + (info.ramBudget.map { ", --max-ram \(formatBytes($0))" } ?? "") + ", same model file")
             links.append(link)
             infos.append(info)
         }
 
         let capacities = capacities(declared: [(options.threads, options.maxRAM)] + infos.map { ($0.threads, $0.ramBudget) })
-        let nodeCount = options.workers.count + 1
-        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: nodeCount, capacities: capacities,
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: options.workers.count + 1, capacities: capacities,
                                  mode: options.mode, maxSeqLen: options.maxSeqLen, activationType: options.activationType)
-        let encoding = ActivationEncoding(rawValue: options.activationType.rawValue) ?? .f16
         let runnerOptions = NodeRunner.Options(threads: options.threads, storeMode: .resident, maxRAM: options.maxRAM,
                                                profile: options.profile, kernels: options.kernels)
-        let maxPayload = maxPayload(model: file.model, batchLimit: runnerOptions.batchLimit)
-        let share = try JSONEncoder().encode(plan)
+        let session = try Session(plan: plan, fingerprint: fingerprint, options: options,
+                                  maxPayload: maxPayload(model: file.model, batchLimit: runnerOptions.batchLimit))
         for (offset, link) in links.enumerated() {
-            let setup = SessionSetup(node: offset + 1, nodeCount: nodeCount, encoding: encoding, fingerprint: fingerprint,
-                                     maxPayload: maxPayload, timeout: options.timeout, share: Array(share))
-            do {
-                try link.send(.setup, setup.encoded())
-            } catch {
-                throw ClusterError.worker(index: offset + 1, address: options.workers[offset].description, stage: "sending its share", underlying: error)
-            }
-            link.maxPayload = maxPayload
+            try session.sendSetup(link, index: offset + 1, address: options.workers[offset])
         }
         // The workers load while the root does.
         let loadStart = Date()
@@ -148,20 +132,81 @@ public enum Cluster {
         log("root: \(describe(plan.nodes[0], model: file.model)), \(formatBytes(root.residentWeightBytes)) of weights, loaded in "
             + String(format: "%.2f s", Date().timeIntervalSince(loadStart)))
         for (offset, link) in links.enumerated() {
-            let index = offset + 1
+            log(try session.awaitReady(link, index: offset + 1, address: options.workers[offset]))
+        }
+        let collective = StarCollective(node: 0, nodeCount: plan.nodes.count, links: [nil] + links, encoding: session.encoding,
+                                        timeout: options.timeout, kernels: options.kernels)
+        handedOver = true
+        let engine = Transformer(root: root, collective: collective)
+        if options.onWorkerFailure == .wait {
+            engine.recovery = WorkerRecovery(session: session, addresses: options.workers, spares: options.spareWorkers, log: log)
+        }
+        return engine
+    }
+
+    /// Connects to the worker at `address`, proves the secret both ways and checks that its model
+    /// file is the root's.
+    static func open(_ address: NodeAddress, index: Int, fingerprint: String, options: Options) throws -> (FrameLink, NodeInfo) {
+        func failing<T>(_ stage: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch {
+                throw ClusterError.worker(index: index, address: address.description, stage: stage, underlying: error)
+            }
+        }
+        let stream = try failing("connecting") { try SocketStream.connect(to: address, timeout: options.connectTimeout) }
+        let link = FrameLink(stream: stream)
+        link.peer = "worker \(index) (\(address))"
+        do {
+            let info = try failing("opening the session") { try Handshake.root(link, secret: options.secret, timeout: options.timeout) }
+            guard info.fingerprint == fingerprint else {
+                link.sendError("model file mismatch: this worker's file has fingerprint \(info.fingerprint.prefix(16)), the root's has \(fingerprint.prefix(16)): copy the same file to every node")
+                throw ClusterError.modelMismatch(index: index, address: address.description, workerFingerprint: info.fingerprint, rootFingerprint: fingerprint)
+            }
+            return (link, info)
+        } catch {
+            link.close()
+            throw error
+        }
+    }
+
+    /// What every worker of one session is told: the plan, the encoding and the limits.
+    struct Session: Sendable {
+        let plan: Plan
+        let fingerprint: String
+        let options: Options
+        let maxPayload: Int
+        let share: [UInt8]
+        var encoding: ActivationEncoding { ActivationEncoding(rawValue: options.activationType.rawValue) ?? .f16 }
+
+        init(plan: Plan, fingerprint: String, options: Options, maxPayload: Int) throws {
+            self.plan = plan
+            self.fingerprint = fingerprint
+            self.options = options
+            self.maxPayload = maxPayload
+            share = Array(try JSONEncoder().encode(plan))
+        }
+
+        func sendSetup(_ link: FrameLink, index: Int, address: NodeAddress) throws {
+            let setup = SessionSetup(node: index, nodeCount: plan.nodes.count, encoding: encoding, fingerprint: fingerprint,
+                                     maxPayload: maxPayload, timeout: options.timeout, share: share)
+            do {
+                try link.send(.setup, setup.encoded())
+            } catch {
+                throw ClusterError.worker(index: index, address: address.description, stage: "sending its share", underlying: error)
+            }
+            link.maxPayload = maxPayload
+        }
+
+        /// Waits for the worker's share to load; returns the line to log.
+        func awaitReady(_ link: FrameLink, index: Int, address: NodeAddress) throws -> String {
             do {
                 let frame = try link.receive(.ready, timeout: options.loadTimeout, waitingFor: "its share to load")
                 let ready = try JSONDecoder().decode(WorkerReady.self, from: Data(frame.payload))
-                log("worker \(index): \(describe(plan.nodes[index], model: file.model)), \(formatBytes(ready.weightBytes)) of weights "
-                    + "\(ready.storeMode), " + (ready.reused ? "kept from its previous session" : String(format: "loaded in %.2f s", ready.loadSeconds)))
+                return "worker \(index): \(describe(plan.nodes[index], model: plan.model)), \(formatBytes(ready.weightBytes)) of weights "
+                    + "\(ready.storeMode), " + (ready.reused ? "kept from its previous session" : String(format: "loaded in %.2f s", ready.loadSeconds))
             } catch {
-                throw ClusterError.worker(index: index, address: options.workers[offset].description, stage: "loading its share", underlying: error)
+                throw ClusterError.worker(index: index, address: address.description, stage: "loading its share", underlying: error)
             }
         }
-        let collective = StarCollective(node: 0, nodeCount: nodeCount, links: [nil] + links, encoding: encoding, timeout: options.timeout,
-                                        kernels: options.kernels)
-        handedOver = true
-        return Transformer(root: root, collective: collective)
     }
 
     /// Shares follow what each node declared (`threads`, `--max-ram`): threads as speed, and RAM

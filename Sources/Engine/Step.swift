@@ -72,3 +72,23 @@ public enum Step: Equatable, Sendable {
         }
     }
 }
+
+extension Step {
+    /// The KV-cache positions the step writes (nil for a status step).
+    var positionsWritten: Range<Int>? {
+        switch self {
+        case .token(_, let position, _): return position..<(position + 1)
+        case .batch(let tokens, let first): return first..<(first + tokens.count)
+        case .status: return nil
+        }
+    }
+
+    /// Positions for a report.
+    var positions: Range<Int> { positionsWritten ?? 0..<0 }
+
+    /// The same step for a replay: the caches are rebuilt, no logits are needed.
+    var replayed: Step {
+        if case .token(let token, let position, _) = self { return .token(token, position: position, logits: .none) }
+        return self
+    }
+}

@@ -75,6 +75,11 @@ public final class Transformer: @unchecked Sendable {
     public let collective: Collective
     /// Per-operation time on the root (`--profile`).
     public var profiler: Profiler { root.profiler }
+    /// Replaces failed workers mid-step (`Cluster.Options.onWorkerFailure == .wait`).
+    var recovery: WorkerRecovery?
+    /// The steps that built the KV caches, oldest first, for a recovery to replay.
+    private var stepLog: [Step] = []
+
     /// Called after every step with its timing and traffic (for `--token-stats`).
     public var onStep: ((StepTiming) -> Void)?
     /// Time the root has spent in collective operations (waiting for other nodes included).
@@ -158,7 +163,9 @@ public final class Transformer: @unchecked Sendable {
     }
 
     /// Checks the step here (so no node is sent one it would refuse), sends it to every node and
-    /// runs the root's part; a failure anywhere abandons the step on every node.
+    /// runs the root's part; a failure anywhere abandons the step on every node. With a recovery
+    /// (`--on-worker-failure wait`), a failed worker is replaced, every node replays the steps that
+    /// built the KV caches, and the step runs again: the caller sees a delay, not an error.
     @discardableResult
     public func run(_ step: Step) throws -> StepResult {
         switch step {
@@ -169,21 +176,66 @@ public final class Transformer: @unchecked Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         let syncBefore = collective.syncNanoseconds
         let trafficBefore = onStep == nil ? LinkTraffic() : collective.traffic
+        var recoveries = 0
+        while true {
+            do {
+                let result = try attempt(step)
+                record(step)
+                if let onStep {
+                    let traffic = collective.traffic
+                    onStep(StepTiming(step: step, nanoseconds: DispatchTime.now().uptimeNanoseconds - start,
+                                      syncNanoseconds: collective.syncNanoseconds - syncBefore,
+                                      sentBytes: traffic.sentBytes - trafficBefore.sentBytes,
+                                      receivedBytes: traffic.receivedBytes - trafficBefore.receivedBytes))
+                }
+                return result
+            } catch {
+                try recover(from: error, attempt: &recoveries)
+            }
+        }
+    }
+
+    /// One try of a step on every node; a failure abandons it everywhere.
+    private func attempt(_ step: Step) throws -> StepResult {
         do {
             try collective.broadcastStep(step.encoded())
-            let result = try root.run(step, collective: collective)
-            if let onStep {
-                let traffic = collective.traffic
-                onStep(StepTiming(step: step, nanoseconds: DispatchTime.now().uptimeNanoseconds - start,
-                                  syncNanoseconds: collective.syncNanoseconds - syncBefore,
-                                  sentBytes: traffic.sentBytes - trafficBefore.sentBytes,
-                                  receivedBytes: traffic.receivedBytes - trafficBefore.receivedBytes))
-            }
-            return result
+            return try root.run(step, collective: collective)
         } catch {
             collective.abort("\(error)")
             throw error
         }
+    }
+
+    /// Rethrows `error` unless a recovery can replace the failed workers: then reconnects them and
+    /// replays the step log (which may itself need a recovery).
+    private func recover(from error: Error, attempt recoveries: inout Int) throws {
+        guard let recovery, let star = collective as? StarCollective, !star.failedNodes.isEmpty, recoveries < Self.maxRecoveries else {
+            throw error
+        }
+        recoveries += 1
+        let started = Date()
+        for node in star.failedNodes {
+            star.replaceLink(forNode: node, with: try recovery.reconnect(node: node, after: error))
+        }
+        do {
+            for step in stepLog { _ = try attempt(step.replayed) }
+        } catch {
+            try recover(from: error, attempt: &recoveries)
+            return
+        }
+        recovery.report(String(format: "recovered in %.1f s: replayed %d steps (%d positions)", Date().timeIntervalSince(started),
+                               stepLog.count, stepLog.last.map { $0.positions.upperBound } ?? 0))
+    }
+
+    /// At most this many recoveries for one step (a worker failing again and again is a fault to report).
+    static let maxRecoveries = 3
+
+    /// Keeps the steps that wrote the KV caches as they now are: a step at position p supersedes
+    /// every logged step that started at p or later (a conversation that took another turn).
+    private func record(_ step: Step) {
+        guard recovery != nil, let positions = step.positionsWritten else { return }
+        stepLog.removeAll { ($0.positionsWritten?.lowerBound ?? 0) >= positions.lowerBound }
+        stepLog.append(step)
     }
 
     /// Every node's own figures (resident memory, time per token step in compute and in sync,

@@ -22,7 +22,7 @@ public final class StarCollective: SessionCollective, @unchecked Sendable {
     /// Longest wait for another node inside a step, in seconds (nil: forever).
     public let timeout: Double?
     /// Root: `links[i]` reaches worker i (`links[0]` is nil). Worker: `links[0]` reaches the root.
-    public let links: [FrameLink?]
+    public private(set) var links: [FrameLink?]
     public private(set) var syncNanoseconds: UInt64 = 0
     private var dead: Set<Int> = []
     private let kernels: KernelTable
@@ -76,8 +76,16 @@ public final class StarCollective: SessionCollective, @unchecked Sendable {
             default: throw TransportError.unexpectedMessage(peer: link.peer, expected: "\(kind)", got: "\(frame.kind)")
             }
         } catch let error as TransportError {
-            if case .connectionClosed = error { dead.insert(node == 0 ? i : 0) }
-            if case .socket = error { dead.insert(node == 0 ? i : 0) }
+            switch error {
+            case .connectionClosed, .socket:
+                dead.insert(node == 0 ? i : 0)
+            case .timedOut, .malformed, .frameTooLarge:
+                // A node that stays silent or sends what it should not is as good as gone.
+                dead.insert(node == 0 ? i : 0)
+                link.close()
+            default:
+                break
+            }
             throw error
         }
     }
@@ -290,6 +298,15 @@ public final class StarCollective: SessionCollective, @unchecked Sendable {
     /// Worker: answers the root's `bye` with a closing report.
     public func report(_ bytes: [UInt8]) throws {
         try links[0]!.send(.report, bytes)
+    }
+
+    /// Puts `link` in the place of node `node`'s failed one (a worker that came back, or a spare):
+    /// the next step reaches it like any other.
+    public func replaceLink(forNode node: Int, with link: FrameLink) {
+        precondition(self.node == 0 && (1..<nodeCount).contains(node), "only the root replaces a worker's link")
+        links[node]?.close()
+        links[node] = link
+        dead.remove(node)
     }
 
     /// Nodes whose link has failed.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import ModelCatalogue
 import ModelFormat
 import QuantKernels
 import Transport
@@ -24,8 +25,12 @@ struct DllamaWorker: ParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one and prints it).")
     var port = 9999
 
-    @Option(name: [.customShort("m"), .long], help: "This node's local copy of the model file (.m or GGUF).")
+    @Option(name: [.customShort("m"), .long],
+            help: "This node's local copy of the model file (.m or GGUF), or the name of a catalogue model pulled with `dllama pull NAME`.")
     var model: String
+
+    @Option(help: "The model cache a catalogue name is looked up in (default: DLLAMA_CACHE, else ~/.cache/dllama).")
+    var cache: String?
 
     @Option(name: [.customShort("t"), .long], help: "Compute threads (default: the cores available, \(ThreadCount.available) here; more are capped at that).")
     var nthreads: Int?
@@ -39,7 +44,8 @@ struct DllamaWorker: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Verbose output: every connection and abandoned step.")
     var verbose = false
 
-    func validate() throws {
+    mutating func validate() throws {
+        model = try ModelCache.chosen(cache).resolve(model, catalogue: try Catalogue.standard(), cacheOption: cache).modelPath
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (1-65535, or 0 for any free port).") }
         if let nthreads { guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") } }
         if let maxRam, parseByteSize(maxRam) == nil { throw ValidationError("--max-ram \(maxRam) is not a size (such as 512M or 4G).") }

@@ -7,7 +7,8 @@ struct Dllama: AsyncParsableCommand {
         commandName: "dllama",
         abstract: "Distributed LLM inference on CPU clusters.",
         version: DllamaVersion.description,
-        subcommands: [InferenceCommand.self, ChatCommand.self, ServeCommand.self, Inspect.self, PlanCommand.self, Info.self, Tokenize.self, ConvertCommand.self]
+        subcommands: [InferenceCommand.self, ChatCommand.self, ServeCommand.self, Inspect.self, PlanCommand.self, Info.self, Tokenize.self, ConvertCommand.self,
+                      PullCommand.self, ModelsCommand.self]
     )
 
     /// ArgumentParser's entry point, with the libraries' errors worded with this tool's options.

@@ -11,8 +11,12 @@ import Transport
 /// Options shared by the commands that run a model (`inference`, `chat`, `serve`), named as
 /// distributed-llama names them, with llama.cpp's short forms.
 struct RunOptions: ParsableArguments {
-    @Option(name: [.customShort("m"), .long], help: "The model file (.m or GGUF).")
+    @Option(name: [.customShort("m"), .long],
+            help: "The model file (.m or GGUF), or the name of a catalogue model pulled with `dllama pull NAME` (see `dllama models`).")
     var model: String
+
+    @Option(help: "The model cache a catalogue name is looked up in (default: DLLAMA_CACHE, else ~/.cache/dllama).")
+    var cache: String?
 
     @Option(help: "A tokenizer file (.t or GGUF); a GGUF model carries its own.")
     var tokenizer: String?
@@ -49,6 +53,15 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "With --workers: print compute ms, sync ms and bytes sent and received for every token (standard error).")
     var tokenStats = false
 
+    @Option(help: "With --workers, when a worker fails mid-generation: fail (stop, naming it) or wait (for it to come back, or a spare; it reloads its share from its own disk, the steps are replayed, and generation goes on with the same tokens).")
+    var onWorkerFailure: WorkerFailurePolicy = .fail
+
+    @Option(parsing: .upToNextOption, help: "With --on-worker-failure wait: workers standing by (HOST:PORT ...) to take a failed worker's place.")
+    var spareWorkers: [String] = []
+
+    @Option(help: "With --on-worker-failure wait: seconds to wait for a failed worker to come back (or a spare to answer).")
+    var recoveryTimeout: Double = 300
+
     @Option(help: "Sampling temperature (0 = greedy).")
     var temperature: Float = 0.8
 
@@ -70,7 +83,8 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Print a per-operation time breakdown at the end.")
     var profile = false
 
-    func validate() throws {
+    mutating func validate() throws {
+        try resolveCatalogueModel()
         if let nthreads { guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") } }
         if let maxSeqLen, maxSeqLen < 2 { throw ValidationError("--max-seq-len must be at least 2.") }
         if let maxRam, parseByteSize(maxRam) == nil { throw ValidationError("--max-ram \(maxRam) is not a size (such as 512M or 4G).") }
@@ -83,6 +97,13 @@ struct RunOptions: ParsableArguments {
             throw ValidationError("--workers \(worker) is not HOST:PORT (an IPv6 host goes in brackets: [::1]:9999).")
         }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds.") }
+        for spare in spareWorkers where NodeAddress(spare) == nil {
+            throw ValidationError("--spare-workers \(spare) is not HOST:PORT (an IPv6 host goes in brackets: [::1]:9999).")
+        }
+        if !spareWorkers.isEmpty && onWorkerFailure != .wait {
+            throw ValidationError("--spare-workers takes a failed worker's place only with --on-worker-failure wait.")
+        }
+        guard recoveryTimeout > 0, recoveryTimeout.isFinite else { throw ValidationError("--recovery-timeout must be a positive number of seconds.") }
         if transport == .mpi && !workers.isEmpty {
             throw ValidationError("--workers is for --transport tcp: under MPI, mpirun (or srun) starts every node and rank 0 is the root.")
         }
@@ -143,6 +164,9 @@ struct RunOptions: ParsableArguments {
         options.profile = profile
         options.timeout = timeout
         options.connectTimeout = min(timeout, 10)
+        options.onWorkerFailure = onWorkerFailure
+        options.spareWorkers = spareWorkers.compactMap(NodeAddress.init)
+        options.recoveryTimeout = recoveryTimeout
         return options
     }
 
@@ -201,3 +225,5 @@ func warnOnce(_ text: String) {
     warnedLock.unlock()
     if first { log("warning: \(text)") }
 }
+
+extension WorkerFailurePolicy: ExpressibleByArgument {}

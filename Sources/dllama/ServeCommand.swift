@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Require this key as `Authorization: Bearer KEY` on every route but /health and the chat page (or set DLLAMA_API_KEY).")
     var apiKey: String?
 
-    @Option(help: "The model name clients pass and /v1/models lists (default: the model file's name without its extension).")
+    @Option(help: "The model name clients pass and /v1/models lists (default: the catalogue name, else the model file's name without its extension).")
     var modelName: String?
 
     @Option(help: "The chat template family (llama2, llama3, chatml, qwen, deepseek3) instead of the detected one.")
@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("the model carries no chat template: /v1/chat/completions is refused until the server is started with --chat-template NAME")
             template = nil
         }
-        var configuration = ServerConfiguration(modelID: modelName ?? Self.defaultName(of: options.model), host: host, port: port)
+        var configuration = ServerConfiguration(modelID: modelName ?? options.catalogueName ?? Self.defaultName(of: options.model), host: host, port: port)
         configuration.apiKey = apiKey ?? ProcessInfo.processInfo.environment["DLLAMA_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.queueLimit = maxQueue
         configuration.sampling = SamplingDefaults(temperature: options.temperature, topP: options.topp, topK: options.topk, seed: options.seed)

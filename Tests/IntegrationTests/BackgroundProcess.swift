@@ -90,12 +90,13 @@ final class WorkerProcess: @unchecked Sendable {
     var address: String { NodeAddressText.format(host: host, port: port) }
     var log: String { background.stderr }
 
-    init(model: String, host: String = "127.0.0.1", arguments: [String] = [], environment: [String: String] = [:],
+    /// `port` 0 lets the worker pick a free one; a given port brings a worker back where one was.
+    init(model: String, host: String = "127.0.0.1", port requested: Int = 0, arguments: [String] = [], environment: [String: String] = [:],
          directory: URL = Executables.productsDirectory) throws {
         self.host = host
         // One thread unless a test asks for more: several nodes share this machine's cores.
         let threads = arguments.contains("--nthreads") ? [] : ["--nthreads", "1"]
-        background = try BackgroundProcess("dllama-worker", ["--model", model, "--host", host, "--port", "0"] + threads + arguments,
+        background = try BackgroundProcess("dllama-worker", ["--model", model, "--host", host, "--port", "\(requested)"] + threads + arguments,
                                            environment: environment, directory: directory)
         let marker = "listening on " + NodeAddressText.format(host: host, port: 0).dropLast(1)
         var found: Int?

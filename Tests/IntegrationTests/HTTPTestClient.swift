@@ -95,7 +95,8 @@ final class HTTPTestConnection {
             let start = rest.utf8.index(end.upperBound, offsetBy: 0)
             let stop = rest.utf8.index(start, offsetBy: size, limitedBy: rest.utf8.endIndex) ?? rest.utf8.endIndex
             out += String(rest[start..<stop])
-            rest = rest[stop...].dropFirst(2)
+            // "\r\n" is one Character: step over its two bytes in the UTF-8 view.
+            rest = Substring(rest.utf8[stop...].dropFirst(2))
         }
         return out
     }

@@ -187,7 +187,12 @@ struct ServeCommandTests {
         #expect(answer.status == 200, "\(answer.body)\n\(server.log)")
         #expect(((answer.json?["choices"] as? [[String: Any]])?.first?["text"] as? String)?.hasPrefix(" Paris.") == true, "\(answer.body)")
 
-        let nodes = try #require(try server.get("/v1/cluster").json?["nodes"] as? [[String: Any]])
+        // The engine asks the nodes for their figures after the answer has gone out: wait for that round.
+        var nodes: [[String: Any]] = []
+        #expect(server.background.wait(timeout: 30) { _ in
+            nodes = (try? server.get("/v1/cluster").json?["nodes"] as? [[String: Any]]) ?? []
+            return nodes.count == 3 && nodes.allSatisfy { ($0["tokensPerSecond"] as? Double ?? 0) > 0 }
+        }, "\(nodes)")
         #expect(nodes.count == 3)
         #expect(nodes.map { $0["address"] as? String } == ["127.0.0.1 (this server)"] + workers.map(\.address))
         for node in nodes {

@@ -27,3 +27,20 @@ public final class ScratchDirectory: @unchecked Sendable {
         return path
     }
 }
+
+extension ScratchDirectory {
+    /// Writes `bytes` to `name` (its folders created), returning its path.
+    @discardableResult
+    public func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let file = url.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: file)
+        return file.path
+    }
+
+    /// Writes `text` (UTF-8) to `name` (its folders created), returning its path.
+    @discardableResult
+    public func write(_ name: String, _ text: String) throws -> String {
+        try write(name, Array(text.utf8))
+    }
+}
