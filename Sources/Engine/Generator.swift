@@ -48,18 +48,6 @@ public final class Generator {
         self.tokenizer = tokenizer
     }
 
-    public enum Failure: Error, CustomStringConvertible, Equatable {
-        /// The prompt leaves no position of the context (`contextLength` tokens) to generate in.
-        case promptTooLong(tokens: Int, contextLength: Int)
-
-        public var description: String {
-            switch self {
-            case .promptTooLong(let tokens, let context):
-                return "the prompt is \(tokens) tokens but the context holds \(context), and at least one token must be left to generate: shorten the prompt or allow a longer context"
-            }
-        }
-    }
-
     /// Generates after `prompt`: the cache keeps the longest prefix `prompt` shares with what it
     /// already holds, the rest of the prompt is computed, then up to `maxTokens` tokens are sampled
     /// until an end-of-generation token. `onText` receives the text as it forms (never half a
@@ -90,7 +78,7 @@ public final class Generator {
     /// Like `generate(prompt:maxTokens:sampler:onText:)`, handing over each generated token id
     /// (every one but the end-of-generation token) as soon as it is sampled; the caller decodes
     /// it and may end generation there (`stats.stoppedByCaller`). A prompt that leaves no room
-    /// in the context throws `Failure.promptTooLong`; generation that fills the context stops
+    /// in the context throws `GenerationError.promptTooLong`; generation that fills the context stops
     /// there (`stats.stoppedAtContextLimit`).
     @discardableResult
     public func generateTokens(prompt: [Int], maxTokens: Int, sampler: inout Sampler,
@@ -101,7 +89,7 @@ public final class Generator {
         let start = reusablePrefix(of: prompt)
         cachedTokens.removeSubrange(start...)
         let room = transformer.maxSeqLen - prompt.count
-        guard room > 0 else { throw Failure.promptTooLong(tokens: prompt.count, contextLength: transformer.maxSeqLen) }
+        guard room > 0 else { throw GenerationError.promptTooLong(tokens: prompt.count, contextLength: transformer.maxSeqLen) }
         let bytesBefore = transformer.bytesRead
 
         // Greedy sampling needs only the largest logit: each node sends its best candidate
@@ -169,4 +157,17 @@ public final class StopFlag: @unchecked Sendable {  // `raised` is guarded by `l
     public var isRaised: Bool { lock.withLock { raised } }
     public func raise() { lock.withLock { raised = true } }
     public func lower() { lock.withLock { raised = false } }
+}
+
+/// Why generation cannot start.
+public enum GenerationError: Error, CustomStringConvertible, Equatable {
+    /// The prompt leaves no position of the context (`contextLength` tokens) to generate in.
+    case promptTooLong(tokens: Int, contextLength: Int)
+
+    public var description: String {
+        switch self {
+        case .promptTooLong(let tokens, let context):
+            return "the prompt is \(tokens) tokens but the context holds \(context), and at least one token must be left to generate: shorten the prompt or allow a longer context"
+        }
+    }
 }

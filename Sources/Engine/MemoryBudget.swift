@@ -9,30 +9,13 @@ import Scheduler
 /// fixed overhead (runtime, code, tokenizer, model metadata: measured in docs/performance.md)
 /// comes on top. Every remedy is in the cases' data: a tool words it with its own options.
 public enum MemoryBudget {
-    public enum Failure: Error, CustomStringConvertible, Equatable {
-        /// The budget cannot hold the node's share even streaming one layer at a time.
-        case tooSmall(budget: Int, needed: Int)
-        /// What the node must allocate (`needed`, of which `kvCacheBytes` is the KV cache for
-        /// `maxSeqLen` positions) is more than the machine has available.
-        case exceedsAvailable(needed: Int, available: Int, kvCacheBytes: Int, maxSeqLen: Int)
-
-        public var description: String {
-            switch self {
-            case .tooSmall(let budget, let needed):
-                return "a RAM budget of \(formatBytes(budget)) is too small: this model needs at least \(formatBytes(needed)) even streaming one layer at a time (KV cache, activations, two layer-sized buffers, norms). Raise the budget or shorten the context"
-            case .exceedsAvailable(let needed, let available, let kv, let context):
-                return "this node needs \(formatBytes(needed)) of memory (\(formatBytes(kv)) of it the KV cache for a context of \(context) tokens) but the machine has \(formatBytes(available)) available. Shorten the context, or stream the weights under a RAM budget"
-            }
-        }
-    }
-
     /// The store mode for `plan`'s node `node` under `budget` bytes (nil: no budget, map the file).
     public static func storeMode(plan: Plan, node: Int = 0, tensors: [TensorInfo], budget: Int?) throws -> LayerStore.Mode {
         guard let budget else { return .mapped }
         let estimate = plan.estimates[node]
         if estimate.estimatedRAM - Plan.fixedOverheadBytes <= budget { return .resident }
         let minimum = plan.streamingMinimum(node: node, tensors: tensors) - Plan.fixedOverheadBytes
-        guard budget >= minimum else { throw Failure.tooSmall(budget: budget, needed: minimum) }
+        guard budget >= minimum else { throw MemoryBudgetError.tooSmall(budget: budget, needed: minimum) }
         return .streaming(weightBudget: budget - estimate.kvCacheBytes - estimate.activationBytes)
     }
 
@@ -56,8 +39,26 @@ public enum MemoryBudget {
         guard let available else { return }
         let needed = allocatedBytes(plan: plan, node: node, mode: mode)
         guard needed <= available else {
-            throw Failure.exceedsAvailable(needed: needed, available: available, kvCacheBytes: plan.estimates[node].kvCacheBytes,
+            throw MemoryBudgetError.exceedsAvailable(needed: needed, available: available, kvCacheBytes: plan.estimates[node].kvCacheBytes,
                                            maxSeqLen: plan.maxSeqLen)
+        }
+    }
+}
+
+/// Why a node's share does not fit its budget or the machine; every remedy is in the cases' data.
+public enum MemoryBudgetError: Error, CustomStringConvertible, Equatable {
+    /// The budget cannot hold the node's share even streaming one layer at a time.
+    case tooSmall(budget: Int, needed: Int)
+    /// What the node must allocate (`needed`, of which `kvCacheBytes` is the KV cache for
+    /// `maxSeqLen` positions) is more than the machine has available.
+    case exceedsAvailable(needed: Int, available: Int, kvCacheBytes: Int, maxSeqLen: Int)
+
+    public var description: String {
+        switch self {
+        case .tooSmall(let budget, let needed):
+            return "a RAM budget of \(formatBytes(budget)) is too small: this model needs at least \(formatBytes(needed)) even streaming one layer at a time (KV cache, activations, two layer-sized buffers, norms). Raise the budget or shorten the context"
+        case .exceedsAvailable(let needed, let available, let kv, let context):
+            return "this node needs \(formatBytes(needed)) of memory (\(formatBytes(kv)) of it the KV cache for a context of \(context) tokens) but the machine has \(formatBytes(available)) available. Shorten the context, or stream the weights under a RAM budget"
         }
     }
 }

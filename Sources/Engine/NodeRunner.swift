@@ -143,7 +143,7 @@ public final class NodeRunner: @unchecked Sendable {
             return result
         case .batch(let tokens, let first):
             guard tokens.count <= max(options.batchLimit, 1) else {
-                throw Transformer.Failure.batchTooLarge(tokens: tokens.count, limit: options.batchLimit)
+                throw TransformerError.batchTooLarge(tokens: tokens.count, limit: options.batchLimit)
             }
             try check(tokens: tokens, first: first)
             if share.readsEmbedding {
@@ -157,9 +157,9 @@ public final class NodeRunner: @unchecked Sendable {
     }
 
     private func check(tokens: [Int], first: Int) throws {
-        guard first >= 0, first + tokens.count <= maxSeqLen else { throw Transformer.Failure.contextFull(maxSeqLen: maxSeqLen) }
+        guard first >= 0, first + tokens.count <= maxSeqLen else { throw TransformerError.contextFull(maxSeqLen: maxSeqLen) }
         if let bad = tokens.first(where: { !(0..<model.vocabSize).contains($0) }) {
-            throw Transformer.Failure.tokenOutOfRange(token: bad, vocabSize: model.vocabSize)
+            throw TransformerError.tokenOutOfRange(token: bad, vocabSize: model.vocabSize)
         }
     }
 
@@ -267,7 +267,7 @@ public final class NodeRunner: @unchecked Sendable {
         let owns = !share.vocabRows.isEmpty
         if owns {
             guard let norm = compute.store.globals[.outputNorm] else {
-                throw LayerStore.Failure.missingTensor(layer: -1, role: .outputNorm)
+                throw LayerStoreError.missingTensor(layer: -1, role: .outputNorm)
             }
             profiler.measure(.norms) {
                 Elementwise.rmsNorm(UnsafeBufferPointer(residual[0..<model.dim]), weight: norm.floats,

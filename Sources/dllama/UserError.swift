@@ -24,10 +24,10 @@ enum CommandLineWording {
 
     static func message(for error: Error) -> String? {
         switch error {
-        case let failure as Transformer.Failure: return wording(failure)
-        case let failure as Generator.Failure: return wording(failure)
-        case let failure as MemoryBudget.Failure: return wording(failure)
-        case let failure as LayerStore.Failure:
+        case let failure as TransformerError: return wording(failure)
+        case let failure as GenerationError: return wording(failure)
+        case let failure as MemoryBudgetError: return wording(failure)
+        case let failure as LayerStoreError:
             guard case .budgetTooSmall(let budget, let needed, let layer, let other) = failure else { return nil }
             return "--max-ram leaves \(formatBytes(budget)) for weights, which cannot hold one layer (\(formatBytes(layer))) plus the non-layer weights "
                 + "(\(formatBytes(other))); at least \(formatBytes(needed)) is needed: raise --max-ram or add nodes"
@@ -41,12 +41,12 @@ enum CommandLineWording {
         }
     }
 
-    private static func wording(_ failure: Transformer.Failure) -> String? {
+    private static func wording(_ failure: TransformerError) -> String? {
         guard case .contextFull(let n) = failure else { return nil }
         return "the context is full (\(n) tokens): raise --max-seq-len (-c)"
     }
 
-    private static func wording(_ failure: Generator.Failure) -> String {
+    private static func wording(_ failure: GenerationError) -> String {
         switch failure {
         case .promptTooLong(let tokens, let context):
             return "the prompt is \(tokens) tokens but the context holds \(context), and at least one token must be left to generate: "
@@ -54,7 +54,7 @@ enum CommandLineWording {
         }
     }
 
-    private static func wording(_ failure: MemoryBudget.Failure) -> String {
+    private static func wording(_ failure: MemoryBudgetError) -> String {
         switch failure {
         case .tooSmall(let budget, let needed):
             return "--max-ram \(formatBytes(budget)) is too small: this model needs at least \(formatBytes(needed)) even streaming one layer "

@@ -161,11 +161,11 @@ struct LayerStoreTests {
     func budgetTooSmall() throws {
         let file = try Files.fixture("oracle/dllama_model_llama_q40.m")
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 1)
-        #expect(throws: LayerStore.Failure.self) {
+        #expect(throws: LayerStoreError.self) {
             try LayerStore(file: file, share: plan.nodes[0], mode: .streaming(weightBudget: 1000))
         }
         let store = try LayerStore(file: file, share: plan.nodes[0])
-        #expect(throws: LayerStore.Failure.layerNotOwned(9)) { try store.withLayer(9) { _ in } }
+        #expect(throws: LayerStoreError.layerNotOwned(9)) { try store.withLayer(9) { _ in } }
     }
 
     @Test("embedding rows are read on demand")
