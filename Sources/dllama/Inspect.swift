@@ -23,7 +23,7 @@ struct Inspect: ParsableCommand {
 
     private var model: String { modelOption ?? path ?? "" }
 
-    @Flag(help: "Print JSON for scripts instead of text.")
+    @Flag(help: "Print JSON for scripts instead of text (tensor types by name, such as Q4_1).")
     var json = false
 
     @Flag(name: .customLong("sha256"), help: "Also hash the whole file (cached beside it as MODEL.sha256).")

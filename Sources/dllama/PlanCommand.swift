@@ -30,7 +30,7 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "How activations travel between nodes: q80, f16 or f32.")
     var bufferFloatType: ActivationWireType = .f16
 
-    @Flag(help: "Print JSON for scripts instead of a table.")
+    @Flag(help: "Print JSON for scripts instead of a table (tensor types by name, such as Q4_1).")
     var json = false
 
     func validate() throws {

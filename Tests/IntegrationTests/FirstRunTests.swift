@@ -69,6 +69,16 @@ struct FirstRunTests {
         #expect(result.stderr.contains(message) && !result.stderr.contains("USAGE"), "\(result.stderr)")
     }
 
+    @Test("a GGUF with YaRN RoPE scaling is refused, naming it, for inference and for a worker (issue 15: it ran, giving wrong text)")
+    func yarnScaling() throws {
+        let scratch = try ScratchDirectory()
+        let yarn = try FixtureVariants.yarnScaledGGUF(in: scratch)
+        let root = try run(["inference", "-m", yarn, "-p", "hi", "-n", "2"])
+        #expect(root.status == 1 && root.stderr.contains("the model uses yarn RoPE scaling (factor 8.0)"), "\(root.stderr)")
+        let worker = try Executables.run("dllama-worker", ["-m", yarn, "--host", "127.0.0.1", "--port", "0"], timeout: 30)
+        #expect(worker.status != 0 && worker.stderr.contains("yarn RoPE scaling"), "\(worker.stderr)")
+    }
+
     @Test("--version prints the release and the wire protocol")
     func version() throws {
         let result = try run(["--version"])
