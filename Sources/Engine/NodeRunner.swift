@@ -87,9 +87,6 @@ public final class NodeRunner: @unchecked Sendable {
     /// Loads node `node`'s share of `plan` from `file` (only its own byte ranges).
     public init(file: ModelFile, plan: Plan, node: Int, options: Options = .init(), pool: ThreadPool? = nil) throws {
         precondition(plan.nodes.indices.contains(node), "node \(node) is not in the plan")
-        // Every way into the engine (one process, a worker, an MPI rank, an API caller) passes
-        // here: a model it would run wrongly is refused before anything is read or allocated.
-        try ModelSupport.check(file)
         self.plan = plan
         self.node = node
         self.options = options
@@ -98,6 +95,8 @@ public final class NodeRunner: @unchecked Sendable {
         guard let recipe = ArchitectureRecipe.registry[model.architecture] else {
             throw ModelFormatError.unsupportedArchitecture(path: file.path, architecture: model.architecture.rawValue)
         }
+        // Every way into the engine (one process, a worker, an MPI rank, an API caller) passes
+        // here: a model it would run wrongly is refused before anything is read or allocated.
         try recipe.check(file)
         let mode = options.maxRAM == nil ? options.storeMode
             : try MemoryBudget.storeMode(plan: plan, node: node, tensors: file.tensors, budget: options.maxRAM)

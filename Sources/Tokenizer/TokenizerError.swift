@@ -25,13 +25,13 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
         case .invalidVocabulary(let path, let reason):
             return "\(path): invalid vocabulary: \(reason). The file is damaged or was written by an incompatible converter."
         case .missingVocabulary(let path, let key):
-            return "\(path): metadata key \(key) is missing, so the file carries no usable tokenizer. Pass the model's .t file with --tokenizer, or use a GGUF converted with its tokenizer."
+            return "\(path): metadata key \(key) is missing, so the file carries no usable tokenizer. Use the model's .t file, or a GGUF converted with its tokenizer."
         case .unsupportedModel(let path, let model):
             return "\(path): tokenizer model \"\(model)\" is not supported (supported: llama = sentencepiece, gpt2 = byte-level BPE)."
         case .unknownPreTokenizer(let path, let name):
             return "\(path): pre-tokenizer \"\(name)\" (tokenizer.ggml.pre) is not supported (supported: \(PreTokenizerFamily.allCases.map(\.rawValue).joined(separator: ", "))). Its splitting rules are unknown here, and guessing would give the model text it was not trained on."
         case .modelCarriesNoVocabulary(let path):
-            return "\(path) is a distributed-llama .m file, which carries no vocabulary: pass its tokenizer with --tokenizer FILE.t."
+            return "\(path) is a distributed-llama .m file, which carries no vocabulary: its tokenizer is the .t file converted with it."
         case .unknownChatTemplate(let name):
             return "unknown chat template \"\(name)\" (known: \(ChatTemplateFamily.allCases.map(\.rawValue).joined(separator: ", ")))."
         case .noChatTemplate(let path):

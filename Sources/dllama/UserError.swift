@@ -96,6 +96,11 @@ enum CommandLineWording {
         case .chatTemplateTokensMissing(let path, let template, let missing):
             return "\(path): the \(template) chat template needs the special tokens \(missing.joined(separator: " ")), which this vocabulary "
                 + "does not have: the model was not trained on that format. Leave out --chat-template to use the model's own, or name another (\(families))."
+        case .missingVocabulary(let path, let key):
+            return "\(path): metadata key \(key) is missing, so the file carries no usable tokenizer. Pass the model's .t file with --tokenizer, "
+                + "or use a GGUF converted with its tokenizer."
+        case .modelCarriesNoVocabulary(let path):
+            return "\(path) is a distributed-llama .m file, which carries no vocabulary: pass its tokenizer with --tokenizer FILE.t."
         case .mismatchedModel(let path, let tokens, let rows):
             return "the tokenizer (\(path)) has \(tokens) tokens but the model has \(rows) vocabulary rows: they do not belong together. "
                 + "Pass the model's own tokenizer with --tokenizer."

@@ -62,6 +62,7 @@ struct FirstRunTests {
     @Test("wrong files exit with status 1 and say what to do",
           arguments: [(["-m", Fixtures.tinyTokenizer], "pass it with --tokenizer"),
                       (["-m", Paths.fixtures.path], "is a directory"),
+                      (["-m", Fixtures.tinyModel], "pass its tokenizer with --tokenizer FILE.t"),
                       (["-m", Paths.fixture("gguf/tiny-llama.gguf")], "linear RoPE scaling")])
     func wrongFiles(arguments: [String], message: String) throws {
         let result = try run(["inference", "-p", "hi"] + arguments)
