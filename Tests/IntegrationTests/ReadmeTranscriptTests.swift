@@ -19,7 +19,7 @@ struct ReadmeTranscriptTests {
             if !line.hasSuffix("\\") { break }
         }
         let output = lines.prefix { !$0.hasPrefix("$ ") && $0 != "```" }
-        return (Self.words(command), Array(output))
+        return (Self.words(String(command.dropFirst(2))), Array(output))
     }
 
     /// Shell words of a simple command line (double quotes only, as the README uses).
