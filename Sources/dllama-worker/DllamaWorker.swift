@@ -45,10 +45,11 @@ struct DllamaWorker: ParsableCommand {
     var verbose = false
 
     mutating func validate() throws {
-        model = try ModelCache.chosen(cache).resolve(model, catalogue: try Catalogue.standard(), cacheOption: cache).modelPath
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (1-65535, or 0 for any free port).") }
         if let nthreads { guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") } }
         if let maxRam, parseByteSize(maxRam) == nil { throw ValidationError("--max-ram \(maxRam) is not a size (such as 512M or 4G).") }
+        // Last: the options' own mistakes are named before the model is looked up in the catalogue.
+        model = try ModelCache.chosen(cache).resolve(model, catalogue: try Catalogue.standard(), cacheOption: cache).modelPath
     }
 
     func run() throws {

@@ -84,7 +84,6 @@ struct RunOptions: ParsableArguments {
     var profile = false
 
     mutating func validate() throws {
-        try resolveCatalogueModel()
         if let nthreads { guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") } }
         if let maxSeqLen, maxSeqLen < 2 { throw ValidationError("--max-seq-len must be at least 2.") }
         if let maxRam, parseByteSize(maxRam) == nil { throw ValidationError("--max-ram \(maxRam) is not a size (such as 512M or 4G).") }
@@ -110,6 +109,8 @@ struct RunOptions: ParsableArguments {
         if workers.isEmpty && mode != .tensor && resolvedTransport != .mpi {
             throw ValidationError("--mode needs --workers: one node has nothing to split.")
         }
+        // Last: the options' own mistakes are named before the model is looked up in the catalogue.
+        try resolveCatalogueModel()
     }
 
     /// `--nthreads`, or every available core; capped at the cores available, saying so.
