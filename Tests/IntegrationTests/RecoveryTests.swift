@@ -97,5 +97,10 @@ struct RecoveryTests {
         #expect(streamed.done, "\(response.body)\n\(server.log)")
         #expect(streamed.text == expected.text)
         #expect(server.log.contains("recovered in"), "\(server.log)")
+        // The status round after that request sees the new worker's counters start again from
+        // zero; the server must go on serving (it trapped there once).
+        let after = try server.post("/v1/completions", request)
+        #expect(after.status == 200 && Self.streamedText(after.body).text == expected.text, "\(server.log)")
+        #expect(server.background.isRunning, "\(server.log)")
     }
 }
