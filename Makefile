@@ -12,7 +12,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MPI_SCRATCH = $(CURDIR)/.build-mpi
 HAVE_MPI = $(shell command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi 2>/dev/null && echo yes)
 
-.PHONY: deps deps-test deps-mpi build build-mpi test test-venv test-mpi-build assets bench bench-cluster bench-mpi demo demo-cluster fixtures fuzz sanitize soak clean
+.PHONY: deps deps-test deps-mpi build build-mpi lint test test-venv test-mpi-build assets bench bench-cluster bench-mpi demo demo-cluster fixtures fuzz sanitize soak clean
 
 ## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
 deps:
@@ -98,6 +98,10 @@ ORACLE ?= $(CURDIR)/../shared/oracle
 fixtures: assets
 	python3 Tests/Fixtures/make_gguf_fixtures.py Tests/Fixtures/gguf --smollm2 $(MODEL)
 	python3 Tests/Fixtures/make_quant_fixtures.py Tests/Fixtures/quant --oracle $(ORACLE) --smollm2 $(MODEL)
+
+## lint: swift-format's rules (.swift-format) over every Swift file; layout is left as written (see the script)
+lint:
+	scripts/lint.sh
 
 ## fuzz: every libFuzzer target of the nested package Fuzz/ (model files, tokenizer files, safetensors,
 ## frames and messages, the handshake), each for FUZZ_SECONDS (default 60) with inputs up to

@@ -43,17 +43,19 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let libraryTargets: [Target] = libraries.map { .target(name: $0.name, dependencies: $0.dependencies, resources: libraryResources[$0.name]) }
     // The innermost SIMD loops of QuantKernels: C, so each variant carries its own target attribute.
     + [.target(name: "CQuantKernels")]
-let testTargets: [Target] = libraries.map {
-    .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name)] + (extraTestDependencies[$0.name] ?? []))
+// Paths to fixtures and assets, scratch directories: one copy for every test target.
+let testSupport = Target.target(name: "TestSupport", path: "Tests/TestSupport")
+let testTargets: [Target] = [testSupport] + libraries.map {
+    .testTarget(name: "\($0.name)Tests", dependencies: [.target(name: $0.name), "TestSupport"] + (extraTestDependencies[$0.name] ?? []))
 }
 let executableTargets: [Target] = [
     .executableTarget(name: "dllama", dependencies: ["Converter", "Engine", "LayerStore", "ModelFormat", "QuantKernels", "Scheduler", "Server",
                                                     "Tokenizer", "Transport", argumentParser, .product(name: "Logging", package: "swift-log"),
                                                     "ModelCatalogue"]),
-    .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "Transport", argumentParser,
+    .executableTarget(name: "dllama-worker", dependencies: ["Engine", "ModelFormat", "QuantKernels", "Transport", argumentParser,
                                                            .product(name: "Logging", package: "swift-log"), "ModelCatalogue"]),
     .testTarget(name: "IntegrationTests", dependencies: ["dllama", "dllama-worker", "ModelFormat", "Engine", "Scheduler",
-                                                       "Tokenizer", "Transport", "ModelCatalogue"]),
+                                                       "Tokenizer", "Transport", "ModelCatalogue", "TestSupport"]),
 ]
 
 let products: [Product] = libraries.map { .library(name: $0.name, targets: [$0.name]) } + [

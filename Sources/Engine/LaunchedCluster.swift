@@ -7,7 +7,7 @@ import Transport
 
 /// A start-up failure that every node of a launched cluster learned of together: each stops with
 /// this same message (and the job ends cleanly, with no node left waiting).
-public struct LaunchFailure: Error, CustomStringConvertible, Equatable {
+public struct LaunchError: Error, CustomStringConvertible, Equatable {
     public var message: String
     public var description: String { message }
 }
@@ -96,7 +96,7 @@ public enum LaunchedCluster {
             message = PlanMessage()
         }
         let agreed = try broadcast(collective.node == 0 ? message : nil, collective)
-        guard let plan = agreed.plan else { throw LaunchFailure(message: agreed.failure ?? "the root sent no plan") }
+        guard let plan = agreed.plan else { throw LaunchError(message: agreed.failure ?? "the root sent no plan") }
 
         let residentBefore = ProcessMemory.residentBytes() ?? 0
         let start = Date()
@@ -104,7 +104,7 @@ public enum LaunchedCluster {
         var loaded = Loaded()
         do {
             guard plan.model == file.model, plan.nodes.count == collective.nodeCount else {
-                throw LaunchFailure(message: "the root's plan is for another model or cluster size than this node's file \(modelPath)")
+                throw LaunchError(message: "the root's plan is for another model or cluster size than this node's file \(modelPath)")
             }
             let runnerOptions = NodeRunner.Options(threads: options.threads, storeMode: .resident, maxRAM: options.maxRAM,
                                                    profile: options.profile, kernels: options.kernels)
@@ -118,7 +118,7 @@ public enum LaunchedCluster {
         let everyone = try allGather(loaded, collective)
         let failed = everyone.indices.filter { everyone[$0].failure != nil }
         if !failed.isEmpty {
-            throw LaunchFailure(message: failed.map { "rank \($0) (\(arrivals[$0].host)) cannot load its share: \(everyone[$0].failure!)" }
+            throw LaunchError(message: failed.map { "rank \($0) (\(arrivals[$0].host)) cannot load its share: \(everyone[$0].failure!)" }
                 .joined(separator: "; "))
         }
         guard let runner else { preconditionFailure("a node whose load failed has a verdict") }
@@ -135,16 +135,16 @@ public enum LaunchedCluster {
 
     /// The same failure on every node, from what every node declared: failures to open the model
     /// first, then fingerprints that differ from the root's.
-    static func verdict(on arrivals: [Arrival]) -> LaunchFailure? {
+    static func verdict(on arrivals: [Arrival]) -> LaunchError? {
         let failed = arrivals.indices.filter { arrivals[$0].failure != nil }
         if !failed.isEmpty {
-            return LaunchFailure(message: failed.map { "rank \($0) (\(arrivals[$0].host)): \(arrivals[$0].failure!)" }.joined(separator: "; "))
+            return LaunchError(message: failed.map { "rank \($0) (\(arrivals[$0].host)): \(arrivals[$0].failure!)" }.joined(separator: "; "))
         }
         let root = arrivals[0].fingerprint ?? ""
         let others = arrivals.indices.filter { arrivals[$0].fingerprint != root }
         guard !others.isEmpty else { return nil }
         let theirs = others.map { "rank \($0) (\(arrivals[$0].host)) has fingerprint \(arrivals[$0].fingerprint?.prefix(16) ?? "none")" }
-        return LaunchFailure(message: "model file mismatch: " + theirs.joined(separator: ", ")
+        return LaunchError(message: "model file mismatch: " + theirs.joined(separator: ", ")
                              + ", rank 0 (\(arrivals[0].host)) has \(root.prefix(16)). Copy the same file to every node "
                              + "(`dllama inspect --sha256 FILE` compares them)")
     }
@@ -197,7 +197,7 @@ public enum LaunchedCluster {
             return value
         }
         guard let bytes = try collective.receiveStep() else {
-            throw LaunchFailure(message: "the root ended the session before it started")
+            throw LaunchError(message: "the root ended the session before it started")
         }
         return try JSONDecoder().decode(T.self, from: Data(bytes))
     }

@@ -95,9 +95,13 @@ public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one 
         guard let recipe = ArchitectureRecipe.registry[model.architecture] else {
             throw ModelFormatError.unsupportedArchitecture(path: file.path, architecture: model.architecture.rawValue)
         }
+        // Every way into the engine (one process, a worker, an MPI rank, an API caller) passes
+        // here: a model it would run wrongly is refused before anything is read or allocated.
         try recipe.check(file)
         let mode = options.maxRAM == nil ? options.storeMode
             : try MemoryBudget.storeMode(plan: plan, node: node, tensors: file.tensors, budget: options.maxRAM)
+        // Refuse what cannot be allocated (a KV cache for a huge context) before allocating it.
+        try MemoryBudget.checkAvailable(plan: plan, node: node, mode: mode)
         profiler = Profiler(enabled: options.profile)
         let pool = pool ?? (options.threads > 1 ? ThreadPool(threadCount: options.threads) : nil)
         compute = NodeCompute(model: model, share: share, store: try LayerStore(file: file, share: share, mode: mode),
@@ -141,7 +145,7 @@ public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one 
             return result
         case .batch(let tokens, let first):
             guard tokens.count <= max(options.batchLimit, 1) else {
-                throw Transformer.Failure.batchTooLarge(tokens: tokens.count, limit: options.batchLimit)
+                throw TransformerError.batchTooLarge(tokens: tokens.count, limit: options.batchLimit)
             }
             try check(tokens: tokens, first: first)
             if share.readsEmbedding {
@@ -155,9 +159,9 @@ public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one 
     }
 
     private func check(tokens: [Int], first: Int) throws {
-        guard first >= 0, first + tokens.count <= maxSeqLen else { throw Transformer.Failure.contextFull(maxSeqLen: maxSeqLen) }
+        guard first >= 0, first + tokens.count <= maxSeqLen else { throw TransformerError.contextFull(maxSeqLen: maxSeqLen) }
         if let bad = tokens.first(where: { !(0..<model.vocabSize).contains($0) }) {
-            throw Transformer.Failure.tokenOutOfRange(token: bad, vocabSize: model.vocabSize)
+            throw TransformerError.tokenOutOfRange(token: bad, vocabSize: model.vocabSize)
         }
     }
 
@@ -265,7 +269,7 @@ public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one 
         let owns = !share.vocabRows.isEmpty
         if owns {
             guard let norm = compute.store.globals[.outputNorm] else {
-                throw LayerStore.Failure.missingTensor(layer: -1, role: .outputNorm)
+                throw LayerStoreError.missingTensor(layer: -1, role: .outputNorm)
             }
             profiler.measure(.norms) {
                 Elementwise.rmsNorm(UnsafeBufferPointer(residual[0..<model.dim]), weight: norm.floats,

@@ -1,16 +1,40 @@
 import Foundation
 
-/// The process's memory as the kernel counts it (Linux `/proc/self/status`).
+/// The process's memory and the machine's, as the kernel counts them (Linux `/proc`, and the
+/// cgroup limit a container sets); nil where they are not available.
 public enum ProcessMemory {
-    /// Peak resident set size (VmHWM), in bytes; nil where /proc is not available.
-    public static func peakResidentBytes() -> Int? { statusValue("VmHWM:") }
+    /// Peak resident set size (VmHWM), in bytes.
+    public static func peakResidentBytes() -> Int? { value("VmHWM:", in: "/proc/self/status") }
 
     /// Current resident set size (VmRSS), in bytes.
-    public static func residentBytes() -> Int? { statusValue("VmRSS:") }
+    public static func residentBytes() -> Int? { value("VmRSS:", in: "/proc/self/status") }
 
-    private static func statusValue(_ key: String) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix(key) {
+    /// The machine's physical memory (MemTotal), or the cgroup's limit when lower.
+    public static func physicalBytes() -> Int? {
+        guard let total = value("MemTotal:", in: "/proc/meminfo") else { return nil }
+        return min(total, cgroupLimit() ?? Int.max)
+    }
+
+    /// Memory that can be allocated now without swapping (MemAvailable: free memory and page cache
+    /// that can be dropped), or what is left below the cgroup's limit when that is less.
+    public static func availableBytes() -> Int? {
+        guard let available = value("MemAvailable:", in: "/proc/meminfo") else { return nil }
+        guard let limit = cgroupLimit(), let used = cgroupNumber("memory.current") else { return available }
+        return min(available, max(limit - used, 0))
+    }
+
+    /// cgroup v2 `memory.max` of this process's group, when it is a number ("max": no limit).
+    private static func cgroupLimit() -> Int? { cgroupNumber("memory.max") }
+
+    private static func cgroupNumber(_ name: String) -> Int? {
+        guard let text = try? String(contentsOfFile: "/sys/fs/cgroup/\(name)", encoding: .utf8) else { return nil }
+        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// A `Key:   N kB` line of a /proc file, in bytes.
+    private static func value(_ key: String, in path: String) -> Int? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(key) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if fields.count >= 2, let kib = Int(fields[1]) { return kib * 1024 }
         }

@@ -53,20 +53,6 @@ public final class Transformer: @unchecked Sendable {  // unchecked: one caller 
         }
     }
 
-    public enum Failure: Error, CustomStringConvertible, Equatable {
-        case contextFull(maxSeqLen: Int)
-        case tokenOutOfRange(token: Int, vocabSize: Int)
-        case batchTooLarge(tokens: Int, limit: Int)
-
-        public var description: String {
-            switch self {
-            case .contextFull(let n): return "the context is full (\(n) tokens): raise --max-seq-len or start a new conversation"
-            case .tokenOutOfRange(let t, let v): return "token id \(t) is outside the vocabulary (0..<\(v))"
-            case .batchTooLarge(let n, let limit): return "a batch of \(n) tokens is more than the \(limit) a step may carry"
-            }
-        }
-    }
-
     public let model: ModelDescription
     public let plan: Plan
     public let maxSeqLen: Int
@@ -148,7 +134,7 @@ public final class Transformer: @unchecked Sendable {  // unchecked: one caller 
     /// `batchLimit` tokens at once, which is where prefill gets its speed. `tokens[i]` goes to
     /// position `first + i`.
     public func prefill(_ tokens: [Int], first: Int, batchLimit: Int = 64) throws {
-        guard first + tokens.count <= maxSeqLen else { throw Failure.contextFull(maxSeqLen: maxSeqLen) }
+        guard first + tokens.count <= maxSeqLen else { throw TransformerError.contextFull(maxSeqLen: maxSeqLen) }
         let limit = max(1, min(batchLimit, root.options.batchLimit))
         var start = 0
         while start < tokens.count {
@@ -246,9 +232,9 @@ public final class Transformer: @unchecked Sendable {  // unchecked: one caller 
     }
 
     private func validate(_ tokens: [Int], first: Int) throws {
-        guard first >= 0, first + tokens.count <= maxSeqLen else { throw Failure.contextFull(maxSeqLen: maxSeqLen) }
+        guard first >= 0, first + tokens.count <= maxSeqLen else { throw TransformerError.contextFull(maxSeqLen: maxSeqLen) }
         if let bad = tokens.first(where: { !(0..<model.vocabSize).contains($0) }) {
-            throw Failure.tokenOutOfRange(token: bad, vocabSize: model.vocabSize)
+            throw TransformerError.tokenOutOfRange(token: bad, vocabSize: model.vocabSize)
         }
     }
 
@@ -314,4 +300,19 @@ final class LocalNode: @unchecked Sendable {  // unchecked: its runner is used b
     }
 
     func join() { done.wait() }
+}
+
+/// Why a forward step cannot run.
+public enum TransformerError: Error, CustomStringConvertible, Equatable {
+    case contextFull(maxSeqLen: Int)
+    case tokenOutOfRange(token: Int, vocabSize: Int)
+    case batchTooLarge(tokens: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .contextFull(let n): return "the context is full (\(n) tokens): allow a longer context or start a new conversation"
+        case .tokenOutOfRange(let t, let v): return "token id \(t) is outside the vocabulary (0..<\(v))"
+        case .batchTooLarge(let n, let limit): return "a batch of \(n) tokens is more than the \(limit) a step may carry"
+        }
+    }
 }

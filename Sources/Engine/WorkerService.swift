@@ -57,6 +57,8 @@ public final class WorkerService: @unchecked Sendable {  // unchecked: counters 
         self.configuration = configuration
         self.logger = logger
         file = try ModelFile(path: configuration.modelPath)
+        // Refused at start, not when the first root arrives: the operator is at this terminal now.
+        try ModelSupport.check(file)
         fingerprint = file.fingerprint()
         listener = try TCPListener(host: configuration.host, port: configuration.port)
     }

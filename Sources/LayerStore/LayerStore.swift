@@ -26,23 +26,6 @@ public final class LayerStore: @unchecked Sendable {  // unchecked: immutable af
         case streaming(weightBudget: Int)
     }
 
-    public enum Failure: Error, CustomStringConvertible, Equatable {
-        case budgetTooSmall(budget: Int, needed: Int, layerBytes: Int, otherBytes: Int)
-        case layerNotOwned(Int)
-        case missingTensor(layer: Int, role: TensorRole)
-
-        public var description: String {
-            switch self {
-            case .budgetTooSmall(let budget, let needed, let layer, let other):
-                return "a weight budget of \(formatBytes(budget)) cannot hold one layer (\(formatBytes(layer))) plus the non-layer weights (\(formatBytes(other))); at least \(formatBytes(needed)) is needed: raise --max-ram or add nodes"
-            case .layerNotOwned(let l):
-                return "layer \(l) is not part of this node's share"
-            case .missingTensor(let layer, let role):
-                return "the model file has no blk.\(layer).\(role) tensor, which this architecture needs: the file is incomplete or not a supported model"
-            }
-        }
-    }
-
     public let model: ModelDescription
     public let share: NodeShare
     public let mode: Mode
@@ -124,7 +107,7 @@ public final class LayerStore: @unchecked Sendable {  // unchecked: immutable af
             let available = budget - globalBytes - (streamedLayouts.isEmpty ? 0 : maxLayerBytes)
             let fit = maxLayerBytes > 0 ? available / maxLayerBytes : share.layers.count
             guard fit >= 1 else {
-                throw Failure.budgetTooSmall(budget: budget, needed: globalBytes + maxLayerBytes, layerBytes: maxLayerBytes, otherBytes: globalBytes)
+                throw LayerStoreError.budgetTooSmall(budget: budget, needed: globalBytes + maxLayerBytes, layerBytes: maxLayerBytes, otherBytes: globalBytes)
             }
             slotCount = min(fit, share.layers.count)
         }
@@ -157,7 +140,7 @@ public final class LayerStore: @unchecked Sendable {  // unchecked: immutable af
 
     /// Runs `body` with layer `layer`'s weights, loading them first if they are not in RAM.
     public func withLayer<T>(_ layer: Int, _ body: (LayerWeights) throws -> T) throws -> T {
-        guard layers.contains(layer) else { throw Failure.layerNotOwned(layer) }
+        guard layers.contains(layer) else { throw LayerStoreError.layerNotOwned(layer) }
         return try ring.withLayer(layer, body)
     }
 
@@ -223,5 +206,23 @@ public final class LayerStore: @unchecked Sendable {  // unchecked: immutable af
             offset += range.count
         }
         if let raw { TypeConversion.convert(layout, from: UnsafeRawBufferPointer(raw.bytes), into: destination) }
+    }
+}
+
+/// What a node's store of weights refuses.
+public enum LayerStoreError: Error, CustomStringConvertible, Equatable {
+    case budgetTooSmall(budget: Int, needed: Int, layerBytes: Int, otherBytes: Int)
+    case layerNotOwned(Int)
+    case missingTensor(layer: Int, role: TensorRole)
+
+    public var description: String {
+        switch self {
+        case .budgetTooSmall(let budget, let needed, let layer, let other):
+            return "a weight budget of \(formatBytes(budget)) cannot hold one layer (\(formatBytes(layer))) plus the non-layer weights (\(formatBytes(other))); at least \(formatBytes(needed)) is needed: raise the budget or add nodes"
+        case .layerNotOwned(let l):
+            return "layer \(l) is not part of this node's share"
+        case .missingTensor(let layer, let role):
+            return "the model file has no blk.\(layer).\(role) tensor, which this architecture needs: the file is incomplete or not a supported model"
+        }
     }
 }

@@ -55,11 +55,11 @@ public struct LayerWeights: @unchecked Sendable {  // unchecked: views of bytes 
 
     public subscript(role: TensorRole) -> TensorView? { tensors[role] }
 
-    /// Sorts `tensors` into roles; throws `LayerStore.Failure.missingTensor` when the layer lacks
+    /// Sorts `tensors` into roles; throws `LayerStoreError.missingTensor` when the layer lacks
     /// one the forward pass needs.
     public init(layer: Int, tensors: [TensorRole: TensorView]) throws {
         func required(_ role: TensorRole) throws -> TensorView {
-            guard let view = tensors[role] else { throw LayerStore.Failure.missingTensor(layer: layer, role: role) }
+            guard let view = tensors[role] else { throw LayerStoreError.missingTensor(layer: layer, role: role) }
             return view
         }
         self.layer = layer

@@ -41,3 +41,11 @@ enum TypeConversion {
         }
     }
 }
+
+extension LayerStore {
+    /// The tensor types among `tensors` that loading converts (the kernels have no code for
+    /// them): K-quants and Q5 to Q8_0, BF16 to F32. Sorted by name.
+    public static func typesConvertedAtLoad(_ tensors: [TensorInfo]) -> [TensorType] {
+        Set(tensors.map(\.type)).subtracting(TypeConversion.native).sorted { $0.description < $1.description }
+    }
+}

@@ -46,6 +46,8 @@ public struct DllamaHeader: Equatable, Sendable {
     }
 
     static let magic: Int32 = 0x0A00_ABCD
+    /// The magic of a distributed-llama tokenizer file (`.t`), recognised to say so.
+    static let tokenizerMagic: Int32 = 0x0056_7124
     /// Magics of the old, unsupported distributed-llama formats.
     static let legacyMagics: Set<Int32> = [0xABCD00, 0xABCD01]
 
@@ -85,6 +87,7 @@ public struct DllamaHeader: Equatable, Sendable {
         if legacyMagics.contains(magic) {
             throw ModelFormatError.unsupportedVersion(path: path, format: "distributed-llama model (old format, magic 0x\(String(magic, radix: 16)))", version: Int(magic & 0xFF))
         }
+        if magic == tokenizerMagic { throw ModelFormatError.tokenizerNotModel(path: path) }
         guard magic == Self.magic else {
             throw ModelFormatError.notAModelFile(path: path, reason: "it starts with \(hex(bytes.prefix(4))), not a .m or GGUF magic")
         }

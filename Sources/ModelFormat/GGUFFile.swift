@@ -45,7 +45,7 @@ public struct GGUFFile: Sendable {
         let kvCount = try c.read(UInt64.self, "the metadata count")
         // A key/value pair takes at least 8 + 4 bytes, a tensor info at least 8 + 4 + 8 + 4 + 8.
         guard kvCount <= UInt64(c.remaining / 12) else {
-            throw ModelFormatError.truncated(path: path, what: "\(kvCount) metadata entries", needed: Int(clamping: kvCount) &* 12, available: c.remaining)
+            throw ModelFormatError.truncated(path: path, what: "\(kvCount) metadata entries", needed: saturatingBytes(kvCount, 12), available: c.remaining)
         }
         var keys: [String] = []
         var metadata: [String: GGUFValue] = [:]
@@ -66,7 +66,7 @@ public struct GGUFFile: Sendable {
             alignment = a
         }
         guard tensorCount <= UInt64(c.remaining / 32) else {
-            throw ModelFormatError.truncated(path: path, what: "\(tensorCount) tensor infos", needed: Int(clamping: tensorCount) &* 32, available: c.remaining)
+            throw ModelFormatError.truncated(path: path, what: "\(tensorCount) tensor infos", needed: saturatingBytes(tensorCount, 32), available: c.remaining)
         }
         var tensors: [Tensor] = []
         tensors.reserveCapacity(Int(tensorCount))
@@ -194,7 +194,7 @@ public struct GGUFFile: Sendable {
         let minimumSize = fixedSizes[elementType] ?? (elementType == 8 ? 8 : 12)
         guard count64 <= UInt64(c.remaining / minimumSize) else {
             throw ModelFormatError.truncated(path: c.path, what: "the \(count64) elements of \(key)",
-                                             needed: Int(clamping: count64) &* minimumSize, available: c.remaining)
+                                             needed: saturatingBytes(count64, minimumSize), available: c.remaining)
         }
         let count = Int(count64)
         func many<T>(_ read: (inout ByteCursor) throws -> T) throws -> [T] {
@@ -221,4 +221,10 @@ public struct GGUFFile: Sendable {
             throw ModelFormatError.invalidHeader(path: c.path, reason: "metadata \(key) has unknown element type \(elementType)")
         }
     }
+}
+
+/// `count` items of `size` bytes, or `Int.max` when that overflows (a damaged count).
+func saturatingBytes(_ count: UInt64, _ size: Int) -> Int {
+    let (product, overflow) = Int(clamping: count).multipliedReportingOverflow(by: size)
+    return overflow ? Int.max : product
 }

@@ -28,6 +28,7 @@ public final class MappedFile: @unchecked Sendable {  // unchecked: the mapping 
         guard fstat(fd, &info) == 0 else {
             throw ModelFormatError.unreadable(path: path, reason: String(cString: strerror(errno)))
         }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw ModelFormatError.isDirectory(path: path) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw ModelFormatError.unreadable(path: path, reason: "not a regular file")
         }

@@ -105,3 +105,36 @@ public enum TensorType: UInt32, CaseIterable, Codable, Sendable, CustomStringCon
         return others[id].map { "\($0) (GGML type \(id))" } ?? "GGML type \(id)"
     }
 }
+
+extension CodingUserInfoKey {
+    /// `true` in an encoder's `userInfo` writes tensor types by name (`"Q4_1"`) instead of their
+    /// GGML ids (`3`): JSON for people and scripts (`dllama inspect --json`). Decoding reads both.
+    public static let tensorTypeNames = CodingUserInfoKey(rawValue: "dllama.tensorTypeNames")!
+}
+
+extension TensorType {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let id = try? container.decode(UInt32.self) {
+            guard let type = TensorType(rawValue: id) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(TensorType.name(ofGGMLType: id)) is not a tensor type dllama reads")
+            }
+            self = type
+        } else {
+            let name = try container.decode(String.self)
+            guard let type = TensorType.allCases.first(where: { $0.description == name }) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(name) is not a tensor type dllama reads")
+            }
+            self = type
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if encoder.userInfo[.tensorTypeNames] as? Bool == true {
+            try container.encode(description)
+        } else {
+            try container.encode(rawValue)
+        }
+    }
+}

@@ -33,10 +33,11 @@ public struct NodeCapacity: Codable, Sendable, Equatable {
         return (0..<nodes).map { NodeCapacity(ramBytes: rams?[$0], speed: speeds?[$0] ?? 1) }
     }
 
-    /// The weight of a node in a proportional split: speed, times RAM when every node declared it.
-    static func splitWeights(_ capacities: [NodeCapacity]) -> [Double] {
+    /// Speeds weighted by RAM, when every node declared it (nil otherwise): the split a plan
+    /// falls back to when shares by speed leave a node short of RAM.
+    static func ramWeights(_ capacities: [NodeCapacity]) -> [Double]? {
         let rams = capacities.compactMap(\.ramBytes)
-        guard rams.count == capacities.count, let largest = rams.max() else { return capacities.map(\.speed) }
+        guard rams.count == capacities.count, let largest = rams.max() else { return nil }
         return capacities.map { $0.speed * Double($0.ramBytes!) / Double(largest) }
     }
 }

@@ -64,7 +64,22 @@ public struct Plan: Codable, Sendable, Equatable {
     /// Synchronisation points per generated token (all-reduces, boundaries, gathers).
     public var collectivesPerToken: Int
 
+    /// The context a plan uses when none is asked for: the model's own, capped at 4096 tokens as
+    /// llama.cpp does, so a model that declares a context of hundreds of thousands of tokens does
+    /// not reserve a KV cache for all of them. Ask for more with `maxSeqLen`.
+    public static let defaultMaxSeqLen = 4096
+
+    /// The context for a model and an optional request: the request, else `defaultMaxSeqLen`,
+    /// never more than the model's own.
+    public static func contextLength(model: ModelDescription, requested: Int?) -> Int {
+        min(requested ?? defaultMaxSeqLen, model.maxSeqLen)
+    }
+
     /// Makes a plan, or throws a `PlanError` that says why not and what to do instead.
+    ///
+    /// Shares follow the nodes' speeds. Declared RAM changes them only when the plan by speed
+    /// would leave a node short of RAM (streaming): then shares weighted by RAM too are tried,
+    /// and kept when fewer nodes stream.
     public static func make(
         model: ModelDescription, tensors: [TensorInfo], nodes count: Int, capacities: [NodeCapacity]? = nil,
         mode: PlanMode = .tensor, maxSeqLen: Int? = nil, activationType: ActivationWireType = .q80
@@ -72,17 +87,23 @@ public struct Plan: Codable, Sendable, Equatable {
         guard count >= 1 else { throw PlanError.noNodes }
         let capacities = capacities ?? Array(repeating: NodeCapacity(), count: count)
         guard capacities.count == count else { throw PlanError.capacityCount(option: "capacities", given: capacities.count, nodes: count) }
-        let weights = NodeCapacity.splitWeights(capacities)
-        let shares: [NodeShare]
-        switch mode {
-        case .tensor: shares = try TensorParallelSplit.shares(model: model, tensors: tensors, weights: weights)
-        case .pipeline: shares = try PipelineSplit.shares(model: model, weights: weights)
-        case .hybrid: shares = try HybridSplit.shares(model: model, tensors: tensors, weights: weights)
+        let seq = contextLength(model: model, requested: maxSeqLen)
+        func plan(weights: [Double]) throws -> Plan {
+            let shares: [NodeShare]
+            switch mode {
+            case .tensor: shares = try TensorParallelSplit.shares(model: model, tensors: tensors, weights: weights)
+            case .pipeline: shares = try PipelineSplit.shares(model: model, weights: weights)
+            case .hybrid: shares = try HybridSplit.shares(model: model, tensors: tensors, weights: weights)
+            }
+            var plan = Plan(mode: mode, model: model, maxSeqLen: seq, activationType: activationType, nodes: shares,
+                            estimates: [], collectivesPerToken: 0)
+            plan.estimate(tensors: tensors, capacities: capacities)
+            return plan
         }
-        let seq = min(maxSeqLen ?? model.maxSeqLen, model.maxSeqLen)
-        var plan = Plan(mode: mode, model: model, maxSeqLen: seq, activationType: activationType, nodes: shares,
-                        estimates: [], collectivesPerToken: 0)
-        plan.estimate(tensors: tensors, capacities: capacities)
-        return plan
+        let bySpeed = try plan(weights: capacities.map(\.speed))
+        let streaming = bySpeed.estimates.filter(\.streams).count
+        guard streaming > 0, let ramWeights = NodeCapacity.ramWeights(capacities),
+              let byRAM = try? plan(weights: ramWeights), byRAM.estimates.filter(\.streams).count < streaming else { return bySpeed }
+        return byRAM
     }
 }

@@ -1,4 +1,9 @@
-/// Why a plan cannot be made, each case saying what to do instead.
+import ModelFormat
+
+/// Why a plan cannot be made, each case carrying the figures and saying what to do instead.
+///
+/// The `description` names remedies in the library's terms (a pipeline plan, a shorter context);
+/// a command-line tool words them with its own option names from the cases' data.
 public enum PlanError: Error, Equatable, CustomStringConvertible, Sendable {
     case noNodes
     case tooManyNodesForKVHeads(nodes: Int, kvHeads: Int)
@@ -15,24 +20,21 @@ public enum PlanError: Error, Equatable, CustomStringConvertible, Sendable {
         case .noNodes:
             return "a plan needs at least one node"
         case .tooManyNodesForKVHeads(let nodes, let kv):
-            return "\(nodes) nodes but the model has \(kv) KV heads: use at most \(kv) nodes or --mode pipeline"
+            return "\(nodes) nodes but the model has \(kv) KV heads: use at most \(kv) nodes, or a hybrid plan (pipeline stages of tensor-parallel groups) or a pipeline plan"
         case .tooManyNodesForLayers(let nodes, let layers):
-            return "\(nodes) nodes but the model has \(layers) layers: use at most \(layers) nodes in pipeline mode"
+            return "\(nodes) nodes but the model has \(layers) layers: use at most \(layers) nodes in a pipeline plan"
         case .capacityCount(let option, let given, let nodes):
             return "\(option) lists \(given) values for \(nodes) nodes: give one value for every node, or one for all"
         case .invalidCapacity(let option, let value):
             return "\(option) value \"\(value)\" is not understood (sizes such as 512M or 4G; speeds such as 1 or 2.5)"
         case .emptyShare(let node, let what):
-            return "node \(node) would get no \(what): its capacity is too small next to the others'; drop it, raise its --ram/--speed, or use --mode pipeline"
+            return "node \(node) would get no \(what): its capacity is too small next to the others'; drop it, raise its RAM or speed, or use a hybrid or pipeline plan"
         case .tooFewUnits(let what, let units, let nodes):
-            return "the model's \(what) split into only \(units) part\(units == 1 ? "" : "s") (whole quantization blocks), fewer than \(nodes) nodes: use at most \(units) nodes or --mode pipeline"
+            return "the model's \(what) split into only \(units) part\(units == 1 ? "" : "s") (whole quantization blocks), fewer than \(nodes) nodes: use at most \(units) nodes, or a hybrid or pipeline plan"
         case .blockMisaligned(let tensor, let reason):
-            return "cannot split \(tensor): \(reason); use --mode pipeline or fewer nodes"
+            return "cannot split \(tensor): \(reason); use a pipeline plan or fewer nodes"
         case .doesNotFit(let node, let needs, let has):
-            return "node \(node) has \(formatBytesForPlan(has)) but needs at least \(formatBytesForPlan(needs)) even when streaming one layer at a time (KV cache, activations and two layers' weights): give it more RAM, add nodes, or lower --max-seq-len"
+            return "node \(node) has \(formatBytes(has)) but needs at least \(formatBytes(needs)) even when streaming one layer at a time (KV cache, activations and two layers' weights): give it more RAM, add nodes, or shorten the context"
         }
     }
 }
-
-import ModelFormat
-func formatBytesForPlan(_ n: Int) -> String { formatBytes(n) }

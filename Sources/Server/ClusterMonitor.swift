@@ -52,7 +52,9 @@ final class ClusterMonitor: @unchecked Sendable {  // unchecked: mutable state b
         defer { lock.unlock() }
         self.cachedTokens = cachedTokens
         for status in statuses where nodes.indices.contains(status.node) {
-            let before = previous.first { $0.node == status.node }
+            // A worker that failed and came back (or a spare in its place) counts from zero again:
+            // then all of its counts are new, rather than a negative difference.
+            let before = previous.first { $0.node == status.node }.flatMap { $0.isBefore(status) ? $0 : nil }
             let steps = status.tokenSteps - (before?.tokenSteps ?? 0)
             let compute = Double(status.tokenComputeNanoseconds - (before?.tokenComputeNanoseconds ?? 0)) / 1e6
             let sync = Double(status.tokenSyncNanoseconds - (before?.tokenSyncNanoseconds ?? 0)) / 1e6
@@ -84,5 +86,13 @@ final class ClusterMonitor: @unchecked Sendable {  // unchecked: mutable state b
         }
         return Panel(model: model, context: context, cachedTokens: cachedTokens, running: load.running, waiting: load.waiting,
                      queueLimit: queueLimit, nodes: nodes)
+    }
+}
+
+extension NodeStatus {
+    /// Whether `later` can follow this round of the same node: no counter went backwards.
+    func isBefore(_ later: NodeStatus) -> Bool {
+        tokenSteps <= later.tokenSteps && tokenComputeNanoseconds <= later.tokenComputeNanoseconds
+            && tokenSyncNanoseconds <= later.tokenSyncNanoseconds && sentBytes <= later.sentBytes && receivedBytes <= later.receivedBytes
     }
 }

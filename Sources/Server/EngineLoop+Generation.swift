@@ -53,7 +53,7 @@ extension EngineLoop {
                 : (metStop || stats.stoppedAtEndOfGeneration) ? .stop : .length
             lastFailure = nil
             job.emit(.finished(GenerationOutcome(finishReason: reason, usage: usage, timeToFirstToken: ttft,
-                                                 tokensPerSecond: stats.generationTokensPerSecond)))
+                                                 tokensPerSecond: stats.generationTokensPerSecond ?? 0)))
         } catch {
             logger.error("generation failed: \(error)")
             lastFailure = "generation failed: \(error)"

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Tokenizer
 
@@ -75,7 +76,7 @@ extension GenerationFields {
     private static func freshSeed() -> UInt64 { UInt64.random(in: 1...UInt64.max) }
 }
 
-private extension Double {
+extension Double {
     /// 2 rather than 2.0, 0.5 as 0.5.
-    var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
+    fileprivate var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
 }

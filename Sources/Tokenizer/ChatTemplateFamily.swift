@@ -32,3 +32,25 @@ public enum ChatTemplateFamily: String, CaseIterable, Sendable {
         }
     }
 }
+
+extension ChatTemplateFamily {
+    /// The special tokens the family's prompts are made of, besides BOS and EOS: a vocabulary
+    /// without them would split them into characters and the model would read nonsense.
+    public var specialTokens: [String] {
+        switch self {
+        case .llama2: []
+        case .llama3: ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+        case .chatml, .qwen: ["<|im_start|>", "<|im_end|>"]
+        case .deepseek3: ["<｜User｜>", "<｜Assistant｜>", "<｜end▁of▁sentence｜>"]
+        }
+    }
+}
+
+extension ChatTemplateFamily {
+    /// The family `name` (`--chat-template NAME`), or `TokenizerError.unknownChatTemplate`: a
+    /// tool checks the name this way before it loads anything.
+    public static func named(_ name: String) throws -> ChatTemplateFamily {
+        guard let family = ChatTemplateFamily(rawValue: name) else { throw TokenizerError.unknownChatTemplate(name: name) }
+        return family
+    }
+}

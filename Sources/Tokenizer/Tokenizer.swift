@@ -76,6 +76,16 @@ public struct Tokenizer: Sendable {
         try self.init(path: modelPath)
     }
 
+    /// Refuses a tokenizer that belongs to another model than one with `vocabularyRows` rows.
+    /// Models may pad their vocabulary past the tokenizer's (Qwen: by a few hundred rows), but a
+    /// tokenizer with more tokens than the model, or far fewer, is another model's.
+    public func checkBelongs(toVocabularyRows rows: Int, path: String) throws {
+        let tokens = vocabulary.count
+        if tokens > rows || tokens < rows - 1024 {
+            throw TokenizerError.mismatchedModel(path: path, tokens: tokens, vocabularyRows: rows)
+        }
+    }
+
     /// The token ids of `text`, with BOS first when `addBOS` (default: the vocabulary's setting).
     public func encode(_ text: String, addBOS: Bool? = nil, parseSpecialTokens: Bool = false) -> [Int] {
         encodeReportingDropped(text, addBOS: addBOS, parseSpecialTokens: parseSpecialTokens).ids

@@ -5,21 +5,9 @@ import CLZ4
 /// A frame records the uncompressed length itself, so decompression is told the exact size to
 /// expect and rejects anything that does not decode to exactly that many bytes.
 public enum LZ4Codec {
-    public enum Failure: Error, Equatable, CustomStringConvertible {
-        case inputTooLarge(Int)
-        case corrupt(expectedBytes: Int)
-
-        public var description: String {
-            switch self {
-            case .inputTooLarge(let n): return "LZ4 cannot compress \(n) bytes in one block (limit \(LZ4_MAX_INPUT_SIZE))"
-            case .corrupt(let n): return "LZ4 data is corrupt or does not decode to the expected \(n) bytes"
-            }
-        }
-    }
-
     /// Compresses `input` into a new buffer.
     public static func compress(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
-        guard input.count <= Int(LZ4_MAX_INPUT_SIZE) else { throw Failure.inputTooLarge(input.count) }
+        guard input.count <= Int(LZ4_MAX_INPUT_SIZE) else { throw LZ4CodecError.inputTooLarge(input.count) }
         let bound = Int(LZ4_compressBound(Int32(input.count)))
         var out = [UInt8](repeating: 0, count: bound)
         let written = out.withUnsafeMutableBytes { dst in
@@ -27,14 +15,14 @@ public enum LZ4Codec {
                                  dst.baseAddress!.assumingMemoryBound(to: CChar.self),
                                  Int32(input.count), Int32(bound))
         }
-        guard written > 0 || input.isEmpty else { throw Failure.inputTooLarge(input.count) }
+        guard written > 0 || input.isEmpty else { throw LZ4CodecError.inputTooLarge(input.count) }
         out.removeLast(bound - Int(written))
         return out
     }
 
     /// Decompresses `input`, which must decode to exactly `originalCount` bytes.
     public static func decompress(_ input: UnsafeRawBufferPointer, originalCount: Int) throws -> [UInt8] {
-        guard originalCount >= 0, originalCount <= Int(LZ4_MAX_INPUT_SIZE) else { throw Failure.corrupt(expectedBytes: originalCount) }
+        guard originalCount >= 0, originalCount <= Int(LZ4_MAX_INPUT_SIZE) else { throw LZ4CodecError.corrupt(expectedBytes: originalCount) }
         if originalCount == 0 { return [] }
         var out = [UInt8](repeating: 0, count: originalCount)
         let decoded = out.withUnsafeMutableBytes { dst in
@@ -42,7 +30,7 @@ public enum LZ4Codec {
                                 dst.baseAddress!.assumingMemoryBound(to: CChar.self),
                                 Int32(input.count), Int32(originalCount))
         }
-        guard Int(decoded) == originalCount else { throw Failure.corrupt(expectedBytes: originalCount) }
+        guard Int(decoded) == originalCount else { throw LZ4CodecError.corrupt(expectedBytes: originalCount) }
         return out
     }
 }
@@ -64,13 +52,26 @@ extension LZ4Codec {
     /// Decompresses `input` into exactly `output.count` bytes, or throws `corrupt`.
     public static func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
         guard !output.isEmpty else {
-            guard input.isEmpty || input.count == 1 else { throw Failure.corrupt(expectedBytes: 0) }
+            guard input.isEmpty || input.count == 1 else { throw LZ4CodecError.corrupt(expectedBytes: 0) }
             return
         }
-        guard let source = input.baseAddress, input.count <= Int(Int32.max) else { throw Failure.corrupt(expectedBytes: output.count) }
+        guard let source = input.baseAddress, input.count <= Int(Int32.max) else { throw LZ4CodecError.corrupt(expectedBytes: output.count) }
         let decoded = LZ4_decompress_safe(source.assumingMemoryBound(to: CChar.self),
                                           output.baseAddress!.assumingMemoryBound(to: CChar.self),
                                           Int32(input.count), Int32(output.count))
-        guard Int(decoded) == output.count else { throw Failure.corrupt(expectedBytes: output.count) }
+        guard Int(decoded) == output.count else { throw LZ4CodecError.corrupt(expectedBytes: output.count) }
+    }
+}
+
+/// Why a frame cannot be compressed or decompressed.
+public enum LZ4CodecError: Error, Equatable, CustomStringConvertible {
+    case inputTooLarge(Int)
+    case corrupt(expectedBytes: Int)
+
+    public var description: String {
+        switch self {
+        case .inputTooLarge(let n): return "LZ4 cannot compress \(n) bytes in one block (limit \(LZ4_MAX_INPUT_SIZE))"
+        case .corrupt(let n): return "LZ4 data is corrupt or does not decode to the expected \(n) bytes"
+        }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ModelCatalogue
 import ModelFormat
+import QuantKernels
 import Transport
 
 @main
@@ -15,7 +16,8 @@ struct DllamaWorker: ParsableCommand {
             The root (dllama inference|chat --workers HOST:PORT ...) assigns the share. Only activations travel \
             between nodes; every node reads its weights from its own file, which must be the root's (same fingerprint). \
             When a root leaves, the worker waits for the next one and keeps its weights if the share is the same.
-            """)
+            """,
+        version: DllamaVersion.description)
 
     @Option(help: "Address to listen on (0.0.0.0 or :: for every interface).")
     var host = "0.0.0.0"
@@ -23,14 +25,15 @@ struct DllamaWorker: ParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one and prints it).")
     var port = 9999
 
-    @Option(help: "This node's local copy of the model file (.m or GGUF), or the name of a catalogue model pulled with `dllama pull NAME`.")
+    @Option(name: [.customShort("m"), .long],
+            help: "This node's local copy of the model file (.m or GGUF), or the name of a catalogue model pulled with `dllama pull NAME`.")
     var model: String
 
     @Option(help: "The model cache a catalogue name is looked up in (default: DLLAMA_CACHE, else ~/.cache/dllama).")
     var cache: String?
 
-    @Option(help: "Compute threads.")
-    var nthreads = 1
+    @Option(name: [.customShort("t"), .long], help: "Compute threads (default: the cores available, \(ThreadCount.available) here; more are capped at that).")
+    var nthreads: Int?
 
     @Option(help: "RAM budget for this node, such as 512M or 4G: its layers are streamed from disk when its share does not fit.")
     var maxRam: String?
@@ -42,10 +45,11 @@ struct DllamaWorker: ParsableCommand {
     var verbose = false
 
     mutating func validate() throws {
-        model = try ModelCache.chosen(cache).resolve(model, catalogue: try Catalogue.standard(), cacheOption: cache).modelPath
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (1-65535, or 0 for any free port).") }
-        guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") }
+        if let nthreads { guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") } }
         if let maxRam, parseByteSize(maxRam) == nil { throw ValidationError("--max-ram \(maxRam) is not a size (such as 512M or 4G).") }
+        // Last: the options' own mistakes are named before the model is looked up in the catalogue.
+        model = try ModelCache.chosen(cache).resolve(model, catalogue: try Catalogue.standard(), cacheOption: cache).modelPath
     }
 
     func run() throws {
@@ -58,7 +62,11 @@ struct DllamaWorker: ParsableCommand {
         let logger = Logger(label: "dllama-worker")
         let secretText = secret ?? ProcessInfo.processInfo.environment["DLLAMA_SECRET"]
         var configuration = WorkerService.Configuration(modelPath: model, host: host, port: port)
-        configuration.threads = nthreads
+        let threads = ThreadCount.resolve(nthreads)
+        if let nthreads, nthreads > threads {
+            logger.warning("--nthreads \(nthreads) is more than the \(threads) cores available: using \(threads)")
+        }
+        configuration.threads = threads
         configuration.maxRAM = maxRam.flatMap(parseByteSize)
         configuration.secret = secretText.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         let service = try WorkerService(configuration: configuration, logger: logger)
@@ -68,7 +76,7 @@ struct DllamaWorker: ParsableCommand {
             logger.warning("listening on \(host) without a secret: anyone who reaches this port can use this node. Set --secret or DLLAMA_SECRET on the root and every worker.")
         }
         let budget = configuration.maxRAM.map { ", --max-ram \(formatBytes($0))" } ?? ""
-        logger.info("listening on \(NodeAddress(host: host, port: service.port)), \(nthreads) thread\(nthreads == 1 ? "" : "s")\(budget)")
+        logger.info("listening on \(NodeAddress(host: host, port: service.port)), \(threads) thread\(threads == 1 ? "" : "s")\(budget)")
         try service.serve()
     }
 

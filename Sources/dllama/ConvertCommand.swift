@@ -3,6 +3,7 @@ import Converter
 import Dispatch
 import Engine
 import Foundation
+import QuantKernels
 import ModelFormat
 
 extension WeightType: ExpressibleByArgument {}
@@ -28,16 +29,16 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "The .t tokenizer file to write (default: the model's name with .t).")
     var tokenizerOutput: String?
 
-    @Option(help: "Threads that convert rows.")
-    var nthreads = 1
+    @Option(name: [.customShort("t"), .long], help: "Threads that convert rows (default: the cores available; more are capped at that).")
+    var nthreads: Int?
 
     func validate() throws {
-        guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") }
+        if let nthreads { guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") } }
     }
 
     func run() throws {
         let converter = try Converter(inputPath: input)
-        let options = ConversionOptions(outputPath: output, weights: weights, tokenizerPath: tokenizerOutput, threads: nthreads)
+        let options = ConversionOptions(outputPath: output, weights: weights, tokenizerPath: tokenizerOutput, threads: ThreadCount.resolve(nthreads))
         let (modelPath, tokenizerPath) = try converter.outputPaths(options)
         let cleanup = InterruptCleanup(paths: [modelPath] + (tokenizerPath.map { [$0] } ?? []))
         var display = ProgressDisplay(terminal: isatty(STDERR_FILENO) != 0)

@@ -6,17 +6,21 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the CPU features found, the kernel path chosen, and the thread and BLAS settings.")
 
-    @Option(help: "Threads for the kernel thread pool (default: the number of logical cores).")
-    var nthreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: [.customShort("t"), .long], help: "Threads for the kernel thread pool (default: the cores available; more are capped at that).")
+    var nthreads: Int?
 
     @Flag(help: "Also measure the memory-read bandwidth with that many threads (reads 512 MiB a few times).")
     var bandwidth = false
 
     func validate() throws {
-        guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1") }
+        if let nthreads { guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1") } }
     }
 
     func run() throws {
+        let nthreads = ThreadCount.resolve(self.nthreads)
+        if let requested = self.nthreads, requested > nthreads {
+            warnOnce("--nthreads \(requested) is more than the \(nthreads) cores available: using \(nthreads)")
+        }
         BLASSettings.setThreadCount(1)  // what the batched products use
         var gbps: Double?
         if bandwidth {

@@ -8,9 +8,22 @@ struct Inspect: ParsableCommand {
         abstract: "Describe a model file: architecture, dimensions, sizes and fingerprint.")
 
     @Argument(help: "The model file (.m or GGUF).")
-    var model: String
+    var path: String?
 
-    @Flag(help: "Print JSON for scripts instead of text.")
+    @Option(name: [.customShort("m"), .customLong("model")], help: "The model file, as the other subcommands take it (instead of MODEL).")
+    var modelOption: String?
+
+    func validate() throws {
+        switch (path, modelOption) {
+        case (nil, nil): throw ValidationError("give the model file: dllama inspect MODEL (or --model MODEL).")
+        case (.some, .some): throw ValidationError("give the model file once: as MODEL or with --model, not both.")
+        default: break
+        }
+    }
+
+    private var model: String { modelOption ?? path ?? "" }
+
+    @Flag(help: "Print JSON for scripts instead of text (tensor types by name, such as Q4_1).")
     var json = false
 
     @Flag(name: .customLong("sha256"), help: "Also hash the whole file (cached beside it as MODEL.sha256).")
@@ -30,6 +43,7 @@ struct Inspect: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.userInfo[.tensorTypeNames] = true
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.renderText())

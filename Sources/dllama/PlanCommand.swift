@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import ModelFormat
 import Scheduler
@@ -8,7 +9,7 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Show how a model would be split over N nodes, and what each node needs.")
 
-    @Option(help: "The model file (.m or GGUF).")
+    @Option(name: [.customShort("m"), .long], help: "The model file (.m or GGUF).")
     var model: String
 
     @Option(help: "Number of nodes, the root included.")
@@ -23,13 +24,13 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "tensor (split every layer), pipeline (whole layers per node) or hybrid (pipeline stages of tensor-parallel groups).")
     var mode: PlanMode = .tensor
 
-    @Option(help: "Cap the context (and the KV cache) at this many tokens.")
+    @Option(name: [.customShort("c"), .long], help: "The context: caps it (and the KV cache) at this many tokens (default: the model's, at most \(Plan.defaultMaxSeqLen)).")
     var maxSeqLen: Int?
 
     @Option(help: "How activations travel between nodes: q80, f16 or f32.")
     var bufferFloatType: ActivationWireType = .f16
 
-    @Flag(help: "Print JSON for scripts instead of a table.")
+    @Flag(help: "Print JSON for scripts instead of a table (tensor types by name, such as Q4_1).")
     var json = false
 
     func validate() throws {
@@ -46,10 +47,27 @@ struct PlanCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.userInfo[.tensorTypeNames] = true
             print(String(decoding: try encoder.encode(plan), as: UTF8.self))
         } else {
             print(plan.renderTable())
+            for note in notes(plan) { print(note) }
         }
+    }
+
+    /// What the table alone would not say: a default context shorter than the model's, and nodes
+    /// of undeclared RAM whose estimate exceeds this machine's memory (a KV cache for a huge context).
+    func notes(_ plan: Plan) -> [String] {
+        var notes: [String] = []
+        if maxSeqLen == nil && plan.maxSeqLen < plan.model.maxSeqLen {
+            notes.append("note: context \(plan.maxSeqLen) by default; the model allows \(plan.model.maxSeqLen) (--max-seq-len N for more)")
+        }
+        guard let memory = ProcessMemory.physicalBytes() else { return notes }
+        for (node, estimate) in plan.estimates.enumerated() where estimate.ramBytes == nil && estimate.estimatedRAM > memory {
+            notes.append("note: node \(node) needs an estimated \(formatBytes(estimate.estimatedRAM)) (\(formatBytes(estimate.kvCacheBytes)) of it the KV cache "
+                         + "for \(plan.maxSeqLen) tokens), more than this machine's \(formatBytes(memory)): lower --max-seq-len, or declare each node's --ram")
+        }
+        return notes
     }
 }
 

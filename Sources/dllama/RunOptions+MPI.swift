@@ -51,7 +51,7 @@ extension RunOptions {
                 // Only the root samples, so only the root needs the tokenizer.
                 if collective.node == 0 { opened = (file, try openTokenizer(for: file)) }
             }, log: log)
-        } catch let failure as LaunchFailure {
+        } catch let failure as LaunchError {
             // Every rank knows this failure: each says it, then all wait for one another before
             // exiting, since mpirun stops the others as soon as one rank exits non-zero.
             log("Error: \(failure)")

@@ -1,15 +1,18 @@
 import ArgumentParser
 import Engine
 import Foundation
+import LayerStore
 import ModelFormat
+import QuantKernels
 import Scheduler
 import Tokenizer
 import Transport
 
-/// Options shared by the commands that run a model (`inference`, `chat`), named as
-/// distributed-llama names them.
+/// Options shared by the commands that run a model (`inference`, `chat`, `serve`), named as
+/// distributed-llama names them, with llama.cpp's short forms.
 struct RunOptions: ParsableArguments {
-    @Option(help: "The model file (.m or GGUF), or the name of a catalogue model pulled with `dllama pull NAME` (see `dllama models`).")
+    @Option(name: [.customShort("m"), .long],
+            help: "The model file (.m or GGUF), or the name of a catalogue model pulled with `dllama pull NAME` (see `dllama models`).")
     var model: String
 
     @Option(help: "The model cache a catalogue name is looked up in (default: DLLAMA_CACHE, else ~/.cache/dllama).")
@@ -18,10 +21,12 @@ struct RunOptions: ParsableArguments {
     @Option(help: "A tokenizer file (.t or GGUF); a GGUF model carries its own.")
     var tokenizer: String?
 
-    @Option(help: "Compute threads.")
-    var nthreads = 1
+    @Option(name: [.customShort("t"), .long],
+            help: "Compute threads (default: the cores available, \(ThreadCount.available) here; more are capped at that).")
+    var nthreads: Int?
 
-    @Option(help: "Cap the context (and the KV cache) at this many tokens.")
+    @Option(name: [.customShort("c"), .long],
+            help: "The context: caps it (and the KV cache) at this many tokens (default: the model's, at most \(Plan.defaultMaxSeqLen)).")
     var maxSeqLen: Int?
 
     @Option(help: "RAM budget for this process, such as 512M or 4G: layers are streamed from disk when the model does not fit.")
@@ -63,23 +68,30 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Top-p (nucleus) sampling threshold.")
     var topp: Float = 0.9
 
-    @Option(help: "Top-k sampling (0 = off).")
+    @Option(help: "Top-k: sample among the k most likely tokens only (0 = off).")
     var topk = 0
 
-    @Option(help: "Random seed (default: the time).")
+    @Option(help: "Min-p: drop tokens less likely than this fraction of the most likely one's probability (0 = off).")
+    var minP: Float = 0
+
+    @Option(help: "Penalty for tokens among the last 64 (1 = off; 1.1 is a usual value).")
+    var repeatPenalty: Float = 1
+
+    @Option(help: "Random seed (default: drawn from the time, and printed so the run can be repeated).")
     var seed: UInt64?
 
     @Flag(help: "Print a per-operation time breakdown at the end.")
     var profile = false
 
     mutating func validate() throws {
-        try resolveCatalogueModel()
-        guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") }
+        if let nthreads { guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") } }
         if let maxSeqLen, maxSeqLen < 2 { throw ValidationError("--max-seq-len must be at least 2.") }
         if let maxRam, parseByteSize(maxRam) == nil { throw ValidationError("--max-ram \(maxRam) is not a size (such as 512M or 4G).") }
         guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be 0 or more.") }
         guard topp > 0, topp <= 1 else { throw ValidationError("--topp must be in (0, 1].") }
         guard topk >= 0 else { throw ValidationError("--topk must be 0 or more.") }
+        guard minP >= 0, minP <= 1 else { throw ValidationError("--min-p must be in [0, 1].") }
+        guard repeatPenalty > 0, repeatPenalty.isFinite else { throw ValidationError("--repeat-penalty must be a positive number (1 = off).") }
         for worker in workers where NodeAddress(worker) == nil {
             throw ValidationError("--workers \(worker) is not HOST:PORT (an IPv6 host goes in brackets: [::1]:9999).")
         }
@@ -97,11 +109,29 @@ struct RunOptions: ParsableArguments {
         if workers.isEmpty && mode != .tensor && resolvedTransport != .mpi {
             throw ValidationError("--mode needs --workers: one node has nothing to split.")
         }
+        // Last: the options' own mistakes are named before the model is looked up in the catalogue.
+        try resolveCatalogueModel()
     }
 
-    var sampling: SamplingParameters {
-        SamplingParameters(temperature: temperature, topP: topp, topK: topk,
-                           seed: seed ?? UInt64(Date().timeIntervalSince1970 * 1000))
+    /// `--nthreads`, or every available core; capped at the cores available, saying so.
+    var threads: Int {
+        let threads = ThreadCount.resolve(nthreads)
+        if let nthreads, nthreads > threads {
+            warnOnce("--nthreads \(nthreads) is more than the \(threads) cores available: using \(threads)")
+        }
+        return threads
+    }
+
+    /// The sampling options; a seed drawn from the time is printed (standard error) when it
+    /// matters, so that the run can be repeated with `--seed`.
+    func samplingParameters() -> SamplingParameters {
+        var parameters = SamplingParameters(temperature: temperature, topP: topp, topK: topk, minP: minP,
+                                            repetitionPenalty: repeatPenalty, seed: seed ?? 0)
+        if seed == nil {
+            parameters.seed = UInt64(Date().timeIntervalSince1970 * 1000)
+            if temperature > 0 { log("seed \(parameters.seed) (drawn from the time: --seed \(parameters.seed) repeats this run)") }
+        }
+        return parameters
     }
 
     /// Opens the model and tokenizer and builds the engine, saying on standard error what it does.
@@ -109,10 +139,11 @@ struct RunOptions: ParsableArguments {
     func load() throws -> (Transformer, Tokenizer) {
         if resolvedTransport == .mpi { return try loadMPIRank() }
         let file = try ModelFile(path: model)
+        try ModelSupport.check(file)
         let tokenizer = try openTokenizer(for: file)
         let engine: Transformer
         if workers.isEmpty {
-            var options = Transformer.Options(threads: nthreads, maxSeqLen: maxSeqLen, activationType: bufferFloatType, profile: profile)
+            var options = Transformer.Options(threads: threads, maxSeqLen: maxSeqLen, activationType: bufferFloatType, profile: profile)
             options.maxRAM = maxRam.flatMap(parseByteSize)
             engine = try Transformer(file: file, options: options)
         } else {
@@ -129,7 +160,7 @@ struct RunOptions: ParsableArguments {
         options.mode = mode
         options.maxSeqLen = maxSeqLen
         options.activationType = bufferFloatType
-        options.threads = nthreads
+        options.threads = threads
         options.maxRAM = maxRam.flatMap(parseByteSize)
         options.profile = profile
         options.timeout = timeout
@@ -143,24 +174,27 @@ struct RunOptions: ParsableArguments {
     /// The tokenizer for `file`, refused when it belongs to another model.
     func openTokenizer(for file: ModelFile) throws -> Tokenizer {
         let tokenizer = try Tokenizer(modelPath: model, tokenizerPath: self.tokenizer)
-        // Models may pad their vocabulary past the tokenizer's (Qwen: by a few hundred rows), but a
-        // tokenizer with more tokens than the model, or far fewer, belongs to another model.
-        let tokens = tokenizer.vocabulary.count, rows = file.model.vocabSize
-        if tokens > rows || tokens < rows - 1024 {
-            throw ValidationError("the tokenizer (\(self.tokenizer ?? model)) has \(tokens) tokens but the model has \(rows) vocabulary rows: "
-                                  + "they do not belong together. Pass the model's own tokenizer with --tokenizer.")
-        }
-        let converted = Set(file.tensors.map(\.type)).subtracting([.f32, .f16, .q4_0, .q4_1, .q8_0])
+        try tokenizer.checkBelongs(toVocabularyRows: file.model.vocabSize, path: self.tokenizer ?? model)
+        let converted = LayerStore.typesConvertedAtLoad(file.tensors)
         if !converted.isEmpty {
-            log("converting \(converted.map(\.description).sorted().joined(separator: ", ")) tensors at load (Q8_0 for quantized types, F32 for BF16)")
+            log("converting \(converted.map(\.description).joined(separator: ", ")) tensors at load (Q8_0 for quantized types, F32 for BF16)")
         }
         return tokenizer
     }
 
-    /// The line that says what was loaded, after the engine is built.
+    /// The line that says what was loaded, after the engine is built; and the kernel path when
+    /// `DLLAMA_KERNELS` asked for one that could not be used.
     func logLoaded(_ file: ModelFile, _ engine: Transformer) {
+        let selection = KernelPath.selection
+        if selection.note.contains(KernelPath.environmentVariable) && selection.note != "forced by \(KernelPath.environmentVariable)" {
+            log("warning: \(selection.note)")
+        }
+        if let maxSeqLen, maxSeqLen > file.model.maxSeqLen {
+            log("warning: --max-seq-len \(maxSeqLen) is more than the model's context (\(file.model.maxSeqLen) tokens): using \(file.model.maxSeqLen)")
+        }
+        let context = engine.maxSeqLen < file.model.maxSeqLen && maxSeqLen == nil ? " (the model allows \(file.model.maxSeqLen): -c N for more)" : ""
         log("model \(file.model.architecture.rawValue), \(file.model.layerCount) layers, \(formatBytes(file.statistics.tensorBytes)) of weights, "
-            + "context \(engine.maxSeqLen), \(nthreads) thread\(nthreads == 1 ? "" : "s"), weights \(describe(engine.storeMode))")
+            + "context \(engine.maxSeqLen)\(context), \(threads) thread\(threads == 1 ? "" : "s") on \(selection.path) kernels, weights \(describe(engine.storeMode))")
     }
 
     /// `--secret`, else `DLLAMA_SECRET`, as bytes.
@@ -169,7 +203,7 @@ struct RunOptions: ParsableArguments {
         return text.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
     }
 
-    private func describe(_ mode: LayerStoreMode) -> String {
+    private func describe(_ mode: LayerStore.Mode) -> String {
         switch mode {
         case .mapped: return "memory-mapped"
         case .resident: return "resident"
@@ -178,56 +212,19 @@ struct RunOptions: ParsableArguments {
     }
 }
 
-import LayerStore
-typealias LayerStoreMode = LayerStore.Mode
-
 func log(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-extension RunOptions {
-    /// With `--token-stats`, one line per token step on standard error.
-    func reportSteps(of engine: Transformer) {
-        guard tokenStats else { return }
-        engine.onStep = { timing in
-            guard case .token(_, let position, _) = timing.step else { return }
-            log(String(format: "token %d: %.2f ms compute, %.2f ms sync, %@ sent, %@ received", position, timing.computeMilliseconds,
-                       timing.syncMilliseconds, formatBytes(timing.sentBytes), formatBytes(timing.receivedBytes)))
-        }
-    }
-}
+private let warnedLock = NSLock()
+nonisolated(unsafe) private var warned: Set<String> = []
 
-/// What each worker reported when the session ended.
-func printWorkerReports(_ reports: [Int: [UInt8]]) {
-    for (node, bytes) in reports.sorted(by: { $0.key < $1.key }) {
-        guard let report = try? JSONDecoder().decode(WorkerReport.self, from: Data(bytes)) else { continue }
-        log("worker \(node): \(report.steps) steps, " + String(format: "%.1f s compute, %.1f s sync", report.computeSeconds, report.syncSeconds) + ", peak RSS \(formatBytes(report.peakResident)) (\(formatBytes(report.residentBeforeLoad)) before loading), "
-            + "\(formatBytes(report.bytesRead)) read from disk, \(formatBytes(report.sentBytes)) sent, \(formatBytes(report.receivedBytes)) received")
-    }
-}
-
-/// The timing summary both commands print on standard error.
-func printSummary(_ stats: GenerationStats, engine: Transformer) {
-    let rss = ProcessMemory.peakResidentBytes().map(formatBytes) ?? "unknown"
-    log(String(format: "prefill %d tokens, %.1f tokens/s; generation %d tokens, %.1f tokens/s (%.1f ms/token); peak RSS %@",
-               stats.promptTokens, stats.prefillTokensPerSecond, stats.generatedTokens, stats.generationTokensPerSecond,
-               stats.millisecondsPerToken, rss))
-    if engine.collective.nodeCount > 1 {
-        let steps = Double(max(stats.generatedTokens - 1, 1))
-        let syncMs = stats.generationSyncSeconds * 1000 / steps
-        log(String(format: "cluster: %d nodes, %@ on the wire; per token %.1f ms compute, %.1f ms sync, %@ sent, %@ received",
-                   engine.collective.nodeCount, engine.collective.encoding.rawValue, max(stats.millisecondsPerToken - syncMs, 0), syncMs,
-                   formatBytes(Int(Double(stats.generationSentBytes) / steps)), formatBytes(Int(Double(stats.generationReceivedBytes) / steps))))
-    }
-    let tokens = max(stats.promptTokens + stats.generatedTokens, 1)
-    log("weights: \(formatBytes(engine.residentWeightBytes)) held in buffers, \(formatBytes(engine.bytesRead)) read from disk "
-        + "(\(formatBytes(engine.bytesRead / tokens)) per token)")
-    if engine.profiler.enabled {
-        let total = engine.profiler.milliseconds.values.reduce(0, +)
-        for (operation, ms) in engine.profiler.milliseconds.sorted(by: { $0.value > $1.value }) {
-            log(String(format: "  %-12@ %9.1f ms  %5.1f%%", operation.rawValue, ms, total > 0 ? 100 * ms / total : 0))
-        }
-    }
+/// `warning: TEXT` on standard error, once per process.
+func warnOnce(_ text: String) {
+    warnedLock.lock()
+    let first = warned.insert(text).inserted
+    warnedLock.unlock()
+    if first { log("warning: \(text)") }
 }
 
 extension WorkerFailurePolicy: ExpressibleByArgument {}

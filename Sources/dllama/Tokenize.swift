@@ -11,7 +11,7 @@ struct Tokenize: ParsableCommand {
             --special is given. TEXT - reads standard input exactly, trailing newline included.
             """)
 
-    @Option(help: "The model file (GGUF, or a .m file together with --tokenizer).")
+    @Option(name: [.customShort("m"), .long], help: "The model file (GGUF, or a .m file together with --tokenizer).")
     var model: String
 
     @Option(help: "A tokenizer file (.t or GGUF) to use instead of the model's own vocabulary.")
@@ -38,6 +38,15 @@ struct Tokenize: ParsableCommand {
     @Argument(help: "The text, or - to read standard input.")
     var text: String
 
+    func validate() throws {
+        if !chat && (chatTemplate != nil || system != nil) {
+            throw ValidationError("\(chatTemplate != nil ? "--chat-template" : "--system") applies to the chat prompt: add --chat.")
+        }
+        if let chatTemplate {
+            do { _ = try ChatTemplateFamily.named(chatTemplate) } catch { throw ValidationError("--chat-template: \(error)") }
+        }
+    }
+
     func run() throws {
         let tokenizer = try loadTokenizer()
         let input: String
@@ -51,7 +60,7 @@ struct Tokenize: ParsableCommand {
             input = text
         }
         let encoding: Tokenizer.Encoding
-        if chat || chatTemplate != nil || system != nil {
+        if chat {
             let template = try tokenizer.chatTemplate(named: chatTemplate, path: tokenizerPath)
             var messages = system.map { [ChatMessage(.system, $0)] } ?? []
             messages.append(ChatMessage(.user, input))

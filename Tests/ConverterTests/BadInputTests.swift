@@ -7,8 +7,8 @@ import Testing
 @Suite("bad input")
 struct BadInputTests {
     /// A valid tiny Llama folder (no tokenizer), then `damage` applied to it.
-    func folder(_ damage: (ScratchFolder) throws -> Void) throws -> ScratchFolder {
-        let folder = try ScratchFolder()
+    func folder(_ damage: (ScratchDirectory) throws -> Void) throws -> ScratchDirectory {
+        let folder = try ScratchDirectory()
         try TinyCheckpoint(kind: .llama).write(to: folder.path)
         try damage(folder)
         return folder
@@ -16,7 +16,7 @@ struct BadInputTests {
 
     /// Converts `input` into a fresh folder and returns the error, checking nothing was written.
     func failure(_ input: String) throws -> ConverterError? {
-        let out = try ScratchFolder()
+        let out = try ScratchDirectory()
         defer { #expect(out.contents.isEmpty, "left behind: \(out.contents)") }
         do {
             try Converter(inputPath: input).convert(ConversionOptions(outputPath: out.file("model.m"), weights: .q80))
@@ -31,7 +31,7 @@ struct BadInputTests {
 
     @Test("the undamaged folder converts (the baseline the other cases break)")
     func baseline() throws {
-        let input = try folder { _ in }, out = try ScratchFolder()
+        let input = try folder { _ in }, out = try ScratchDirectory()
         let report = try Converter(inputPath: input.path).convert(ConversionOptions(outputPath: out.file("model.m"), weights: .q80))
         #expect(out.contents == ["model.m"] && report.tokenizerPath == nil)
     }
@@ -59,7 +59,7 @@ struct BadInputTests {
     }
 
     /// Rewrites the second shard with its header changed by `edit` (the data kept as is).
-    func editedHeader(_ edit: @escaping (inout [String: Any]) -> Void) throws -> ScratchFolder {
+    func editedHeader(_ edit: @escaping (inout [String: Any]) -> Void) throws -> ScratchDirectory {
         try folder { f in
             let path = f.file(Self.secondShard)
             let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -195,7 +195,7 @@ struct BadInputTests {
 
     @Test("inputs that are not models", arguments: ["/no/such/model.gguf", "not-a-model"])
     func notAModel(name: String) throws {
-        let scratch = try ScratchFolder()
+        let scratch = try ScratchDirectory()
         var path = name
         if !name.hasPrefix("/") {
             path = scratch.file(name)

@@ -16,8 +16,8 @@ struct GGUFConversionTests {
         return try tokens.enumerated().map { Array(try engine.forward(token: $1, position: $0)) }
     }
 
-    static func convert(_ input: String, _ weights: WeightType) throws -> (ScratchFolder, ConversionReport) {
-        let out = try ScratchFolder()
+    static func convert(_ input: String, _ weights: WeightType) throws -> (ScratchDirectory, ConversionReport) {
+        let out = try ScratchDirectory()
         let report = try Converter(inputPath: input).convert(ConversionOptions(outputPath: out.file("tiny.m"), weights: weights))
         #expect(out.contents == ["tiny.m"] && report.tokenizerPath == nil)  // no vocabulary, no .t
         return (out, report)
@@ -42,7 +42,7 @@ struct GGUFConversionTests {
     }
 
     /// tiny-llama.gguf with its linear RoPE scaling factor set to 1 (no scaling), so it converts.
-    static func unscaledTinyLlama(in folder: ScratchFolder) throws -> String {
+    static func unscaledTinyLlama(in folder: ScratchDirectory) throws -> String {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: Paths.fixture("gguf/tiny-llama.gguf")))
         let key = Data("llama.rope.scaling.factor".utf8)
         let at = bytes.range(of: key)!.upperBound + 4  // after the key, the value type (u32 6 = f32)
@@ -54,7 +54,7 @@ struct GGUFConversionTests {
 
     @Test("Llama Q4_0 to Q40: blocks copied unchanged, q/k not permuted again, the GGUF's logits exactly")
     func llamaBlockCopy() throws {
-        let scratch = try ScratchFolder()
+        let scratch = try ScratchDirectory()
         let input = try Self.unscaledTinyLlama(in: scratch)
         let (out, report) = try Self.convert(input, .q40)
         #expect(report.errors.isEmpty)  // Q4_0 -> Q40 only (the Q8_0 embedding becomes F32, exactly)
@@ -70,7 +70,7 @@ struct GGUFConversionTests {
         ("tiny-llama", "linear RoPE scaling"),
     ])
     func refused(name: String, reason: String) throws {
-        let out = try ScratchFolder()
+        let out = try ScratchDirectory()
         #expect {
             try Converter(inputPath: Paths.fixture("gguf/\(name).gguf")).convert(ConversionOptions(outputPath: out.file("x.m")))
         } throws: { error in

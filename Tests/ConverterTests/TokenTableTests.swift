@@ -46,7 +46,7 @@ struct TokenTableTests {
 
     @Test("the written file reads back through our .t reader and encodes with its merges")
     func roundTrip() throws {
-        let folder = try ScratchFolder()
+        let folder = try ScratchDirectory()
         let (table, _) = try Self.specialFirst.dllamaOrder()
         try Data(TokenizerFileWriter.encoded(table)).write(to: URL(fileURLWithPath: folder.file("t.t")))
         let vocabulary = try Vocabulary(tokenizerFilePath: folder.file("t.t"))

@@ -52,7 +52,7 @@ struct LaunchedClusterTests {
     /// The message every node stopped with; records an issue unless all stopped with the same one.
     static func sharedFailure(_ results: [Result<[[Float]], Error>]) -> String {
         let messages = results.map { result -> String? in
-            guard case .failure(let error) = result, let failure = error as? LaunchFailure else { return nil }
+            guard case .failure(let error) = result, let failure = error as? LaunchError else { return nil }
             return failure.message
         }
         #expect(messages.allSatisfy { $0 != nil && $0 == messages[0] }, "\(results)")

@@ -1,6 +1,7 @@
 import Foundation
 import ModelFormat
 import Testing
+import TestSupport
 import Tokenizer
 @testable import Engine
 
@@ -13,7 +14,7 @@ struct NodeStatusTests {
         #expect(try Step(decoding: [3]) == .status)
     }
 
-    @Test("three nodes in one process: each reports its token steps, their compute and sync time, and its traffic")
+    @Test("three nodes in one process: each reports its token steps, their compute and sync time, and its traffic", .enabled(if: Assets.present, Assets.missing))
     func threeNodes() throws {
         let file = try ModelFile(path: SmolLM2Tests.path)
         let engine = try Transformer(file: file, options: .init(threads: 1, maxSeqLen: 64, nodes: 3))
@@ -35,7 +36,7 @@ struct NodeStatusTests {
         engine.shutdown()
     }
 
-    @Test("one node: the status is local, and a caller's stop ends generation after that token")
+    @Test("one node: the status is local, and a caller's stop ends generation after that token", .enabled(if: Assets.present, Assets.missing))
     func callerStops() throws {
         let file = try ModelFile(path: SmolLM2Tests.path)
         let engine = try Transformer(file: file, options: .init(threads: 2, maxSeqLen: 64))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import ModelFormat
 import Scheduler
 import Transport
@@ -13,7 +14,7 @@ import Transport
 /// prints the table in docs/protocol.md. `ClusterAgreementTests` checks the same over TCP in CI.
 @Suite("agreement with one node, by wire encoding", .enabled(if: ProcessInfo.processInfo.environment["DLLAMA_MEASURE"] == "1"))
 struct WireAgreementTests {
-    @Test("2 and 3 in-process nodes, each encoding", arguments: [2, 3], ActivationWireType.allCases)
+    @Test("2 and 3 in-process nodes, each encoding", .enabled(if: Assets.present, Assets.missing), arguments: [2, 3], ActivationWireType.allCases)
     func agreement(nodes: Int, wire: ActivationWireType) throws {
         let file = try ModelFile(path: SmolLM2Tests.path)
         let single = try Transformer(file: file, options: .init(threads: 1, maxSeqLen: 128))

@@ -94,7 +94,9 @@ final class WorkerProcess: @unchecked Sendable {
     init(model: String, host: String = "127.0.0.1", port requested: Int = 0, arguments: [String] = [], environment: [String: String] = [:],
          directory: URL = Executables.productsDirectory) throws {
         self.host = host
-        background = try BackgroundProcess("dllama-worker", ["--model", model, "--host", host, "--port", "\(requested)"] + arguments,
+        // One thread unless a test asks for more: several nodes share this machine's cores.
+        let threads = arguments.contains("--nthreads") ? [] : ["--nthreads", "1"]
+        background = try BackgroundProcess("dllama-worker", ["--model", model, "--host", host, "--port", "\(requested)"] + threads + arguments,
                                            environment: environment, directory: directory)
         let marker = "listening on " + NodeAddressText.format(host: host, port: 0).dropLast(1)
         var found: Int?

@@ -3,6 +3,7 @@ import Foundation
 import ModelFormat
 import Scheduler
 import Testing
+import TestSupport
 import Transport
 
 /// A root and workers as real processes on 127.0.0.1: the same text as one node, whatever the
@@ -18,7 +19,7 @@ struct ClusterTests {
         let workers = try (0..<count).map { _ in try WorkerProcess(model: model, arguments: workerArguments) }
         defer { workers.forEach { $0.stop() } }
         let addresses = workers.isEmpty ? [] : ["--workers"] + workers.map(\.address)
-        let result = try Executables.run("dllama", ["inference", "--model", model, "--prompt", Self.prompt, "--steps", "\(steps)",
+        let result = try Executables.run("dllama", ["inference", "--nthreads", "1", "--model", model, "--prompt", Self.prompt, "--steps", "\(steps)",
                                                     "--temperature", "0", "--max-seq-len", "128"] + addresses + extra,
                                          timeout: timeout)
         #expect(result.status == 0, "\(result.stderr)\n\(workers.map(\.log).joined(separator: "\n"))")
@@ -51,16 +52,16 @@ struct ClusterTests {
 
     /// Qwen2.5-Coder-0.5B (491 MB) on a root and two workers, each with a quarter of the model
     /// as --max-ram: a node whose share does not fit streams its layers from its own file.
-    @Test("streaming inside a cluster: Qwen2.5-Coder-0.5B under --max-ram 123M per node, one resident node's greedy text")
+    @Test("streaming inside a cluster: Qwen2.5-Coder-0.5B under --max-ram 123M per node, one resident node's greedy text", .enabled(if: Assets.present, Assets.missing))
     func streaming() throws {
-        let qwen = InferenceCommandTests.assets + "/qwen2.5-coder-0.5b-instruct.gguf"
+        let qwen = Paths.assetPath(Assets.qwen)
         let options = ["--max-seq-len", "64"]
-        let alone = try Executables.run("dllama", ["inference", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
+        let alone = try Executables.run("dllama", ["inference", "--nthreads", "1", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
                                                    "--temperature", "0"] + options, timeout: 300)
         #expect(alone.status == 0, "\(alone.stderr)")
         let workers = try (0..<2).map { _ in try WorkerProcess(model: qwen, arguments: ["--max-ram", "123M"]) }
         defer { workers.forEach { $0.stop() } }
-        let cluster = try Executables.run("dllama", ["inference", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
+        let cluster = try Executables.run("dllama", ["inference", "--nthreads", "1", "--model", qwen, "--prompt", "def fibonacci(n):", "--steps", "8",
                                                      "--temperature", "0", "--mode", "hybrid", "--max-ram", "123M",
                                                      "--workers"] + workers.map(\.address) + options, timeout: 600)
         #expect(cluster.status == 0, "\(cluster.stderr)")

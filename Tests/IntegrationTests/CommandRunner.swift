@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@_exported import TestSupport
 
 /// Runs the built executables as a user would, with a time limit, and collects what they print.
 struct CommandResult {
@@ -9,8 +10,8 @@ struct CommandResult {
 }
 
 enum Executables {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = repository.appendingPathComponent("Tests/Fixtures")
+    static let repository = Paths.repository
+    static let fixtures = Paths.fixtures
 
     /// The products directory SwiftPM built these tests into also holds the executables.
     static var productsDirectory: URL {

@@ -1,22 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("dllama convert, run as a process")
 struct ConvertCommandTests {
-    static let smolLM2 = InferenceCommandTests.assets + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+    static let smolLM2 = Paths.assetPath(Assets.smolLM2)
 
-    /// A fresh folder for outputs; `contents` lists what is in it.
-    final class Scratch {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dllama-convert-cli-\(UUID().uuidString)")
-        init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
-        deinit { try? FileManager.default.removeItem(at: url) }
-        func file(_ name: String) -> String { url.appendingPathComponent(name).path }
-        var contents: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted() }
-    }
-
-    @Test("SmolLM2 to Q80: the log says what was done, plain progress lines off a terminal, and the .m + .t run")
+    @Test("SmolLM2 to Q80: the log says what was done, plain progress lines off a terminal, and the .m + .t run", .enabled(if: Assets.present, Assets.missing))
     func smolLM2() throws {
-        let out = try Scratch()
+        let out = try ScratchDirectory()
         let result = try Executables.run("dllama", ["convert", Self.smolLM2, "--output", out.file("smol.m"), "--weights", "q80", "--nthreads", "2"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(out.contents == ["smol.m", "smol.t"])
@@ -43,7 +35,7 @@ struct ConvertCommandTests {
         (["Tests/Fixtures/gguf/tiny-qwen3.gguf", "--output", "SCRATCH"], "it is a folder"),
     ])
     func userErrors(arguments: [String], message: String) throws {
-        let out = try Scratch()
+        let out = try ScratchDirectory()
         var arguments = arguments.map { argument in
             switch argument {
             case "TOK": out.file("x.t")
@@ -72,9 +64,9 @@ struct ConvertCommandTests {
         #expect(out.contents == before, "left behind: \(out.contents)")
     }
 
-    @Test("Ctrl-C during a conversion removes the partial files and exits non-zero")
+    @Test("Ctrl-C during a conversion removes the partial files and exits non-zero", .enabled(if: Assets.present, Assets.missing))
     func interrupted() throws {
-        let out = try Scratch()
+        let out = try ScratchDirectory()
         let process = Process()
         process.executableURL = Executables.productsDirectory.appendingPathComponent("dllama")
         process.arguments = ["convert", Self.smolLM2, "--output", out.file("smol.m"), "--weights", "f32"]

@@ -12,13 +12,23 @@ struct InfoCommandTests {
 
     @Test("prints the CPU features, the chosen kernel path, threads and OpenBLAS settings")
     func report() throws {
-        let result = try Executables.run("dllama", ["info", "--nthreads", "3"])
+        let result = try Executables.run("dllama", ["info", "--nthreads", "1"])
         #expect(result.status == 0, "\(result.stderr)")
         for label in ["cpu ", "cpu features", "kernel paths", "kernel path ", "blas ", "blas threads", "blas batches"] {
             #expect(result.stdout.contains("\n\(label)") || result.stdout.hasPrefix(label), "missing \(label)")
         }
-        #expect(result.stdout.contains("threads         3 "))
+        #expect(result.stdout.contains("threads         1 "))
         #expect(try Self.availablePaths().contains("scalar"))
+    }
+
+    @Test("--nthreads defaults to the cores available and is capped there, saying so")
+    func threads() throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let byDefault = try Executables.run("dllama", ["info"])
+        #expect(byDefault.stdout.contains("threads         \(cores) "), "\(byDefault.stdout)")
+        let capped = try Executables.run("dllama", ["info", "-t", "100000"])
+        #expect(capped.status == 0 && capped.stdout.contains("threads         \(cores) "), "\(capped.stdout)")
+        #expect(capped.stderr.contains("--nthreads 100000 is more than the \(cores) cores available"), "\(capped.stderr)")
     }
 
     @Test("DLLAMA_KERNELS forces every path this machine can run")

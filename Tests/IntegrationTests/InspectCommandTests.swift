@@ -27,8 +27,20 @@ struct InspectCommandTests {
         try? FileManager.default.removeItem(atPath: path + ".sha256")
     }
 
+    @Test("--model works as for every other subcommand; --json names tensor types")
+    func modelOption() throws {
+        let path = Executables.fixtures.appendingPathComponent("oracle/dllama_model_qwen3_q40.m").path
+        let result = try Executables.run("dllama", ["inspect", "--model", path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((object?["model"] as? [String: Any])?["weightType"] as? String == "Q4_0", "\(result.stdout.prefix(400))")
+        let neither = try Executables.run("dllama", ["inspect"])
+        #expect(neither.status != 0 && neither.stderr.contains("give the model file"), "\(neither.stderr)")
+    }
+
     @Test("bad input: a clear message naming the file, and a non-zero exit",
-          arguments: [("/no/such/model.m", "no such file"), ("Package.swift", "not a model file")])
+          arguments: [("/no/such/model.m", "no such file"), ("Package.swift", "not a model file"), ("Tests/Fixtures", "is a directory"),
+                      ("Tests/Fixtures/oracle/dllama_tokenizer_tiny.t", "pass it with --tokenizer")])
     func badInput(path: String, message: String) throws {
         let full = path.hasPrefix("/") ? path : Executables.repository.appendingPathComponent(path).path
         let result = try Executables.run("dllama", ["inspect", full])

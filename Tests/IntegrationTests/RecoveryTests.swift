@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// A worker killed mid-generation with `--on-worker-failure wait`: the root waits for it (or takes
 /// a spare), the new process loads its share from its own disk, every node replays the steps, and
 /// the text is exactly an undisturbed run's, only later.
-@Suite("worker failure recovery, as processes", .serialized)
+@Suite("worker failure recovery, as processes", .serialized, .enabled(if: Assets.present, Assets.missing))
 struct RecoveryTests {
     static let smolLM2 = InferenceCommandTests.smolLM2
     static let prompt = "Once upon a time, in a small village,"  // 10 tokens
@@ -96,5 +97,10 @@ struct RecoveryTests {
         #expect(streamed.done, "\(response.body)\n\(server.log)")
         #expect(streamed.text == expected.text)
         #expect(server.log.contains("recovered in"), "\(server.log)")
+        // The status round after that request sees the new worker's counters start again from
+        // zero; the server must go on serving (it trapped there once).
+        let after = try server.post("/v1/completions", request)
+        #expect(after.status == 200 && Self.streamedText(after.body).text == expected.text, "\(server.log)")
+        #expect(server.background.isRunning, "\(server.log)")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `dllama serve` as users meet it: the official `openai` Python client, the chat page in
 /// headless Chromium, and the raw HTTP of every refusal. Serialized: servers generating at once
@@ -202,7 +203,7 @@ struct ServeCommandTests {
         #expect(wholeLine.contains("finish cancelled") && !wholeLine.contains("completion 400"), "\(wholeLine)")
     }
 
-    @Test("with two workers: the answer of one node, and every node's address, share, memory, speed, sync time and bytes in the panel and metrics")
+    @Test("with two workers: the answer of one node, and every node's address, share, memory, speed, sync time and bytes in the panel and metrics", .enabled(if: Assets.present, Assets.missing))
     func cluster() throws {
         let workers = try (0..<2).map { _ in try WorkerProcess(model: InferenceCommandTests.smolLM2) }
         defer { workers.forEach { $0.stop() } }
@@ -256,7 +257,7 @@ struct ServeCommandTests {
         #expect(server.background.exitStatus(timeout: 30) == 0, "\(server.log)")
     }
 
-    @Test("start-up errors exit non-zero with a message naming the problem")
+    @Test("start-up errors exit non-zero with a message naming the problem", .enabled(if: Assets.present, Assets.missing))
     func startErrors() throws {
         let server = try ServerProcess()
         defer { server.stop() }

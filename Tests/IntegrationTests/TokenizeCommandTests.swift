@@ -1,23 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("dllama tokenize, run as a process")
 struct TokenizeCommandTests {
-    static var assets: URL {
-        ProcessInfo.processInfo.environment["DLLAMA_ASSETS"].map { URL(fileURLWithPath: $0) }
-            ?? Executables.repository.appendingPathComponent(".assets")
-    }
+    static func asset(_ name: String) throws -> String { try Paths.asset(name) }
 
-    static func asset(_ name: String) throws -> String {
-        let path = assets.appendingPathComponent(name).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            Issue.record("missing asset \(path): run `make assets` first")
-            throw CancellationError()
-        }
-        return path
-    }
-
-    @Test("--ids-only prints SmolLM2's ids for the demo prompt on one line")
+    @Test("--ids-only prints SmolLM2's ids for the demo prompt on one line", .enabled(if: Assets.present, Assets.missing))
     func idsOnly() throws {
         let model = try Self.asset("SmolLM2-135M-Instruct.Q4_1.gguf")
         let result = try Executables.run("dllama", ["tokenize", "--model", model, "--ids-only", "The capital of France is"])
@@ -25,7 +14,7 @@ struct TokenizeCommandTests {
         #expect(result.stdout == "504 3575 282 4649 314\n")
     }
 
-    @Test("the default output lists ids with their pieces")
+    @Test("the default output lists ids with their pieces", .enabled(if: Assets.present, Assets.missing))
     func pieces() throws {
         let model = try Self.asset("vocab/ggml-vocab-llama-bpe.gguf")
         let result = try Executables.run("dllama", ["tokenize", "--model", model, "Hello world"])
@@ -33,7 +22,7 @@ struct TokenizeCommandTests {
         #expect(result.stdout.contains("9906 'Hello'") && result.stdout.contains("1917 ' world'"), "\(result.stdout)")
     }
 
-    @Test("- reads standard input exactly, trailing newline included")
+    @Test("- reads standard input exactly, trailing newline included", .enabled(if: Assets.present, Assets.missing))
     func standardInput() throws {
         let model = try Self.asset("vocab/ggml-vocab-llama-bpe.gguf")
         let result = try Executables.run("dllama", ["tokenize", "--model", model, "--ids-only", "-"], input: Data("Hello world\n".utf8))
@@ -41,7 +30,7 @@ struct TokenizeCommandTests {
         #expect(result.stdout == "128000 9906 1917 198\n")  // BOS (llama.cpp adds it for Llama 3), ..., 198 = "\n"
     }
 
-    @Test("--special reads chat markers as special tokens, and only then")
+    @Test("--special reads chat markers as special tokens, and only then", .enabled(if: Assets.present, Assets.missing))
     func special() throws {
         let model = try Self.asset("SmolLM2-135M-Instruct.Q4_1.gguf")
         let parsed = try Executables.run("dllama", ["tokenize", "--model", model, "--ids-only", "--special", "<|im_start|>user"])
@@ -50,7 +39,7 @@ struct TokenizeCommandTests {
         #expect(!plain.stdout.split(separator: " ").contains("1"))
     }
 
-    @Test("--chat shows the prompt the detected template builds; --chat-template overrides it")
+    @Test("--chat shows the prompt the detected template builds; --chat-template overrides it", .enabled(if: Assets.present, Assets.missing))
     func chat() throws {
         let model = try Self.asset("SmolLM2-135M-Instruct.Q4_1.gguf")
         let detected = try Executables.run("dllama", ["tokenize", "--model", model, "--chat", "--system", "Be brief.", "--ids-only", "Hi"])
@@ -61,8 +50,19 @@ struct TokenizeCommandTests {
         let llama = try Self.asset("vocab/ggml-vocab-llama-bpe.gguf")
         let none = try Executables.run("dllama", ["tokenize", "--model", llama, "--chat", "Hi"])
         #expect(none.status == 1 && none.stderr.contains("--chat-template NAME"), "\(none.stderr)")
-        let chosen = try Executables.run("dllama", ["tokenize", "--model", llama, "--chat-template", "llama3", "--ids-only", "Hi"])
+        let chosen = try Executables.run("dllama", ["tokenize", "--model", llama, "--chat", "--chat-template", "llama3", "--ids-only", "Hi"])
         #expect(chosen.stdout == "128000 128006 882 128007 271 13347 128009 128006 78191 128007 271\n", "\(chosen.stdout)")
+    }
+
+    @Test("--chat-template needs --chat; a template whose special tokens the vocabulary lacks is refused",
+          .enabled(if: Assets.present, Assets.missing))
+    func templateChecks() throws {
+        let model = try Self.asset("SmolLM2-135M-Instruct.Q4_1.gguf")
+        let withoutChat = try Executables.run("dllama", ["tokenize", "-m", model, "--chat-template", "chatml", "Hi"])
+        #expect(withoutChat.status != 0 && withoutChat.stderr.contains("add --chat"), "\(withoutChat.stderr)")
+        let foreign = try Executables.run("dllama", ["tokenize", "-m", model, "--chat", "--chat-template", "llama3", "Hi"])
+        #expect(foreign.status == 1, "\(foreign.stderr)")
+        #expect(foreign.stderr.contains("<|start_header_id|>") && foreign.stderr.contains("does not have"), "\(foreign.stderr)")
     }
 
     @Test("a .t tokenizer with a .m model")

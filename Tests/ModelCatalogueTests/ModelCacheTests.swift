@@ -17,17 +17,17 @@ struct ModelCacheTests {
 
     @Test("a pulled .m + .t entry resolves to both files; a GGUF entry to its one file")
     func resolvesNames() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         let cache = ModelCache(directory: scratch.url.path)
         try scratch.write("pair_q40/dllama_model_pair_q40.m", [1, 2, 3])
         try scratch.write("pair_q40/dllama_tokenizer_pair_q40.t", [4])
         try scratch.write("one_gguf/one.gguf", [1, 2, 3, 4])
         let pair = try cache.resolve("PAIR-Q40", catalogue: Self.catalogue)
-        #expect(pair.modelPath == scratch.path("pair_q40/dllama_model_pair_q40.m"))
-        #expect(pair.tokenizerPath == scratch.path("pair_q40/dllama_tokenizer_pair_q40.t"))
+        #expect(pair.modelPath == scratch.file("pair_q40/dllama_model_pair_q40.m"))
+        #expect(pair.tokenizerPath == scratch.file("pair_q40/dllama_tokenizer_pair_q40.t"))
         #expect(pair.entry?.name == "pair_q40")
         let one = try cache.resolve("one_gguf", catalogue: Self.catalogue)
-        #expect(one.modelPath == scratch.path("one_gguf/one.gguf") && one.tokenizerPath == nil)
+        #expect(one.modelPath == scratch.file("one_gguf/one.gguf") && one.tokenizerPath == nil)
         #expect(cache.status(of: Self.catalogue.entries[0]) == .complete)
         #expect(cache.entryName(containing: one.modelPath, catalogue: Self.catalogue) == "one_gguf")
         #expect(cache.entryName(containing: "/elsewhere/one.gguf", catalogue: Self.catalogue) == nil)
@@ -35,7 +35,7 @@ struct ModelCacheTests {
 
     @Test("an existing file is used as it is, even with a catalogue name; a path is left to the model loader")
     func pathsPassThrough() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         let cache = ModelCache(directory: scratch.url.path)
         let local = try scratch.write("one_gguf", [0])
         #expect(try cache.resolve(local, catalogue: Self.catalogue) == ResolvedModel(modelPath: local, tokenizerPath: nil, entry: nil))
@@ -50,7 +50,7 @@ struct ModelCacheTests {
 
     @Test("a catalogue model not pulled yet names the missing files and `dllama pull NAME`")
     func notPulled() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         let cache = ModelCache(directory: scratch.url.path)
         try scratch.write("pair_q40/dllama_model_pair_q40.m", [1])
         try scratch.write("pair_q40/dllama_tokenizer_pair_q40.t.partial", [1, 2])
@@ -68,9 +68,9 @@ struct ModelCacheTests {
 
     @Test("a cached file of the wrong size is refused, with what to do")
     func damaged() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         try scratch.write("one_gguf/one.gguf", [1, 2])
-        #expect(throws: PullError.cachedFileDamaged(name: "one_gguf", path: scratch.path("one_gguf/one.gguf"), size: 2, expected: 4)) {
+        #expect(throws: PullError.cachedFileDamaged(name: "one_gguf", path: scratch.file("one_gguf/one.gguf"), size: 2, expected: 4)) {
             try ModelCache(directory: scratch.url.path).resolve("one_gguf", catalogue: Self.catalogue)
         }
     }
@@ -96,7 +96,7 @@ struct ModelCacheTests {
 
     @Test("folders of the cache that no catalogue entry owns")
     func otherFolders() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         try scratch.write("pair_q40/x", [1])
         try scratch.write("old_model/y", [1])
         try scratch.write("stray-file", [1])
@@ -131,7 +131,7 @@ struct DownloadPartsTests {
 
     @Test("a partial file grows, starts over, and is locked against a second pull")
     func partialFile() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         let path = try scratch.write("f.partial", [1, 2, 3])
         let file = try PartialFile(path: path, modelName: "m")
         #expect(file.size == 3)
@@ -156,7 +156,7 @@ struct DownloadPartsTests {
 
     @Test("sha256 of files, as sha256sum prints it")
     func digest() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         #expect(try FileDigest.sha256(ofFile: scratch.write("abc", Array("abc".utf8)))
                 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(try FileDigest.sha256(ofFile: scratch.write("empty", []))
@@ -167,7 +167,7 @@ struct DownloadPartsTests {
         #expect(try FileDigest.sha256(ofFile: big) { progress.append($0) }
                 == "c92697f4cc3b569dff3d484285d22487e523d4b439ae7c9a6747dc258e35b275")
         #expect(progress == [8 << 20, (8 << 20) + 1])
-        #expect(throws: PullError.self) { try FileDigest.sha256(ofFile: scratch.path("none")) }
+        #expect(throws: PullError.self) { try FileDigest.sha256(ofFile: scratch.file("none")) }
     }
 
     @Test("rate and time left over a sliding window, from the samples given")
@@ -199,7 +199,7 @@ struct DownloadPartsTests {
 
     @Test("a pull that the disk cannot hold is refused before anything is downloaded")
     func notEnoughSpace() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         let entry = CatalogueEntry(name: "big", description: "d", files: [
             CatalogueFile(role: .model, name: "big.gguf", urls: ["http://127.0.0.1:9/big.gguf"], size: 5 << 30),
         ])
@@ -208,7 +208,7 @@ struct DownloadPartsTests {
         options.availableSpace = { _ in 1 << 30 }
         var events: [PullEvent] = []
         let puller = ModelPuller(cache: ModelCache(directory: scratch.url.path), options: options) { events.append($0) }
-        #expect(throws: PullError.notEnoughSpace(name: "big", directory: scratch.path("big"), needed: (5 << 30) - (1 << 20),
+        #expect(throws: PullError.notEnoughSpace(name: "big", directory: scratch.file("big"), needed: (5 << 30) - (1 << 20),
                                                  available: 1 << 30, approximate: false)) {
             try puller.pull(entry)
         }

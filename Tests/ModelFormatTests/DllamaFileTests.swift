@@ -59,12 +59,12 @@ struct DllamaFileTests {
         let source = try ModelFile(path: Paths.oracle(name))
         let scratch = try ScratchDirectory()
         let header = try #require(source.dllamaHeader)
-        let writer = try DllamaModelWriter(path: scratch.path(name), header: header)
+        let writer = try DllamaModelWriter(path: scratch.file(name), header: header)
         #expect(writer.layout == source.tensors)
         for tensor in writer.pendingTensors { try writer.append(source.bytes(of: tensor)) }
         try writer.finish()
         let original = try Data(contentsOf: URL(fileURLWithPath: source.path))
-        let rewritten = try Data(contentsOf: URL(fileURLWithPath: scratch.path(name)))
+        let rewritten = try Data(contentsOf: URL(fileURLWithPath: scratch.file(name)))
         #expect(original == rewritten)
     }
 
@@ -78,7 +78,7 @@ struct DllamaFileTests {
     func writerChecksSizes() throws {
         let source = try ModelFile(path: Paths.oracle("dllama_model_llama_q40.m"))
         let scratch = try ScratchDirectory()
-        let path = scratch.path("out.m")
+        let path = scratch.file("out.m")
         do {
             let writer = try DllamaModelWriter(path: path, header: try #require(source.dllamaHeader))
             try writer.append(source.bytes(of: source.tensors[0]))

@@ -1,51 +1,11 @@
 import Foundation
 import Testing
+@_exported import TestSupport
 @testable import ModelFormat
 
-/// Where committed fixtures and fetched assets live, found from this file's path so the tests run
-/// from any working directory.
-enum Paths {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = repository.appendingPathComponent("Tests/Fixtures")
-    static func oracle(_ name: String) -> String { fixtures.appendingPathComponent("oracle/\(name)").path }
-    static func gguf(_ name: String) -> String { fixtures.appendingPathComponent("gguf/\(name)").path }
-
-    /// The asset cache `make assets` fills (or `$DLLAMA_ASSETS`).
-    static var assets: URL {
-        ProcessInfo.processInfo.environment["DLLAMA_ASSETS"].map { URL(fileURLWithPath: $0) }
-            ?? repository.appendingPathComponent(".assets")
-    }
-
-    /// A fetched asset; a missing one fails the test with the command that fetches it.
-    static func asset(_ name: String) throws -> String {
-        let path = assets.appendingPathComponent(name).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            Issue.record("missing asset \(path): run `make assets` first")
-            throw CancellationError()
-        }
-        return path
-    }
-}
-
-/// A scratch directory removed when the test ends.
-final class ScratchDirectory {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("dllama-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    /// Writes a copy of `source` with `edit` applied to its bytes.
-    func damagedCopy(of source: String, named name: String, _ edit: (inout [UInt8]) -> Void) throws -> String {
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source)))
-        edit(&bytes)
-        let path = self.path(name)
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+extension Paths {
+    static func oracle(_ name: String) -> String { fixture("oracle/\(name)") }
+    static func gguf(_ name: String) -> String { fixture("gguf/\(name)") }
 }
 
 extension Array where Element == UInt8 {

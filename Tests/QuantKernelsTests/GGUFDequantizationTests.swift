@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import QuantKernels
 
 /// Our dequantizers against the `gguf` Python package (gguf.quants.dequantize); goldens made by
@@ -14,8 +15,8 @@ struct GGUFDequantizationTests {
     @Test("random blocks dequantize bit for bit as the gguf package does", arguments: fixtureTypes.map(\.file))
     func randomBlocks(file: String) throws {
         let type = Self.fixtureTypes.first { $0.file == file }!.type
-        let blocks = try Paths.fixture("gguf_\(file).bin").bytes
-        let expected = try Paths.fixture("gguf_\(file).f32").floats
+        let blocks = try Paths.quantFixture("gguf_\(file).bin").bytes
+        let expected = try Paths.quantFixture("gguf_\(file).f32").floats
         #expect(blocks.count == 5 * type.bytesPerBlock)
         for path in KernelPath.available() {
             let ours = dequantized(blocks, type, count: expected.count, kernels: KernelTable(path: path))
@@ -33,9 +34,9 @@ struct GGUFDequantizationTests {
         let tensors: [Tensor]
     }
 
-    @Test("SmolLM2's Q4_1 attn_q and Q8_0 token_embd dequantize as the gguf package does")
+    @Test("SmolLM2's Q4_1 attn_q and Q8_0 token_embd dequantize as the gguf package does", .enabled(if: Assets.present, Assets.missing))
     func smolLM2() throws {
-        let golden = try JSONDecoder().decode(Golden.self, from: try Paths.fixture("smollm2.json"))
+        let golden = try JSONDecoder().decode(Golden.self, from: try Paths.quantFixture("smollm2.json"))
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: try Paths.asset(golden.file)))
         defer { try? handle.close() }
         for tensor in golden.tensors {
@@ -43,7 +44,7 @@ struct GGUFDequantizationTests {
             try handle.seek(toOffset: UInt64(tensor.offset))
             let data = try #require(try handle.read(upToCount: tensor.bytes))
             #expect(data.count == tensor.rows * type.rowBytes(tensor.columns))
-            let firstRows = try Paths.fixture(tensor.firstRowsFile).floats
+            let firstRows = try Paths.quantFixture(tensor.firstRowsFile).floats
             for path in KernelPath.available() {
                 let values = dequantizeAll(data, type, rows: tensor.rows, columns: tensor.columns, path: path)
                 #expect(bitPattern(Array(values.rows.prefix(2 * tensor.columns))) == bitPattern(firstRows), "\(tensor.name) on \(path)")

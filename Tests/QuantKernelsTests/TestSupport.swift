@@ -1,29 +1,11 @@
 import Foundation
 import Testing
+@_exported import TestSupport
 @testable import QuantKernels
 
-/// Where committed fixtures and fetched assets live, found from this file's path.
-enum Paths {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let quantFixtures = repository.appendingPathComponent("Tests/Fixtures/quant")
-
-    static func fixture(_ name: String) throws -> Data { try Data(contentsOf: quantFixtures.appendingPathComponent(name)) }
-
-    /// The asset cache `make assets` fills (or `$DLLAMA_ASSETS`).
-    static var assets: URL {
-        ProcessInfo.processInfo.environment["DLLAMA_ASSETS"].map { URL(fileURLWithPath: $0) }
-            ?? repository.appendingPathComponent(".assets")
-    }
-
-    /// A fetched asset; a missing one fails the test with the command that fetches it.
-    static func asset(_ name: String) throws -> String {
-        let path = assets.appendingPathComponent(name).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            Issue.record("missing asset \(path): run `make assets` first")
-            throw CancellationError()
-        }
-        return path
-    }
+extension Paths {
+    static let quantFixtures = fixtures.appendingPathComponent("quant")
+    static func quantFixture(_ name: String) throws -> Data { try Data(contentsOf: quantFixtures.appendingPathComponent(name)) }
 }
 
 extension Data {

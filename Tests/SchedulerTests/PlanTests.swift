@@ -1,19 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 import ModelFormat
 @testable import Scheduler
 
 enum Models {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func smolLM2() throws -> ModelFile { try ModelFile(path: Paths.asset(Assets.smolLM2)) }
 
-    static func smolLM2() throws -> ModelFile {
-        let assets = ProcessInfo.processInfo.environment["DLLAMA_ASSETS"] ?? repository.appendingPathComponent(".assets").path
-        return try ModelFile(path: assets + "/SmolLM2-135M-Instruct.Q4_1.gguf")
-    }
-
-    static func fixture(_ path: String) throws -> ModelFile {
-        try ModelFile(path: repository.appendingPathComponent("Tests/Fixtures/\(path)").path)
-    }
+    static func fixture(_ path: String) throws -> ModelFile { try ModelFile(path: Paths.fixture(path)) }
 
     /// Llama 3 8B's published dimensions, Q40 weights: a description, no file.
     static let llama3_8B = ModelDescription(
@@ -24,7 +18,7 @@ enum Models {
 
 @Suite("partition plans")
 struct PlanTests {
-    @Test("SmolLM2 (3 KV heads) on 1, 2 and 3 nodes", arguments: [1, 2, 3])
+    @Test("SmolLM2 (3 KV heads) on 1, 2 and 3 nodes", .enabled(if: Assets.present, Assets.missing), arguments: [1, 2, 3])
     func smolLM2(nodes: Int) throws {
         let file = try Models.smolLM2()
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: nodes)
@@ -40,7 +34,7 @@ struct PlanTests {
         try expectCoverage(plan, tensors: file.tensors)
     }
 
-    @Test("3 nodes: the root sends about 72 kB and receives about 200 kB a token (distributed-llama: 76 / 199)")
+    @Test("3 nodes: the root sends about 72 kB and receives about 200 kB a token (distributed-llama: 76 / 199)", .enabled(if: Assets.present, Assets.missing))
     func traffic() throws {
         let file = try Models.smolLM2()
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 3)
@@ -64,18 +58,43 @@ struct PlanTests {
         try expectCoverage(plan, tensors: tensors)
     }
 
-    @Test("declared RAM and speed weight the shares")
+    @Test("speed weights the shares; declared RAM only when a share by speed would not fit")
     func weighted() throws {
         let model = Models.llama3_8B
         let tensors = try model.dllamaLayout()
-        let capacities = try NodeCapacity.parse(ram: "8G,16G", speed: nil, nodes: 2)
-        let plan = try Plan.make(model: model, tensors: tensors, nodes: 2, capacities: capacities)
-        #expect(plan.nodes.map(\.kvHeads.count) == [3, 5])
+        let roomy = try Plan.make(model: model, tensors: tensors, nodes: 2, capacities: NodeCapacity.parse(ram: "8G,16G", speed: nil, nodes: 2))
+        #expect(roomy.nodes.map(\.kvHeads.count) == [4, 4])
+        #expect(roomy.estimates.allSatisfy { !$0.streams })
+        // Half of the model (2.3 GB) does not fit 2G: the RAM-weighted split lets node 0 hold its share.
+        let tight = try Plan.make(model: model, tensors: tensors, nodes: 2, capacities: NodeCapacity.parse(ram: "2G,16G", speed: nil, nodes: 2))
+        #expect(tight.nodes.map(\.kvHeads.count) == [1, 7])
+        #expect(tight.estimates.allSatisfy { !$0.streams })
         let pipeline = try Plan.make(model: model, tensors: tensors, nodes: 2,
                                      capacities: NodeCapacity.parse(ram: nil, speed: "1,3", nodes: 2), mode: .pipeline)
         #expect(pipeline.nodes.map(\.layers) == [0..<8, 8..<32])
         #expect(pipeline.collectivesPerToken == 3)
         try expectCoverage(pipeline, tensors: tensors)
+    }
+
+    @Test("unequal declared RAM that all fits does not starve a node (issue 15: 1G,2G,4G was refused)",
+          .enabled(if: Assets.present, Assets.missing))
+    func unequalRAM() throws {
+        let file = try Models.smolLM2()
+        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 3,
+                                 capacities: NodeCapacity.parse(ram: "1G,2G,4G", speed: nil, nodes: 3))
+        #expect(plan.nodes.map(\.kvHeads.count) == [1, 1, 1])
+        try plan.checkFits(tensors: file.tensors)
+    }
+
+    @Test("the context defaults to the model's, at most 4096 tokens; a request is capped at the model's")
+    func defaultContext() throws {
+        var model = Models.llama3_8B
+        let tensors = try model.dllamaLayout()
+        #expect(try Plan.make(model: model, tensors: tensors, nodes: 1).maxSeqLen == 4096)
+        #expect(try Plan.make(model: model, tensors: tensors, nodes: 1, maxSeqLen: 6000).maxSeqLen == 6000)
+        #expect(try Plan.make(model: model, tensors: tensors, nodes: 1, maxSeqLen: 100_000).maxSeqLen == 8192)
+        model.maxSeqLen = 2048
+        #expect(try Plan.make(model: model, tensors: try model.dllamaLayout(), nodes: 1).maxSeqLen == 2048)
     }
 
     @Test("pipeline plans on the oracle MoE model cover every tensor once", arguments: [1, 2])
@@ -98,14 +117,14 @@ struct PlanTests {
         }
     }
 
-    @Test("impossible plans are refused with the reason and what to do")
+    @Test("impossible plans are refused with the reason and what to do", .enabled(if: Assets.present, Assets.missing))
     func refusals() throws {
         let file = try Models.smolLM2()
         #expect(throws: PlanError.tooManyNodesForKVHeads(nodes: 8, kvHeads: 3)) {
             try Plan.make(model: file.model, tensors: file.tensors, nodes: 8)
         }
         #expect(PlanError.tooManyNodesForKVHeads(nodes: 8, kvHeads: 3).description
-            == "8 nodes but the model has 3 KV heads: use at most 3 nodes or --mode pipeline")
+            == "8 nodes but the model has 3 KV heads: use at most 3 nodes, or a hybrid plan (pipeline stages of tensor-parallel groups) or a pipeline plan")
         #expect(throws: PlanError.tooManyNodesForLayers(nodes: 31, layers: 30)) {
             try Plan.make(model: file.model, tensors: file.tensors, nodes: 31, mode: .pipeline)
         }
@@ -120,7 +139,7 @@ struct PlanTests {
         #expect(throws: PlanError.self) { try tight.checkFits(tensors: file.tensors) }
     }
 
-    @Test("a node short of RAM for its whole share streams instead of failing")
+    @Test("a node short of RAM for its whole share streams instead of failing", .enabled(if: Assets.present, Assets.missing))
     func streams() throws {
         let file = try Models.smolLM2()
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 1,
@@ -180,7 +199,7 @@ struct HybridPlanTests {
         try PlanTests().expectCoverage(plan, tensors: tensors)
     }
 
-    @Test("SmolLM2 on 5 nodes: stages of 3 and 2, shares sized by their stage")
+    @Test("SmolLM2 on 5 nodes: stages of 3 and 2, shares sized by their stage", .enabled(if: Assets.present, Assets.missing))
     func smolLM2() throws {
         let file = try Models.smolLM2()
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: 5, mode: .hybrid)

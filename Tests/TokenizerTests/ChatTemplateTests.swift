@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Tokenizer
 
 /// Each family against the real Jinja templates rendered by jinja2 (chat_goldens.json, made by
@@ -76,7 +77,7 @@ struct ChatTemplateTests {
         #expect(ChatTemplate(source: "{{ messages }}") == nil)
     }
 
-    @Test("SmolLM2's chat prompt parses its special tokens and stops at <|im_end|>")
+    @Test("SmolLM2's chat prompt parses its special tokens and stops at <|im_end|>", .enabled(if: Assets.present, Assets.missing))
     func smolLM2Chat() throws {
         let tokenizer = try LoadedTokenizers.asset("SmolLM2-135M-Instruct.Q4_1.gguf")
         let template = try tokenizer.chatTemplate()
@@ -108,11 +109,35 @@ struct ChatTemplateTests {
         #expect(tokenizer.isEndOfGeneration(try #require(tokenizer.vocabulary.id(ofSpecial: "<|end_of_text|>"))))
     }
 
-    @Test("--chat-template overrides detection; an unknown name is a clear error")
+    @Test("--chat-template overrides detection; an unknown name, or a template whose tokens the vocabulary lacks, is a clear error", .enabled(if: Assets.present, Assets.missing))
     func override() throws {
         let tokenizer = try LoadedTokenizers.asset("SmolLM2-135M-Instruct.Q4_1.gguf")
-        #expect(try tokenizer.chatTemplate(named: "llama3").family == .llama3)
+        #expect(try tokenizer.chatTemplate(named: "qwen").family == .qwen)
+        // SmolLM2 has no <|start_header_id|>: llama3 would be split into characters and answered with garbage.
+        #expect(throws: TokenizerError.chatTemplateTokensMissing(path: "the tokenizer", template: "llama3",
+                                                                  missing: ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"])) {
+            try tokenizer.chatTemplate(named: "llama3")
+        }
         #expect(throws: TokenizerError.unknownChatTemplate(name: "vicuna")) { try tokenizer.chatTemplate(named: "vicuna") }
         #expect(TokenizerError.unknownChatTemplate(name: "vicuna").description.contains("llama2, llama3, chatml, qwen, deepseek3"))
+    }
+
+    @Test("a conversation that outgrows a limit loses its oldest exchanges first, keeping the system message",
+          .enabled(if: Assets.present, Assets.missing))
+    func fitting() throws {
+        let tokenizer = try LoadedTokenizers.asset("SmolLM2-135M-Instruct.Q4_1.gguf")
+        let template = try tokenizer.chatTemplate()
+        let messages: [ChatMessage] = [.init(.system, "Be brief."), .init(.user, "First question?"), .init(.assistant, "First answer."),
+                                       .init(.user, "Second question?"), .init(.assistant, "Second answer."), .init(.user, "Third?")]
+        let all = tokenizer.encodeChat(messages, template: template)
+        let whole = try #require(tokenizer.encodeChat(messages, template: template, fitting: all.count))
+        #expect(whole.ids == all && whole.droppedMessages == 0)
+        let kept = [messages[0]] + messages[3...]
+        let shorter = try #require(tokenizer.encodeChat(messages, template: template, fitting: all.count - 1))
+        #expect(shorter.droppedMessages == 2)
+        #expect(shorter.ids == tokenizer.encodeChat(Array(kept), template: template))
+        let last = tokenizer.encodeChat([messages[0], messages[5]], template: template)
+        #expect(tokenizer.encodeChat(messages, template: template, fitting: last.count)?.droppedMessages == 4)
+        #expect(tokenizer.encodeChat(messages, template: template, fitting: last.count - 1) == nil)
     }
 }

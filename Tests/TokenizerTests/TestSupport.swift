@@ -1,30 +1,7 @@
 import Foundation
 import Testing
+@_exported import TestSupport
 @testable import Tokenizer
-
-/// Where committed fixtures and fetched assets live, found from this file's path so the tests run
-/// from any working directory.
-enum Paths {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = repository.appendingPathComponent("Tests/Fixtures")
-    static func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
-
-    /// The asset cache `make assets` fills (or `$DLLAMA_ASSETS`).
-    static var assets: URL {
-        ProcessInfo.processInfo.environment["DLLAMA_ASSETS"].map { URL(fileURLWithPath: $0) }
-            ?? repository.appendingPathComponent(".assets")
-    }
-
-    /// A fetched asset; a missing one fails the test with the command that fetches it.
-    static func asset(_ name: String) throws -> String {
-        let path = assets.appendingPathComponent(name).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            Issue.record("missing asset \(path): run `make assets` first")
-            throw CancellationError()
-        }
-        return path
-    }
-}
 
 /// Loaded tokenizers, shared by the tests of a run (a 128 000-token vocabulary takes a while to
 /// load in a debug build).

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Tokenizer
 
 @Suite("streaming UTF-8 decoding")
@@ -33,7 +34,7 @@ struct UTF8StreamDecoderTests {
 
 @Suite("streaming decode of real token pieces")
 struct StreamingDecodeTests {
-    @Test("pieces that split characters (byte-fallback and byte-level tokens) stream out whole",
+    @Test("pieces that split characters (byte-fallback and byte-level tokens) stream out whole", .enabled(if: Assets.present, Assets.missing),
           arguments: ["llama-spm", "gpt-2", "llama-bpe"])
     func tokenPieces(family: String) throws {
         let tokenizer = try LoadedTokenizers.vocab(family)

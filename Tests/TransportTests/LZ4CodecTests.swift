@@ -24,8 +24,8 @@ struct LZ4CodecTests {
     func corrupt() throws {
         let input = [UInt8](repeating: 7, count: 1000)
         let packed = try input.withUnsafeBytes { try LZ4Codec.compress($0) }
-        #expect(throws: LZ4Codec.Failure.self) { try packed.withUnsafeBytes { try LZ4Codec.decompress($0, originalCount: 999) } }
+        #expect(throws: LZ4CodecError.self) { try packed.withUnsafeBytes { try LZ4Codec.decompress($0, originalCount: 999) } }
         let garbage: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0x00]
-        #expect(throws: LZ4Codec.Failure.self) { try garbage.withUnsafeBytes { try LZ4Codec.decompress($0, originalCount: 1000) } }
+        #expect(throws: LZ4CodecError.self) { try garbage.withUnsafeBytes { try LZ4Codec.decompress($0, originalCount: 1000) } }
     }
 }

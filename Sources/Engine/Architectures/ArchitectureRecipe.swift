@@ -26,10 +26,28 @@ struct ArchitectureRecipe: Sendable {
     }
 }
 
+/// Whether the engine can run a model file, checked before anything is loaded or connected.
+///
+///     try ModelSupport.check(file)   // throws ModelFormatError naming the file and what is missing
+public enum ModelSupport {
+    /// Refuses an architecture the engine has no recipe for, a file that lacks what its family's
+    /// forward pass uses, and RoPE scaling the engine does not implement.
+    public static func check(_ file: ModelFile) throws {
+        guard let recipe = ArchitectureRecipe.registry[file.model.architecture] else {
+            throw ModelFormatError.unsupportedArchitecture(path: file.path, architecture: file.model.architecture.rawValue)
+        }
+        try recipe.check(file)
+    }
+}
+
 extension ArchitectureRecipe {
     /// Refuses a file that lacks what this family's forward pass uses (a Qwen2 file without its
-    /// q/k/v biases would run, and answer garbage).
+    /// q/k/v biases would run, and answer garbage), or whose RoPE scaling is not implemented here
+    /// (linear and YaRN: ignoring them gives wrong text with no error).
     func check(_ file: ModelFile) throws {
+        if let scaling = file.model.ropeScaling, scaling.kind != .llama3 {
+            throw ModelFormatError.unsupportedRopeScaling(path: file.path, kind: scaling.kind.rawValue, factor: scaling.factor)
+        }
         let roles = Set(file.tensors.filter { $0.layer == 0 }.map(\.role))
         let needed: [(Bool, TensorRole)] = [(hasQKVBias, .queryBias), (hasQKNorm, .queryNorm), (isMixtureOfExperts, .router)]
         for (uses, role) in needed where uses && !roles.contains(role) {

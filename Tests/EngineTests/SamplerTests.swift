@@ -1,13 +1,14 @@
 import Foundation
 import Testing
-@testable import Tokenizer
+import TestSupport
+@testable import Engine
 
 /// The sampler against a numpy transcription of distributed-llama's (sampler_goldens.txt, made by
 /// Tests/Fixtures/tokenizer/make_sampler_goldens.py), and each extra stage on small cases.
 @Suite("samplers")
 struct SamplerTests {
     static let goldenLines: [[Substring]] = {
-        let text = (try? String(contentsOfFile: Paths.fixture("tokenizer/sampler_goldens.txt"), encoding: .utf8)) ?? ""
+        let text = (try? String(contentsOfFile: Paths.fixture("engine/sampler_goldens.txt"), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map { $0.split(separator: " ") }
     }()
 

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import ModelFormat
-import Engine
 
 @Suite("inspect report")
 struct InspectReportTests {

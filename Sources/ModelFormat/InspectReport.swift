@@ -1,5 +1,3 @@
-import ModelFormat
-
 /// What `dllama inspect` reports about a model file: a `Codable` value for `--json`, and a text
 /// rendering for people.
 public struct InspectReport: Codable, Sendable {
