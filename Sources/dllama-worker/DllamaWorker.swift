@@ -46,6 +46,7 @@ struct DllamaWorker: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (1-65535, or 0 for any free port).") }
         guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") }
         if let maxRam, parseByteSize(maxRam) == nil { throw ValidationError("--max-ram \(maxRam) is not a size (such as 512M or 4G).") }
+        do { _ = try LinkShape.fromEnvironment() } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
@@ -60,6 +61,8 @@ struct DllamaWorker: ParsableCommand {
         var configuration = WorkerService.Configuration(modelPath: model, host: host, port: port)
         configuration.threads = nthreads
         configuration.maxRAM = maxRam.flatMap(parseByteSize)
+        configuration.linkShape = try LinkShape.fromEnvironment()
+        if let shape = configuration.linkShape { logger.warning("\(LinkShape.environmentKey)=\(shape): the link to the root is slowed down for a benchmark") }
         configuration.secret = secretText.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         let service = try WorkerService(configuration: configuration, logger: logger)
         let file = service.file
