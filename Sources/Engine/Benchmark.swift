@@ -1,6 +1,7 @@
 import Foundation
 import QuantKernels
 import Scheduler
+import Transport
 
 /// One measured run of `dllama bench`: a prompt prefilled, then a fixed number of greedy tokens
 /// generated (end-of-sequence tokens do not stop it: every run does the same work).

@@ -115,6 +115,17 @@ public final class ShapedStream: ByteStream, @unchecked Sendable {
         return try inner.read(into: buffer, timeout: timeout, waitingFor: waitingFor)
     }
 
+    /// The default 50 us timer slack would add to every delay: 1 ns for this thread
+    /// (`prctl(PR_SET_TIMERSLACK)`, looked up at run time: Swift's Glibc module leaves out sys/prctl.h).
+    private static func tightenTimerSlack() {
+        #if os(Linux)
+        typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "prctl") else { return }
+        let setTimerSlack: Int32 = 29  // PR_SET_TIMERSLACK
+        _ = unsafeBitCast(symbol, to: Prctl.self)(setTimerSlack, 1, 0, 0, 0)
+        #endif
+    }
+
     /// Delivers what is queued, then closes the underlying stream.
     public func close() {
         condition.lock()
@@ -130,10 +141,7 @@ public final class ShapedStream: ByteStream, @unchecked Sendable {
     /// The delivery thread: each write at its due time, in order (due times never decrease, since
     /// departures through one card never do and the latency is fixed).
     private func deliver() {
-        #if os(Linux)
-        // The default 50 us timer slack would add to every delay.
-        prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0)
-        #endif
+        Self.tightenTimerSlack()
         while true {
             condition.lock()
             while queue.isEmpty && !closed { condition.wait() }
@@ -176,9 +184,11 @@ final class NetworkCard: @unchecked Sendable {
     }
 
     static func sleep(until due: UInt64) {
-        let now = DispatchTime.now().uptimeNanoseconds
-        guard due > now else { return }
-        var request = timespec(tv_sec: Int((due - now) / 1_000_000_000), tv_nsec: Int((due - now) % 1_000_000_000))
-        while nanosleep(&request, &request) != 0 && errno == EINTR {}
+        while true {  // again after a signal
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard due > now else { return }
+            var request = timespec(tv_sec: Int((due - now) / 1_000_000_000), tv_nsec: Int((due - now) % 1_000_000_000))
+            if nanosleep(&request, nil) == 0 { return }
+        }
     }
 }
