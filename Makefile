@@ -12,7 +12,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MPI_SCRATCH = $(CURDIR)/.build-mpi
 HAVE_MPI = $(shell command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi 2>/dev/null && echo yes)
 
-.PHONY: deps deps-test deps-mpi build build-mpi test test-venv test-mpi-build assets bench bench-cluster bench-peers peers-venv bench-mpi demo demo-cluster fixtures fuzz clean
+.PHONY: deps deps-test deps-mpi build build-mpi test test-venv test-mpi-build assets bench bench-cluster bench-peers peers-venv bench-link bench-mpi demo demo-cluster fixtures fuzz clean
 
 ## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
 deps:
@@ -93,6 +93,11 @@ peers-venv:
 ## DLLAMA_BIN, DLLAMA_MODEL and DLLAMA_TOKENIZER set, else skipped)
 bench-peers: build assets peers-venv
 	DLLAMA_ASSETS=$(ASSETS) PEERS_PYTHON=$(PEERS_VENV)/bin/python Benchmarks/peers/bench-peers.py $(BENCH_ARGS)
+
+## bench-link: dllama plan --link against measurement, 2 local nodes with user-space link shaping
+## at three settings (Benchmarks/cluster/validate-link-model.py)
+bench-link: build assets
+	DLLAMA_ASSETS=$(ASSETS) Benchmarks/cluster/validate-link-model.py $(BENCH_ARGS)
 
 ## bench-mpi: MPI against TCP on 3 local ranks (docs/performance.md), with the MPI release build
 bench-mpi: build-mpi assets

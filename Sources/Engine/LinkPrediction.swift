@@ -44,7 +44,9 @@ public struct ComputeProfile: Codable, Sendable, Equatable {
         fixedMilliseconds = intercept
         millisecondsPerGigabyte = slope
         fittedOn = usable.map(\.nodes)
-        let clustered = usable.filter { $0.nodes > 1 && $0.collectivesPerToken > 0 }.min { $0.nodes < $1.nodes }
+        // The cost of a collective hardly depends on the threads: take it from another thread count when need be.
+        let fitting = report.results.filter { $0.nodes > 1 && $0.collectivesPerToken > 0 && $0.nodes * $0.threads <= report.machine.cores }
+        let clustered = fitting.filter { $0.threads == threads }.min { $0.nodes < $1.nodes } ?? fitting.min { $0.nodes < $1.nodes }
         collectiveFrom = clustered?.nodes
         collectiveMilliseconds = clustered.map { $0.syncMillisecondsPerToken.median / Double($0.collectivesPerToken) } ?? 0
     }
@@ -70,8 +72,9 @@ public struct LinkPrediction: Codable, Sendable, Equatable {
     public var collectiveMilliseconds: Double
     /// Latency and transmission on the link.
     public var linkMilliseconds: Double
-    public var millisecondsPerToken: Double { computeMilliseconds + collectiveMilliseconds + linkMilliseconds }
-    public var tokensPerSecond: Double { 1000 / millisecondsPerToken }
+    /// The sum of the three, and what it makes in generated tokens per second.
+    public var millisecondsPerToken = 0.0
+    public var tokensPerSecond = 0.0
 
     public init(plan: Plan, link: LinkShape, profile: ComputeProfile) {
         self.link = link
@@ -85,6 +88,10 @@ public struct LinkPrediction: Codable, Sendable, Equatable {
             return total + profile.fixedMilliseconds * share + profile.millisecondsPerGigabyte * Double(heaviest) / 1e9
         }
         collectiveMilliseconds = profile.collectiveMilliseconds * Double(plan.collectivesPerToken)
+        defer {
+            millisecondsPerToken = computeMilliseconds + collectiveMilliseconds + linkMilliseconds
+            tokensPerSecond = 1000 / millisecondsPerToken
+        }
         guard n > 1 else {
             linkMilliseconds = 0
             return

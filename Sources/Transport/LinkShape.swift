@@ -43,7 +43,7 @@ public struct LinkShape: Sendable, Equatable, Codable, CustomStringConvertible {
     public var description: String {
         let rate = bitsPerSecond >= 1e9 ? "\(Self.trimmed(bitsPerSecond / 1e9))gbit"
             : bitsPerSecond >= 1e6 ? "\(Self.trimmed(bitsPerSecond / 1e6))mbit" : "\(Self.trimmed(bitsPerSecond / 1e3))kbit"
-        let latency = latencySeconds < 1e-3 ? "\(Self.trimmed(latencySeconds * 1e6))us" : "\(Self.trimmed(latencySeconds * 1e3))ms"
+        let latency = latencySeconds < 1e-4 ? "\(Self.trimmed(latencySeconds * 1e6))us" : "\(Self.trimmed(latencySeconds * 1e3))ms"
         return "\(rate),\(latency)"
     }
 
