@@ -13,6 +13,8 @@ from llama_cpp import Llama
 
 def generate(llm, prompt, tokens):
     """Seconds to the first token, and seconds for the `tokens` tokens after it (greedy)."""
+    # Forget the cache: generate() would otherwise keep the prompt computed by the warm-up.
+    llm.reset()
     start = time.perf_counter()
     stream = llm.generate(prompt, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, reset=True)
     next(stream)
