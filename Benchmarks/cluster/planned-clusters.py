@@ -4,7 +4,7 @@ distributed-llama's .m files) on 2 to 16 nodes, what `dllama plan --model-shape`
 needs and what crosses the wire per token, and the tokens/s `dllama plan --link` predicts from a
 profile measured here (`dllama bench --nodes 1,2 --threads 1,2 --json > profile.json`).
 
-    Benchmarks/cluster/planned-clusters.py --profile profile.json [--threads 2] [--max-seq-len 4096]
+    Benchmarks/cluster/planned-clusters.py --profile profile.json [--threads 1] [--max-seq-len 4096]
 
 Tensor mode up to the 8 KV heads, hybrid (two tensor-parallel stages of 8) for 16 nodes.
 """
@@ -27,7 +27,7 @@ def plan(args, model, nodes, links, wire):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", required=True)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--max-seq-len", type=int, default=4096)
     p.add_argument("--build", default=os.path.join(ROOT, ".build", "release"))
     p.add_argument("--links", nargs=2, default=["1gbit,0.1ms", "10gbit,0.05ms"])
