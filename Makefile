@@ -12,7 +12,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MPI_SCRATCH = $(CURDIR)/.build-mpi
 HAVE_MPI = $(shell command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi 2>/dev/null && echo yes)
 
-.PHONY: deps deps-test deps-mpi build build-mpi lint test test-venv test-mpi-build assets bench bench-cluster bench-mpi demo demo-cluster fixtures fuzz sanitize soak clean
+.PHONY: deps deps-test deps-mpi build build-mpi lint test test-venv test-mpi-build assets bench bench-cluster bench-peers peers-venv bench-link bench-mpi demo demo-cluster fixtures fuzz sanitize soak clean
 
 ## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
 deps:
@@ -77,6 +77,27 @@ bench: deps assets
 ## rounds; with DLLAMA_BIN, DLLAMA_MODEL and DLLAMA_TOKENIZER set, distributed-llama side by side
 bench-cluster: build assets
 	DLLAMA_ASSETS=$(ASSETS) Benchmarks/cluster/bench-cluster.py $(BENCH_ARGS)
+
+## peers-venv: llama.cpp for bench-peers, from PyPI (llama-cpp-python compiles it: about 5 minutes)
+## into the git-ignored .venv-peers
+PEERS_VENV ?= $(CURDIR)/.venv-peers
+LLAMA_CPP_PYTHON ?= llama-cpp-python==0.3.36
+peers-venv:
+	@if ! $(PEERS_VENV)/bin/python -c "import llama_cpp" 2>/dev/null; then \
+		echo "installing $(LLAMA_CPP_PYTHON) into $(PEERS_VENV) (compiles llama.cpp, about 5 minutes)"; \
+		python3 -m venv $(PEERS_VENV) && $(PEERS_VENV)/bin/pip install -q $(LLAMA_CPP_PYTHON); \
+	fi
+
+## bench-peers: ours against llama.cpp and distributed-llama, same model, prompt, threads and tokens,
+## interleaved rounds, ours/peer ratios (Benchmarks/peers/bench-peers.py; distributed-llama with
+## DLLAMA_BIN, DLLAMA_MODEL and DLLAMA_TOKENIZER set, else skipped)
+bench-peers: build assets peers-venv
+	DLLAMA_ASSETS=$(ASSETS) PEERS_PYTHON=$(PEERS_VENV)/bin/python Benchmarks/peers/bench-peers.py $(BENCH_ARGS)
+
+## bench-link: dllama plan --link against measurement, 2 local nodes with user-space link shaping
+## at three settings (Benchmarks/cluster/validate-link-model.py)
+bench-link: build assets
+	DLLAMA_ASSETS=$(ASSETS) Benchmarks/cluster/validate-link-model.py $(BENCH_ARGS)
 
 ## bench-mpi: MPI against TCP on 3 local ranks (docs/performance.md), with the MPI release build
 bench-mpi: build-mpi assets

@@ -76,6 +76,8 @@ public enum Cluster {
         public var mode: PlanMode = .tensor
         public var maxSeqLen: Int?
         public var activationType: ActivationWireType = .f16
+        /// Benchmarks only: links to the workers behave as this link (`DLLAMA_LINK_SHAPE`, `ShapedStream`).
+        public var linkShape: LinkShape?
         /// This node's own threads and RAM budget (the root's, over TCP).
         public var threads = 1
         public var maxRAM: Int?
@@ -152,8 +154,8 @@ public enum Cluster {
                 throw ClusterError.worker(index: index, address: address.description, stage: stage, underlying: error)
             }
         }
-        let stream = try failing("connecting") { try SocketStream.connect(to: address, timeout: options.connectTimeout) }
-        let link = FrameLink(stream: stream)
+        let socket = try failing("connecting") { try SocketStream.connect(to: address, timeout: options.connectTimeout) }
+        let link = FrameLink(stream: options.linkShape.map { ShapedStream(socket, shape: $0) } ?? socket)
         link.peer = "worker \(index) (\(address))"
         do {
             let info = try failing("opening the session") { try Handshake.root(link, secret: options.secret, timeout: options.timeout) }

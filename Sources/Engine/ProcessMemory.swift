@@ -6,6 +6,15 @@ public enum ProcessMemory {
     /// Peak resident set size (VmHWM), in bytes.
     public static func peakResidentBytes() -> Int? { value("VmHWM:", in: "/proc/self/status") }
 
+    /// Starts a new peak: VmHWM becomes the current resident set (Linux 4.0 and later, writing 5 to
+    /// /proc/self/clear_refs). Returns false where that is not possible.
+    @discardableResult
+    public static func resetPeak() -> Bool {
+        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+        defer { try? handle.close() }
+        return (try? handle.write(contentsOf: Data("5".utf8))) != nil
+    }
+
     /// Current resident set size (VmRSS), in bytes.
     public static func residentBytes() -> Int? { value("VmRSS:", in: "/proc/self/status") }
 

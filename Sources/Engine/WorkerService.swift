@@ -27,6 +27,8 @@ public final class WorkerService: @unchecked Sendable {  // unchecked: counters 
         /// Seconds a connecting root has for each handshake message.
         public var handshakeTimeout = 10.0
         public var kernels: KernelTable = .current
+        /// Benchmarks only: the link to the root behaves as this link (`DLLAMA_LINK_SHAPE`, `ShapedStream`).
+        public var linkShape: LinkShape?
 
         public init(modelPath: String, host: String = "0.0.0.0", port: Int = 9999) {
             self.modelPath = modelPath
@@ -102,7 +104,7 @@ public final class WorkerService: @unchecked Sendable {  // unchecked: counters 
     }
 
     private func handle(_ stream: SocketStream, number: Int) {
-        let link = FrameLink(stream: stream)
+        let link = FrameLink(stream: configuration.linkShape.map { ShapedStream(stream, shape: $0) } ?? stream)
         link.peer = "root \(stream.peer)"
         var log = logger
         log[metadataKey: "connection"] = "\(number)"

@@ -48,6 +48,7 @@ struct DllamaWorker: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (1-65535, or 0 for any free port).") }
         if let nthreads { guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1.") } }
         if let maxRam, parseByteSize(maxRam) == nil { throw ValidationError("--max-ram \(maxRam) is not a size (such as 512M or 4G).") }
+        do { _ = try LinkShape.fromEnvironment() } catch { throw ValidationError("\(error)") }
         // Last: the options' own mistakes are named before the model is looked up in the catalogue.
         model = try ModelCache.chosen(cache).resolve(model, catalogue: try Catalogue.standard(), cacheOption: cache).modelPath
     }
@@ -68,6 +69,8 @@ struct DllamaWorker: ParsableCommand {
         }
         configuration.threads = threads
         configuration.maxRAM = maxRam.flatMap(parseByteSize)
+        configuration.linkShape = try LinkShape.fromEnvironment()
+        if let shape = configuration.linkShape { logger.warning("\(LinkShape.environmentKey)=\(shape): the link to the root is slowed down for a benchmark") }
         configuration.secret = secretText.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         let service = try WorkerService(configuration: configuration, logger: logger)
         let file = service.file

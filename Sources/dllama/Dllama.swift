@@ -7,7 +7,7 @@ struct Dllama: AsyncParsableCommand {
         commandName: "dllama",
         abstract: "Distributed LLM inference on CPU clusters.",
         version: DllamaVersion.description,
-        subcommands: [InferenceCommand.self, ChatCommand.self, ServeCommand.self, Inspect.self, PlanCommand.self, Info.self, Tokenize.self, ConvertCommand.self,
+        subcommands: [InferenceCommand.self, ChatCommand.self, ServeCommand.self, Inspect.self, PlanCommand.self, BenchCommand.self, Info.self, Tokenize.self, ConvertCommand.self,
                       PullCommand.self, ModelsCommand.self]
     )
 

@@ -3,14 +3,23 @@ import Engine
 import Foundation
 import ModelFormat
 import Scheduler
+import Transport
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Show how a model would be split over N nodes, and what each node needs.")
+        abstract: "Show how a model would be split over N nodes, and what each node needs.",
+        discussion: """
+            With --link and --profile, also predicts generation tokens/s over that link: the compute time each node's \
+            share takes on a machine like the one the profile was measured on, plus the plan's bytes and round trips \
+            per token over the link (docs/performance.md shows how well that held on loopback).
+            """)
 
     @Option(name: [.customShort("m"), .long], help: "The model file (.m or GGUF).")
-    var model: String
+    var model: String?
+
+    @Option(help: "Instead of --model, a model known by its published dimensions (Q40 weights): \(PublishedShapes.names.joined(separator: ", ")).")
+    var modelShape: String?
 
     @Option(help: "Number of nodes, the root included.")
     var nodes: Int
@@ -30,28 +39,59 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "How activations travel between nodes: q80, f16 or f32.")
     var bufferFloatType: ActivationWireType = .f16
 
+    @Option(help: "Predict tokens/s over a link of RATE,LATENCY (one way), such as 1gbit,0.3ms; repeat for several links. Needs --profile.")
+    var link: [String] = []
+
+    @Option(help: "A measured compute profile: what `dllama bench --model M --nodes 1,2 --json` printed on a machine like the nodes.")
+    var profile: String?
+
+    @Option(help: "With --link: threads per node (the profile's runs at this thread count are used).")
+    var threads = 1
+
     @Flag(help: "Print JSON for scripts instead of a table (tensor types by name, such as Q4_1).")
     var json = false
 
     func validate() throws {
         guard nodes >= 1 else { throw ValidationError("--nodes must be at least 1.") }
         if let maxSeqLen, maxSeqLen < 1 { throw ValidationError("--max-seq-len must be at least 1.") }
+        switch (model, modelShape) {
+        case (nil, nil): throw ValidationError("give the model: --model FILE, or --model-shape NAME (\(PublishedShapes.names.joined(separator: ", "))).")
+        case (.some, .some): throw ValidationError("--model and --model-shape both name a model: give one of them.")
+        case (nil, .some(let name)) where PublishedShapes.all[name] == nil:
+            throw ValidationError("--model-shape \(name) is not a known model: use one of \(PublishedShapes.names.joined(separator: ", ")), or --model FILE.")
+        default: break
+        }
+        for text in link {
+            do { _ = try LinkShape(parsing: text) } catch { throw ValidationError("\(error)") }
+        }
+        if !link.isEmpty && profile == nil {
+            throw ValidationError("--link needs a measured compute profile: run `dllama bench --model M --nodes 1,2 --json > profile.json` "
+                                  + "on a machine like the nodes, then pass --profile profile.json.")
+        }
+        if profile != nil && link.isEmpty { throw ValidationError("--profile is for predictions: add --link RATE,LATENCY (such as 1gbit,0.3ms).") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
     }
 
     func run() throws {
-        let file = try ModelFile(path: model)
+        let (description, tensors) = try modelAndTensors()
         let capacities = try NodeCapacity.parse(ram: ram, speed: speed, nodes: nodes)
-        let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: nodes, capacities: capacities,
+        let plan = try Plan.make(model: description, tensors: tensors, nodes: nodes, capacities: capacities,
                                  mode: mode, maxSeqLen: maxSeqLen, activationType: bufferFloatType)
-        try plan.checkFits(tensors: file.tensors)
+        try plan.checkFits(tensors: tensors)
+        let predictions = try predict(plan)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.userInfo[.tensorTypeNames] = true
-            print(String(decoding: try encoder.encode(plan), as: UTF8.self))
+            let data = predictions.isEmpty ? try encoder.encode(plan) : try encoder.encode(PlanWithPredictions(plan: plan, predictions: predictions))
+            print(String(decoding: data, as: UTF8.self))
         } else {
             print(plan.renderTable())
             for note in notes(plan) { print(note) }
+            for p in predictions {
+                print(String(format: "over %@: %.1f tokens/s predicted (per token %.2f ms compute, %.2f ms collectives as on loopback, %.2f ms on the link)",
+                             p.link.description, p.tokensPerSecond, p.computeMilliseconds, p.collectiveMilliseconds, p.linkMilliseconds))
+            }
         }
     }
 
@@ -69,6 +109,34 @@ struct PlanCommand: ParsableCommand {
         }
         return notes
     }
+
+    private func modelAndTensors() throws -> (ModelDescription, [TensorInfo]) {
+        if let model {
+            let file = try ModelFile(path: model)
+            return (file.model, file.tensors)
+        }
+        let description = PublishedShapes.all[modelShape!]!
+        return (description, try description.dllamaLayout())
+    }
+
+    private func predict(_ plan: Plan) throws -> [LinkPrediction] {
+        guard let profile else { return [] }
+        let report: BenchmarkReport
+        do {
+            report = try JSONDecoder().decode(BenchmarkReport.self, from: Data(contentsOf: URL(fileURLWithPath: profile)))
+        } catch {
+            throw ValidationError("--profile \(profile) is not the JSON of `dllama bench --json` (\(error.localizedDescription)): "
+                                  + "measure one with `dllama bench --model M --nodes 1,2 --json > profile.json`.")
+        }
+        let compute = try ComputeProfile(report: report, threads: threads)
+        return try link.map { LinkPrediction(plan: plan, link: try LinkShape(parsing: $0), profile: compute) }
+    }
+}
+
+/// `dllama plan --json` with `--link`: the plan and a prediction per link.
+struct PlanWithPredictions: Encodable {
+    var plan: Plan
+    var predictions: [LinkPrediction]
 }
 
 extension PlanMode: ExpressibleByArgument {}

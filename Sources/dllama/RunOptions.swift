@@ -106,6 +106,7 @@ struct RunOptions: ParsableArguments {
         if transport == .mpi && !workers.isEmpty {
             throw ValidationError("--workers is for --transport tcp: under MPI, mpirun (or srun) starts every node and rank 0 is the root.")
         }
+        do { _ = try LinkShape.fromEnvironment() } catch { throw ValidationError("\(error)") }
         if workers.isEmpty && mode != .tensor && resolvedTransport != .mpi {
             throw ValidationError("--mode needs --workers: one node has nothing to split.")
         }
@@ -168,6 +169,7 @@ struct RunOptions: ParsableArguments {
         options.onWorkerFailure = onWorkerFailure
         options.spareWorkers = spareWorkers.compactMap(NodeAddress.init)
         options.recoveryTimeout = recoveryTimeout
+        options.linkShape = try? LinkShape.fromEnvironment()  // checked in validate()
         return options
     }
 
