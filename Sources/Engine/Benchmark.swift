@@ -149,7 +149,7 @@ public enum Benchmark {
     public static func measure(_ engine: Transformer, prompt: [Int], tokens: Int, warmupTokens: Int) throws -> BenchmarkSample {
         precondition(!prompt.isEmpty && tokens >= 1, "a benchmark needs a prompt and a token to generate")
         guard prompt.count + max(tokens, warmupTokens) <= engine.maxSeqLen else {
-            throw Transformer.Failure.contextFull(maxSeqLen: engine.maxSeqLen)
+            throw TransformerError.contextFull(maxSeqLen: engine.maxSeqLen)
         }
         if warmupTokens > 0 { _ = try generate(engine, prompt: prompt, tokens: warmupTokens) }
         let totals = StepTotals()
