@@ -11,7 +11,9 @@ struct ScoreMergeEncoder: Sendable {
 
     init(vocabulary: Vocabulary) {
         self.vocabulary = vocabulary
-        longestPiece = vocabulary.regularIDs.keys.map(\.count).max() ?? 1
+        // At least 1: a vocabulary whose regular pieces are all empty (a damaged file) still encodes,
+        // every byte unknown.
+        longestPiece = max(vocabulary.regularIDs.keys.map(\.count).max() ?? 1, 1)
     }
 
     func encode(_ text: String, into output: inout [Int], dropped: inout Int) {

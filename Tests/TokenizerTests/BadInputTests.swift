@@ -107,6 +107,15 @@ struct BadInputTests {
         #expect(encoding.droppedByteCount == 6)  // é (2 bytes) and 🦙 (4): the tiny vocabulary is ASCII only
         #expect(tokenizer.decode(encoding.ids) == "hllo ")
     }
+
+    /// Found by `make fuzz` (FuzzTokenizerFile): a `.t` whose only regular piece is empty made the
+    /// encoder's longest-piece search an empty range, a trap.
+    @Test("a vocabulary whose regular pieces are all empty encodes every byte as unknown or dropped, no trap")
+    func emptyPieces() throws {
+        let tokenizer = try Tokenizer(path: Paths.fixture("tokenizer/fuzz-empty-pieces.t"))
+        let encoding = tokenizer.encodeReportingDropped("Hello", addBOS: false)
+        #expect(encoding.ids.count + encoding.droppedByteCount >= 5, "\(encoding)")
+    }
 }
 
 @Suite("finding a model's tokenizer")
