@@ -142,7 +142,8 @@ fuzz: deps
 ## ring's prefetch thread, the collectives, the server's engine loop); each in its own scratch path
 SANITIZE_FILTER ?= ModelFormatTests|QuantKernelsTests|LayerStoreTests|TransportTests|SchedulerTests|TokenizerTests|EngineTests|ServerTests|ConverterTests|ModelCatalogueTests
 sanitize: deps assets
-	DLLAMA_ASSETS=$(ASSETS) $(SWIFT) test --sanitize address --scratch-path $(CURDIR)/.build-asan --filter '$(SANITIZE_FILTER)'
+	DLLAMA_ASSETS=$(ASSETS) LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
+		$(SWIFT) test --sanitize address --scratch-path $(CURDIR)/.build-asan --filter '$(SANITIZE_FILTER)'
 	DLLAMA_ASSETS=$(ASSETS) TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --sanitize thread --scratch-path $(CURDIR)/.build-tsan --filter '$(SANITIZE_FILTER)'
 
 ## soak: 1000 requests through dllama serve with two local workers, streamed and not, some clients

@@ -31,7 +31,9 @@ final class LayerRing: @unchecked Sendable {  // unchecked: slots and queue behi
     /// Layers consumers are blocked on: never evicted before they are taken.
     private var awaited: [Int: Int] = [:]
     private let lock = Mutex()
-    private var loader: Thread?
+    /// Whether the loader thread was started. The `Thread` itself is not kept: Foundation keeps a
+    /// thread's closure (which holds this ring) after the thread ends, so holding it would be a cycle.
+    private var loaderStarted = false
     private var stopping = false
     /// Reads layer `l` into a slot's buffer; set once by the store before first use.
     var load: ((Int, UnsafeMutableRawBufferPointer) throws -> LayerWeights)!
@@ -138,10 +140,10 @@ final class LayerRing: @unchecked Sendable {  // unchecked: slots and queue behi
     }
 
     private func startLoaderIfNeeded() {
-        guard loader == nil else { return }
+        guard !loaderStarted else { return }
         let thread = Thread { self.loaderLoop() }
         thread.name = "dllama.layer-loader"
-        loader = thread
+        loaderStarted = true
         thread.start()
     }
 

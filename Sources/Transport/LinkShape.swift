@@ -83,17 +83,16 @@ public final class ShapedStream: ByteStream, @unchecked Sendable {
     private var queue: [(bytes: [UInt8], due: UInt64)] = []
     private var failure: Error?
     private var closed = false
-    private var thread: Thread?
 
     public var peer: String { inner.peer }
 
     public init(_ inner: ByteStream, shape: LinkShape) {
         self.inner = inner
         self.shape = shape
-        // The thread holds the stream until `close` lets it finish.
+        // The thread holds the stream until `close` lets it finish. It is not kept: Foundation keeps
+        // a thread's closure after the thread ends, so holding it would make a cycle and a leak.
         let thread = Thread { self.deliver() }
         thread.name = "link shaper"
-        self.thread = thread
         thread.start()
     }
 
