@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // The per-library benchmarks, nested so that `swift test` at the root never builds them.
 // Run with `make bench`, or `swift package benchmark --target ModelFormatBenchmarks` (or
-// QuantKernelsBenchmarks) here.
+// another target) here.
 import PackageDescription
 import class Foundation.ProcessInfo
 import struct Foundation.URL
@@ -30,6 +30,9 @@ let package = Package(
         benchmark("ModelFormatBenchmarks", ["ModelFormat"]),
         benchmark("QuantKernelsBenchmarks", ["QuantKernels"]),
         benchmark("TokenizerBenchmarks", ["Tokenizer"]),
+        benchmark("LayerStoreBenchmarks", ["LayerStore", "ModelFormat", "Scheduler"]),
+        benchmark("TransportBenchmarks", ["Transport"]),
+        benchmark("SchedulerBenchmarks", ["Scheduler", "ModelFormat"]),
         benchmark("EngineBenchmarks", ["Engine", "ModelFormat", "QuantKernels", "LayerStore", "Scheduler"]),
     ]
 )
