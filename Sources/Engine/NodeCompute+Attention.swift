@@ -49,32 +49,29 @@ extension NodeCompute {
         }
     }
 
-    /// Causal attention of every local query head over positions 0...position, heads in parallel.
+    /// Causal attention of every local query head over positions 0...position, one head per pool task.
     func attend(localLayer: Int, position: Int) {
         let scale = 1 / Float(headDim).squareRoot()
-        let seq = maxSeqLen, hd = headDim, group = queryGroup, kvDim = kvDim
-        let body = { (worker: Int, workers: Int) in
-            for h in ThreadPool.share(of: 0..<self.queryHeads, worker: worker, workers: workers) {
-                let kvOffset = (h / group) * hd
-                let query = self.q.buffer.baseAddress! + h * hd
-                let weights = UnsafeMutableBufferPointer(rebasing: self.scores.buffer[(h * seq)..<(h * seq + position + 1)])
-                for t in 0...position {
-                    let key = self.cache.key(localLayer, t).baseAddress! + kvOffset
-                    var dot: Float = 0
-                    for i in 0..<hd { dot += query[i] * key[i] }
-                    weights[t] = dot * scale
-                }
-                Elementwise.softmax(weights)
-                let out = self.attended.values.baseAddress! + h * hd
-                out.update(repeating: 0, count: hd)
-                for t in 0...position {
-                    let value = self.cache.value(localLayer, t).baseAddress! + kvOffset
-                    let a = weights[t]
-                    for i in 0..<hd { out[i] += a * value[i] }
-                }
+        let seq = maxSeqLen, hd = headDim, group = queryGroup
+        let body = { (h: Int) in
+            let kvOffset = (h / group) * hd
+            let query = self.q.buffer.baseAddress! + h * hd
+            let weights = UnsafeMutableBufferPointer(rebasing: self.scores.buffer[(h * seq)..<(h * seq + position + 1)])
+            for t in 0...position {
+                let key = self.cache.key(localLayer, t).baseAddress! + kvOffset
+                var dot: Float = 0
+                for i in 0..<hd { dot += query[i] * key[i] }
+                weights[t] = dot * scale
             }
-            _ = kvDim
+            Elementwise.softmax(weights)
+            let out = self.attended.values.baseAddress! + h * hd
+            out.update(repeating: 0, count: hd)
+            for t in 0...position {
+                let value = self.cache.value(localLayer, t).baseAddress! + kvOffset
+                let a = weights[t]
+                for i in 0..<hd { out[i] += a * value[i] }
+            }
         }
-        if let pool { pool.run(body) } else { body(0, 1) }
+        if let pool { pool.run(tasks: queryHeads, body) } else { for h in 0..<queryHeads { body(h) } }
     }
 }

@@ -22,7 +22,7 @@ struct RunOptions: ParsableArguments {
     var tokenizer: String?
 
     @Option(name: [.customShort("t"), .long],
-            help: "Compute threads (default: the cores available, \(ThreadCount.available) here; more are capped at that).")
+            help: "Compute threads (default: the cores available, \(ThreadCount.available) here; more take turns on them).")
     var nthreads: Int?
 
     @Option(name: [.customShort("c"), .long],
@@ -114,12 +114,10 @@ struct RunOptions: ParsableArguments {
         try resolveCatalogueModel()
     }
 
-    /// `--nthreads`, or every available core; capped at the cores available, saying so.
+    /// `--nthreads`, or every available core; saying so when that is more than the cores available.
     var threads: Int {
-        let threads = ThreadCount.resolve(nthreads)
-        if let nthreads, nthreads > threads {
-            warnOnce("--nthreads \(nthreads) is more than the \(threads) cores available: using \(threads)")
-        }
+        let (threads, warning) = ThreadCount.resolveWithWarning(nthreads)
+        if let warning { warnOnce(warning) }
         return threads
     }
 
