@@ -186,8 +186,8 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
                 while current >> 32 == seen && current & Self.openBit != 0 {
                     if qk_atomic_compare_exchange(control, &current, current + 1) != 0 { entered = true; break }
                 }
-                guard entered, let body = job else { continue }
-                claimTasks(body, taskCount)
+                guard entered else { continue }
+                workInJob()
                 let before = qk_atomic_fetch_sub(control, 1)
                 if before & Self.insideMask == 1 && before & Self.openBit == 0 {  // the last one out of a closed job
                     qk_atomic_fence()
@@ -195,6 +195,15 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
                 }
             }
             if qk_atomic_fetch_sub(running, 1) == 1 { broadcast(done) }
+        }
+
+        /// A worker's part of the job it entered. Its own function so that its reference to the
+        /// job's closure is released before the worker leaves the job: the caller's
+        /// `withoutActuallyEscaping` traps if the closure outlives `run`.
+        @inline(never)
+        private func workInJob() {
+            guard let body = job else { return }
+            claimTasks(body, taskCount)
         }
 
         /// Waits until `condition` holds: spins up to `spin` nanoseconds, then sleeps on `cond`,
