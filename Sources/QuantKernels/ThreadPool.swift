@@ -105,12 +105,15 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
 
         let participants: Int
         let maxSpin: UInt64
+        /// Workers that may spin at once: one per core beside the caller's (at least one).
+        let maxSpinningWorkers = UInt64(max(1, ThreadCount.available - 1))
         let control = qk_atomic_create()!
         let next = qk_atomic_create()!             // the next unclaimed task of the current job
         let busy = qk_atomic_create()!             // 1 while a caller is dispatching
         let stopping = qk_atomic_create()!         // 1 once shutDown began
         let running = qk_atomic_create()!          // worker threads alive
         let sleepingWorkers = qk_atomic_create()!  // workers blocked on `wake`
+        let spinningWorkers = qk_atomic_create()!  // workers spinning for the next job
         let callerSleeping = qk_atomic_create()!   // 1 while the caller is blocked on `done`
         let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)  // a job or shutdown
@@ -134,7 +137,9 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
             pthread_cond_destroy(done)
             pthread_cond_destroy(wake)
             pthread_mutex_destroy(mutex)
-            for counter in [control, next, busy, stopping, running, sleepingWorkers, callerSleeping] { qk_atomic_destroy(counter) }
+            for counter in [control, next, busy, stopping, running, sleepingWorkers, spinningWorkers, callerSleeping] {
+                qk_atomic_destroy(counter)
+            }
             mutex.deallocate(); wake.deallocate(); done.deallocate()
         }
 
@@ -149,8 +154,12 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
             qk_atomic_store(next, 0)
             jobNumber &+= 1
             _ = qk_atomic_exchange(control, (jobNumber & 0xFFFF_FFFF) << 32 | Self.openBit)
-            qk_atomic_fence()  // the job is visible before `sleepingWorkers` is read (see `sleep`)
-            if qk_atomic_load(sleepingWorkers) > 0 { broadcast(wake) }
+            qk_atomic_fence()  // the job is visible before `sleepingWorkers` is read (see `wait`)
+            // Sleepers are woken only when fewer workers spin than cores are left beside the caller:
+            // with more threads than cores, the spinning ones take the job and a woken one would only
+            // take a core from a thread holding a task. (Any worker may be asleep: the caller claims
+            // whatever task nobody else does.)
+            if qk_atomic_load(sleepingWorkers) > 0 && qk_atomic_load(spinningWorkers) < maxSpinningWorkers { broadcast(wake) }
             claimTasks(body, tasks)
             let before = qk_atomic_fetch_and(control, ~Self.openBit)  // closed: no worker enters now
             if before & Self.insideMask != 0 {
@@ -175,7 +184,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
             var seen = qk_atomic_load(control) >> 32
             var spin = min(maxSpin, 50_000)
             while true {
-                wait(spin: &spin, sleepers: sleepingWorkers, on: wake) {
+                wait(spin: &spin, sleepers: sleepingWorkers, on: wake, spinners: spinningWorkers) {
                     qk_atomic_load(self.control) >> 32 != seen || qk_atomic_load(self.stopping) != 0
                 }
                 if qk_atomic_load(stopping) != 0 { break }
@@ -210,19 +219,26 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
         /// counted in `sleepers` (whoever makes the condition true reads `sleepers` after a fence
         /// and broadcasts under the mutex, so no wake-up is lost). Adapts `spin` to what it measured.
         private func wait(spin: inout UInt64, sleepers: OpaquePointer, on cond: UnsafeMutablePointer<pthread_cond_t>,
-                          until condition: () -> Bool) {
+                          spinners: OpaquePointer? = nil, until condition: () -> Bool) {
             if condition() { return }
             let start = qk_monotonic_ns()
+            // With `spinners`, spin only while fewer than `maxSpinningWorkers` others do: more
+            // spinning threads than cores would take turns with the threads holding work.
+            let spins = spinners.map { qk_atomic_fetch_add($0, 1) < maxSpinningWorkers } ?? true
             var checks = 0
-            while qk_monotonic_ns() - start < spin {
+            while spins && qk_monotonic_ns() - start < spin {
                 for _ in 0..<32 {
-                    if condition() { return }
+                    if condition() {
+                        if let spinners { _ = qk_atomic_fetch_sub(spinners, 1) }
+                        return
+                    }
                     qk_cpu_relax()
                 }
                 // Give the core to a runnable thread, which may be the one holding the work waited for.
                 checks += 1
                 if checks % 4 == 0 { sched_yield() }
             }
+            if let spinners { _ = qk_atomic_fetch_sub(spinners, 1) }
             pthread_mutex_lock(mutex)
             _ = qk_atomic_fetch_add(sleepers, 1)
             qk_atomic_fence()
@@ -230,6 +246,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
             _ = qk_atomic_fetch_sub(sleepers, 1)
             pthread_mutex_unlock(mutex)
             // A wait that ended within twice the spin time would have been cheaper spun through.
+            guard spins else { return }
             let waited = qk_monotonic_ns() - start
             spin = min(maxSpin, max(Self.minSpin, waited <= 2 * spin ? spin * 2 : spin / 2))
         }
