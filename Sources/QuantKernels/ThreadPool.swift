@@ -19,7 +19,9 @@ import Darwin
 /// yielding the core every few microseconds so that a thread that holds work gets it, then sleeps
 /// on a condition variable. Each waiter adapts its spin time: it doubles when the wait ended soon
 /// after it went to sleep (a longer spin would have saved the sleep and the wake-up), and halves
-/// when the sleep was long (spinning was wasted). An idle pool burns no CPU.
+/// when the sleep was long (spinning was wasted). No more workers spin than there are cores beside
+/// the caller's; the others sleep, and are woken for a job only when fewer spin, so threads beyond
+/// the cores do not take turns with the ones holding work. An idle pool burns no CPU.
 ///
 /// ```swift
 /// let pool = ThreadPool(threadCount: 2)
