@@ -7,12 +7,15 @@ APT_PACKAGES = libopenblas-dev liblz4-dev pkg-config
 # chromium and its driver: the chat page's browser test; python3-venv: the server tests' virtualenv.
 TEST_APT_PACKAGES = chromium chromium-driver python3-venv
 MPI_APT_PACKAGES = libopenmpi-dev openmpi-bin pkg-config
+# make test-neon: a cross compiler for ARM64 and qemu to run what it builds.
+NEON_APT_PACKAGES = gcc-aarch64-linux-gnu qemu-user
+NEON_CC ?= aarch64-linux-gnu-gcc
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The MPI build (package trait MPI) lives in its own scratch path, so the default build never needs MPI.
 MPI_SCRATCH = $(CURDIR)/.build-mpi
 HAVE_MPI = $(shell command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi 2>/dev/null && echo yes)
 
-.PHONY: deps deps-test deps-mpi build build-mpi lint test test-venv test-mpi-build assets bench bench-cluster bench-peers peers-venv bench-link bench-mpi demo demo-cluster fixtures fuzz sanitize soak clean
+.PHONY: deps deps-test deps-mpi deps-neon test-neon build build-mpi lint test test-venv test-mpi-build assets bench bench-cluster bench-peers peers-venv bench-link bench-mpi demo demo-cluster fixtures fuzz sanitize soak clean
 
 ## deps: the system libraries (OpenBLAS, LZ4), installed with apt when missing
 deps:
@@ -33,6 +36,27 @@ deps-mpi:
 	@if ! command -v mpirun >/dev/null 2>&1 || ! pkg-config --exists ompi 2>/dev/null; then \
 		echo "installing $(MPI_APT_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(MPI_APT_PACKAGES); \
+	fi
+
+## deps-neon: the ARM64 cross compiler and qemu (make test-neon), installed with apt when missing
+deps-neon:
+	@if ! command -v $(NEON_CC) >/dev/null 2>&1 || ! command -v qemu-aarch64 >/dev/null 2>&1; then \
+		echo "installing $(NEON_APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(NEON_APT_PACKAGES); \
+	fi
+
+## test-neon: every NEON kernel against the scalar reference (Tests/neon/neon_agreement.c): the C
+## kernels cross-compiled for ARMv8.2-A with the dot-product extension, run under qemu-aarch64
+## (natively, without qemu, on an ARM64 machine)
+NEON_FLAGS = -std=gnu11 -O2 -march=armv8.2-a+dotprod -ffp-contract=off -static -Wall -Wextra -Wno-unknown-pragmas -Werror
+test-neon:
+	@if [ "$$(uname -m)" = aarch64 ]; then \
+		mkdir -p .build/neon && cc $(filter-out -static,$(NEON_FLAGS)) -ISources/CQuantKernels/include \
+			Sources/CQuantKernels/*.c Tests/neon/neon_agreement.c -lm -o .build/neon/neon_agreement && .build/neon/neon_agreement; \
+	else \
+		$(MAKE) deps-neon && mkdir -p .build/neon && $(NEON_CC) $(NEON_FLAGS) -ISources/CQuantKernels/include \
+			Sources/CQuantKernels/*.c Tests/neon/neon_agreement.c -lm -o .build/neon/neon_agreement && \
+		qemu-aarch64 -cpu max .build/neon/neon_agreement; \
 	fi
 
 ## build: release build of the libraries and both executables

@@ -2,6 +2,7 @@
 // compiles for baseline x86-64 and the code only runs after qk_cpu_features() reports the features.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include <float.h>
 #include <immintrin.h>
 #include <math.h>
 
@@ -118,16 +119,27 @@ AVX2 float qk_dot_f16_f32_avx2(int n, const void *x, const void *y) {
 AVX2 void qk_quantize_q80_avx2(int n, const float *x, void *out) {
     qk_block_q80 *blocks = out;
     const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    const __m256 largest = _mm256_set1_ps(FLT_MAX);
     for (int b = 0; b < n / QK_BLOCK; b++) {
         const float *v = x + b * QK_BLOCK;
         __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8), v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
-        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v0, absMask), _mm256_and_ps(v1, absMask)),
-                                 _mm256_max_ps(_mm256_and_ps(v2, absMask), _mm256_and_ps(v3, absMask)));
+        __m256 a0 = _mm256_and_ps(v0, absMask), a1 = _mm256_and_ps(v1, absMask);
+        __m256 a2 = _mm256_and_ps(v2, absMask), a3 = _mm256_and_ps(v3, absMask);
+        // NaN or infinity anywhere (|v| <= FLT_MAX false): the block's scale is NaN, its quants 0.
+        __m256 finite = _mm256_and_ps(_mm256_and_ps(_mm256_cmp_ps(a0, largest, _CMP_LE_OQ), _mm256_cmp_ps(a1, largest, _CMP_LE_OQ)),
+                                      _mm256_and_ps(_mm256_cmp_ps(a2, largest, _CMP_LE_OQ), _mm256_cmp_ps(a3, largest, _CMP_LE_OQ)));
+        if (_mm256_movemask_ps(finite) != 0xFF) {
+            blocks[b].d = QK_HALF_NAN;
+            _mm256_storeu_si256((__m256i *)blocks[b].qs, _mm256_setzero_si256());
+            continue;
+        }
+        __m256 m = _mm256_max_ps(_mm256_max_ps(a0, a1), _mm256_max_ps(a2, a3));
         __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
         m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
         m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
         float d = _mm_cvtss_f32(m4) / 127.0f;
         float id = d != 0.0f ? 1.0f / d : 0.0f;
+        id = id <= FLT_MAX ? id : 0.0f;  // d so small that 1/d overflows: quants 0, as the reference
         blocks[b].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
         __m256 scale = _mm256_set1_ps(id);
         // cvtps rounds to nearest even, as the reference's nearbyintf does.

@@ -3,6 +3,7 @@
 #if defined(__aarch64__)
 #include "CQuantKernels.h"
 #include <arm_neon.h>
+#include <float.h>
 
 static inline float h2f(qk_half h) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0); }
 
@@ -94,9 +95,22 @@ void qk_quantize_q80_neon(int n, const float *x, void *out) {
         const float *v = x + b * QK_BLOCK;
         float32x4_t r[8];
         float32x4_t m = vdupq_n_f32(0.0f);
-        for (int k = 0; k < 8; k++) { r[k] = vld1q_f32(v + 4 * k); m = vmaxq_f32(m, vabsq_f32(r[k])); }
+        uint32x4_t finite = vdupq_n_u32(0xFFFFFFFF);
+        for (int k = 0; k < 8; k++) {
+            r[k] = vld1q_f32(v + 4 * k);
+            float32x4_t a = vabsq_f32(r[k]);
+            finite = vandq_u32(finite, vcleq_f32(a, vdupq_n_f32(FLT_MAX)));  // false for NaN and infinity
+            m = vmaxq_f32(m, a);
+        }
+        if (vminvq_u32(finite) == 0) {  // the block's scale is NaN, its quants 0, as the reference
+            blocks[b].d = QK_HALF_NAN;
+            vst1q_s8(blocks[b].qs, vdupq_n_s8(0));
+            vst1q_s8(blocks[b].qs + 16, vdupq_n_s8(0));
+            continue;
+        }
         float d = vmaxvq_f32(m) / 127.0f;
         float id = d != 0.0f ? 1.0f / d : 0.0f;
+        id = id <= FLT_MAX ? id : 0.0f;  // d so small that 1/d overflows: quants 0
         blocks[b].d = qk_float_to_half(d);
         for (int k = 0; k < 8; k++) {
             int32x4_t q = vcvtnq_s32_f32(vmulq_n_f32(r[k], id));  // round to nearest, ties to even
@@ -105,5 +119,29 @@ void qk_quantize_q80_neon(int n, const float *x, void *out) {
             for (int l = 0; l < 4; l++) blocks[b].qs[4 * k + l] = (int8_t)lanes[l];
         }
     }
+}
+
+/// F32 -> F16, round to nearest even (FPCR's default mode), NaN quieted with its top payload bits,
+/// as qk_float_to_half.
+void qk_quantize_f16_neon(int n, const float *x, void *out) {
+    qk_half *h = out;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float16x8_t v = vcombine_f16(vcvt_f16_f32(vld1q_f32(x + i)), vcvt_f16_f32(vld1q_f32(x + i + 4)));
+        vst1q_u16(h + i, vreinterpretq_u16_f16(v));
+    }
+    for (; i < n; i++) h[i] = qk_float_to_half(x[i]);
+}
+
+/// F16 -> F32 (exact).
+void qk_dequantize_f16_neon(int n, const void *x, float *out) {
+    const qk_half *h = x;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float16x8_t v = vreinterpretq_f16_u16(vld1q_u16(h + i));
+        vst1q_f32(out + i, vcvt_f32_f16(vget_low_f16(v)));
+        vst1q_f32(out + i + 4, vcvt_high_f32_f16(v));
+    }
+    for (; i < n; i++) out[i] = qk_half_to_float(h[i]);
 }
 #endif

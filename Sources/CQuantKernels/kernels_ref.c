@@ -2,6 +2,7 @@
 // a*b+c into FMA is off so the results are the same float32 operations numpy performs.
 #pragma STDC FP_CONTRACT OFF
 #include "CQuantKernels.h"
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -48,15 +49,29 @@ qk_half qk_float_to_half(float f) {
 
 // ---------------------------------------------------------------- quantizers
 
+/// Whether all 32 values of a block are finite (no NaN, no infinity).
+static inline int block_is_finite(const float *v) {
+    int finite = 1;
+    for (int j = 0; j < QK_BLOCK; j++) finite &= fabsf(v[j]) <= FLT_MAX;  // false for NaN and inf
+    return finite;
+}
+
+/// 1/d, or 0 where d is 0 or so small that 1/d overflows.
+static inline float inverse_scale(float d) {
+    float id = d != 0.0f ? 1.0f / d : 0.0f;
+    return id <= FLT_MAX ? id : 0.0f;
+}
+
 void qk_quantize_q40_ref(int n, const float *x, void *out) {
     qk_block_q40 *blocks = out;
     for (int b = 0; b < n / QK_BLOCK; b++) {
         const float *v = x + b * QK_BLOCK;
+        if (!block_is_finite(v)) { blocks[b].d = QK_HALF_NAN; memset(blocks[b].qs, 0, 16); continue; }
         float max = v[0], min = v[0];
         for (int j = 1; j < QK_BLOCK; j++) { max = v[j] > max ? v[j] : max; min = v[j] < min ? v[j] : min; }
         float m = -min > max ? min : max;  // signed value of largest magnitude (max wins a tie)
         float d = m / -8.0f;
-        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        float id = inverse_scale(d);
         blocks[b].d = qk_float_to_half(d);
         for (int j = 0; j < 16; j++) {
             float lo = v[j] * id + 8.5f, hi = v[j + 16] * id + 8.5f;
@@ -71,16 +86,22 @@ void qk_quantize_q41_ref(int n, const float *x, void *out) {
     qk_block_q41 *blocks = out;
     for (int b = 0; b < n / QK_BLOCK; b++) {
         const float *v = x + b * QK_BLOCK;
+        if (!block_is_finite(v)) {
+            blocks[b].d = blocks[b].m = QK_HALF_NAN;
+            memset(blocks[b].qs, 0, 16);
+            continue;
+        }
         float max = v[0], min = v[0];
         for (int j = 1; j < QK_BLOCK; j++) { max = v[j] > max ? v[j] : max; min = v[j] < min ? v[j] : min; }
-        float d = (max - min) / 15.0f;
-        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        float d = (max - min) / 15.0f;  // may overflow to inf: then id is 0
+        float id = inverse_scale(d);
         blocks[b].d = qk_float_to_half(d);
         blocks[b].m = qk_float_to_half(min);
         for (int j = 0; j < 16; j++) {
             float lo = (v[j] - min) * id + 0.5f, hi = (v[j + 16] - min) * id + 0.5f;
-            int ql = (int)lo, qh = (int)hi;
-            ql = ql > 15 ? 15 : ql; qh = qh > 15 ? 15 : qh;
+            // (int) truncates, then 15 at most; NaN (an infinite difference times id 0) becomes 0.
+            int ql = lo >= 0.0f ? (lo < 15.0f ? (int)lo : 15) : 0;
+            int qh = hi >= 0.0f ? (hi < 15.0f ? (int)hi : 15) : 0;
             blocks[b].qs[j] = (uint8_t)(ql | (qh << 4));
         }
     }
@@ -90,10 +111,11 @@ void qk_quantize_q80_ref(int n, const float *x, void *out) {
     qk_block_q80 *blocks = out;
     for (int b = 0; b < n / QK_BLOCK; b++) {
         const float *v = x + b * QK_BLOCK;
+        if (!block_is_finite(v)) { blocks[b].d = QK_HALF_NAN; memset(blocks[b].qs, 0, QK_BLOCK); continue; }
         float absmax = 0.0f;
         for (int j = 0; j < QK_BLOCK; j++) { float a = fabsf(v[j]); absmax = a > absmax ? a : absmax; }
         float d = absmax / 127.0f;
-        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        float id = inverse_scale(d);
         blocks[b].d = qk_float_to_half(d);
         for (int j = 0; j < QK_BLOCK; j++) blocks[b].qs[j] = (int8_t)nearbyintf(v[j] * id);  // ties to even
     }
@@ -319,6 +341,7 @@ float qk_read_bandwidth_probe_ref(size_t n, const float *x) {
 // ---------------------------------------------------------------- atomics
 
 #include <stdlib.h>
+#include <time.h>
 struct qk_atomic_u64 { _Alignas(64) uint64_t value; char pad[56]; };
 
 qk_atomic_u64 *qk_atomic_create(void) {
@@ -330,8 +353,20 @@ void qk_atomic_destroy(qk_atomic_u64 *a) { free(a); }
 
 uint64_t qk_atomic_load(const qk_atomic_u64 *a) { return __atomic_load_n(&a->value, __ATOMIC_ACQUIRE); }
 void qk_atomic_store(qk_atomic_u64 *a, uint64_t v) { __atomic_store_n(&a->value, v, __ATOMIC_RELEASE); }
-uint64_t qk_atomic_fetch_add(qk_atomic_u64 *a, uint64_t v) { return __atomic_fetch_add(&a->value, v, __ATOMIC_ACQ_REL); }
-uint64_t qk_atomic_fetch_sub(qk_atomic_u64 *a, uint64_t v) { return __atomic_fetch_sub(&a->value, v, __ATOMIC_ACQ_REL); }
+uint64_t qk_atomic_fetch_add(qk_atomic_u64 *a, uint64_t v) { return __atomic_fetch_add(&a->value, v, __ATOMIC_SEQ_CST); }
+uint64_t qk_atomic_fetch_sub(qk_atomic_u64 *a, uint64_t v) { return __atomic_fetch_sub(&a->value, v, __ATOMIC_SEQ_CST); }
+uint64_t qk_atomic_fetch_and(qk_atomic_u64 *a, uint64_t v) { return __atomic_fetch_and(&a->value, v, __ATOMIC_SEQ_CST); }
+uint64_t qk_atomic_exchange(qk_atomic_u64 *a, uint64_t v) { return __atomic_exchange_n(&a->value, v, __ATOMIC_SEQ_CST); }
+int qk_atomic_compare_exchange(qk_atomic_u64 *a, uint64_t *expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(&a->value, expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+void qk_atomic_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
+uint64_t qk_monotonic_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 void qk_cpu_relax(void) {
 #if defined(__x86_64__)

@@ -110,11 +110,14 @@ public struct BenchmarkReport: Codable, Sendable, Equatable {
     public var warmupTokens: Int
     public var rounds: Int
     public var bufferFloatType: String
+    /// `--kv-cache-type` (absent from reports written before it existed, which used F32).
+    public var kvCacheType: String?
     public var mode: String
     public var results: [BenchmarkResult]
 
     public init(date: Date, machine: Machine, model: String, architecture: String, modelWeightBytes: Int, promptTokens: Int,
-                tokens: Int, warmupTokens: Int, rounds: Int, bufferFloatType: String, mode: String, results: [BenchmarkResult]) {
+                tokens: Int, warmupTokens: Int, rounds: Int, bufferFloatType: String, kvCacheType: String? = nil, mode: String,
+                results: [BenchmarkResult]) {
         self.date = ISO8601DateFormatter().string(from: date)
         self.machine = machine
         self.model = model
@@ -125,6 +128,7 @@ public struct BenchmarkReport: Codable, Sendable, Equatable {
         self.warmupTokens = warmupTokens
         self.rounds = rounds
         self.bufferFloatType = bufferFloatType
+        self.kvCacheType = kvCacheType
         self.mode = mode
         self.results = results
     }

@@ -76,6 +76,8 @@ public enum Cluster {
         public var mode: PlanMode = .tensor
         public var maxSeqLen: Int?
         public var activationType: ActivationWireType = .f16
+        /// How every node's KV cache holds keys and values (the workers learn it with the plan).
+        public var kvCacheType: KVCacheType = .f16
         /// Benchmarks only: links to the workers behave as this link (`DLLAMA_LINK_SHAPE`, `ShapedStream`).
         public var linkShape: LinkShape?
         /// This node's own threads and RAM budget (the root's, over TCP).
@@ -120,7 +122,8 @@ public enum Cluster {
 
         let capacities = capacities(declared: [(options.threads, options.maxRAM)] + infos.map { ($0.threads, $0.ramBudget) })
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: options.workers.count + 1, capacities: capacities,
-                                 mode: options.mode, maxSeqLen: options.maxSeqLen, activationType: options.activationType)
+                                 mode: options.mode, maxSeqLen: options.maxSeqLen, activationType: options.activationType,
+                                 kvCacheType: options.kvCacheType)
         let runnerOptions = NodeRunner.Options(threads: options.threads, storeMode: .resident, maxRAM: options.maxRAM,
                                                profile: options.profile, kernels: options.kernels)
         let session = try Session(plan: plan, fingerprint: fingerprint, options: options,

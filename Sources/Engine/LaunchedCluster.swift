@@ -88,7 +88,7 @@ public enum LaunchedCluster {
                 let capacities = Cluster.capacities(declared: arrivals.map { ($0.threads, $0.ramBudget) })
                 message = PlanMessage(plan: try Plan.make(model: file.model, tensors: file.tensors, nodes: collective.nodeCount,
                                                           capacities: capacities, mode: options.mode, maxSeqLen: options.maxSeqLen,
-                                                          activationType: options.activationType))
+                                                          activationType: options.activationType, kvCacheType: options.kvCacheType))
             } catch {
                 message = PlanMessage(failure: "\(error)")
             }

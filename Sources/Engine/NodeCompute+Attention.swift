@@ -36,8 +36,8 @@ extension NodeCompute {
         profiler.measure(.elementwise) {
             rope.apply(to: q.buffer, heads: queryHeads, position: position)
             rope.apply(to: k.buffer, heads: kvHeads, position: position)
-            _ = cache.key(localLayer, position).update(fromContentsOf: k.buffer)
-            _ = cache.value(localLayer, position).update(fromContentsOf: v.buffer)
+            cache.store(layer: localLayer, position: position, key: UnsafeBufferPointer(k.buffer),
+                        value: UnsafeBufferPointer(v.buffer), kernels: kernels)
         }
     }
 
@@ -49,32 +49,24 @@ extension NodeCompute {
         }
     }
 
-    /// Causal attention of every local query head over positions 0...position, heads in parallel.
+    /// Causal attention of every local query head over positions 0...position, one head per pool
+    /// task: scores against the cached keys, softmax, the weighted sum of the cached values, each
+    /// through the kernel table's kernels for the cache's type.
     func attend(localLayer: Int, position: Int) {
         let scale = 1 / Float(headDim).squareRoot()
-        let seq = maxSeqLen, hd = headDim, group = queryGroup, kvDim = kvDim
-        let body = { (worker: Int, workers: Int) in
-            for h in ThreadPool.share(of: 0..<self.queryHeads, worker: worker, workers: workers) {
-                let kvOffset = (h / group) * hd
-                let query = self.q.buffer.baseAddress! + h * hd
-                let weights = UnsafeMutableBufferPointer(rebasing: self.scores.buffer[(h * seq)..<(h * seq + position + 1)])
-                for t in 0...position {
-                    let key = self.cache.key(localLayer, t).baseAddress! + kvOffset
-                    var dot: Float = 0
-                    for i in 0..<hd { dot += query[i] * key[i] }
-                    weights[t] = dot * scale
-                }
-                Elementwise.softmax(weights)
-                let out = self.attended.values.baseAddress! + h * hd
-                out.update(repeating: 0, count: hd)
-                for t in 0...position {
-                    let value = self.cache.value(localLayer, t).baseAddress! + kvOffset
-                    let a = weights[t]
-                    for i in 0..<hd { out[i] += a * value[i] }
-                }
-            }
-            _ = kvDim
+        let seq = maxSeqLen, hd = headDim, group = queryGroup, count = Int32(position + 1)
+        guard let scoresKernel = kernels.attentionScores(cache.blockType), let valuesKernel = kernels.attentionValues(cache.blockType) else {
+            preconditionFailure("no attention kernels for a \(cache.type) cache")
         }
-        if let pool { pool.run(body) } else { body(0, 1) }
+        let keys = cache.keys(localLayer), values = cache.values(localLayer), rowBytes = cache.rowBytes
+        let valueBytes = cache.type.bytesPerValue
+        let body = { (h: Int) in
+            let headOffset = (h / group) * hd * valueBytes  // this query head's KV head within a row
+            let weights = self.scores.buffer.baseAddress! + h * seq  // [position + 1]
+            scoresKernel(Int32(hd), self.q.buffer.baseAddress! + h * hd, keys + headOffset, rowBytes, count, scale, weights)
+            Elementwise.softmax(UnsafeMutableBufferPointer(start: weights, count: position + 1))
+            valuesKernel(Int32(hd), weights, values + headOffset, rowBytes, count, self.attended.values.baseAddress! + h * hd)
+        }
+        if let pool { pool.run(tasks: queryHeads, body) } else { for h in 0..<queryHeads { body(h) } }
     }
 }

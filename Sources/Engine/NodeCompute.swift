@@ -39,8 +39,8 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
     let router: Floats         // [expertCount]
     let partial: Floats        // [dim] this node's contribution
 
-    init(model: ModelDescription, share: NodeShare, store: LayerStore, maxSeqLen: Int, pool: ThreadPool?,
-         kernels: KernelTable, profiler: Profiler) {
+    init(model: ModelDescription, share: NodeShare, store: LayerStore, maxSeqLen: Int, kvCacheType: KVCacheType,
+         pool: ThreadPool?, kernels: KernelTable, profiler: Profiler) {
         self.model = model
         self.share = share
         self.store = store
@@ -53,7 +53,7 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
         kvHeads = share.kvHeads.count
         queryGroup = model.headCount / model.kvHeadCount
         ffnWidth = model.isMoE ? share.expertRows.count : share.ffnRows.count
-        cache = KVCache(layers: share.layers.count, maxSeqLen: maxSeqLen, kvDim: share.kvHeads.count * model.headDim)
+        cache = KVCache(type: kvCacheType, layers: share.layers.count, maxSeqLen: maxSeqLen, kvDim: share.kvHeads.count * model.headDim)
         if let divisors = store.globals[.ropeFrequencies], divisors.type == .f32, divisors.floats.count == model.headDim / 2 {
             // Llama 3.1 GGUFs carry their frequency scaling as this tensor instead of header keys.
             rope = RoPE(headDimension: model.headDim, theta: model.ropeTheta, layout: recipe.ropeLayout(for: model),

@@ -105,7 +105,8 @@ public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one 
         profiler = Profiler(enabled: options.profile)
         let pool = pool ?? (options.threads > 1 ? ThreadPool(threadCount: options.threads) : nil)
         compute = NodeCompute(model: model, share: share, store: try LayerStore(file: file, share: share, mode: mode),
-                              maxSeqLen: plan.maxSeqLen, pool: pool, kernels: options.kernels, profiler: profiler)
+                              maxSeqLen: plan.maxSeqLen, kvCacheType: plan.kvCacheType, pool: pool, kernels: options.kernels,
+                              profiler: profiler)
         stages = plan.stageGroups().map { ($0, plan.nodes[$0.lowerBound].layers) }
         let vocabulary = plan.nodes.filter { !$0.vocabRows.isEmpty }.map(\.node)
         vocabularyNodes = (vocabulary.first ?? 0)..<((vocabulary.last ?? -1) + 1)

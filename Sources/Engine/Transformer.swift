@@ -25,6 +25,8 @@ public final class Transformer: @unchecked Sendable {  // unchecked: one caller 
         /// How vectors travel between nodes (only used with more than one node, or
         /// `encodePartialsOnOneNode`).
         public var activationType: ActivationWireType
+        /// How the KV caches hold keys and values (F16 by default).
+        public var kvCacheType: KVCacheType = .f16
         public var storeMode: LayerStore.Mode
         /// A RAM budget for each node (`--max-ram`): picks `storeMode` (see `MemoryBudget`).
         public var maxRAM: Int?
@@ -86,7 +88,7 @@ public final class Transformer: @unchecked Sendable {  // unchecked: one caller 
     /// The model on `options.nodes` nodes of this process.
     public convenience init(file: ModelFile, options: Options = .init()) throws {
         let plan = try Plan.make(model: file.model, tensors: file.tensors, nodes: options.nodes, mode: options.mode,
-                                 maxSeqLen: options.maxSeqLen, activationType: options.activationType)
+                                 maxSeqLen: options.maxSeqLen, activationType: options.activationType, kvCacheType: options.kvCacheType)
         guard options.nodes > 1 else {
             let runner = try NodeRunner(file: file, plan: plan, node: 0, options: options.runner)
             self.init(root: runner, collective: SoloCollective(encoding: ActivationEncoding(rawValue: options.activationType.rawValue) ?? .f32))

@@ -71,7 +71,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_neon, qk_dot_f16_f32_neon)
             quantizeQ80 = qk_quantize_q80_neon
             (dequantizeQ40, dequantizeQ41) = (qk_dequantize_q40_ref, qk_dequantize_q41_ref)
-            (quantizeF16, dequantizeF16) = (qk_quantize_f16_ref, qk_dequantize_f16_ref)
+            (quantizeF16, dequantizeF16) = (qk_quantize_f16_neon, qk_dequantize_f16_neon)
         #endif
         default:  // .scalar, and any path not compiled into this binary
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)

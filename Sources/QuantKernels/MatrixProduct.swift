@@ -30,13 +30,14 @@ public enum MatrixProduct {
             let activations = UnsafeMutableRawPointer.allocate(byteCount: batch * activationBytes, alignment: 64)  // [batch][columns] Q80
             defer { activations.deallocate() }
             for b in 0..<batch { kernels.quantizeQ80(Int32(columns), x + b * columns, activations + b * activationBytes) }
-            let body = { (worker: Int, workers: Int) in
-                let share = ThreadPool.share(of: 0..<rows, worker: worker, workers: workers)
+            let tasks = pool?.taskCount(for: rows, minimumPerTask: 16) ?? 1
+            let body = { (task: Int) in
+                let share = ThreadPool.share(of: 0..<rows, worker: task, workers: tasks)
                 guard !share.isEmpty else { return }
                 matrixMatrix(Int32(columns), weights.data + share.lowerBound * rowBytes, rowBytes, Int32(share.count),
                              activations, activationBytes, Int32(batch), out + share.lowerBound, rows)
             }
-            if let pool { pool.run(body) } else { body(0, 1) }
+            if let pool { pool.run(tasks: tasks, body) } else { body(0) }
             return
         }
         if weights.type.activationType == .f32 {

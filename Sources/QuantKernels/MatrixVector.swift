@@ -43,8 +43,10 @@ public enum MatrixVector {
         guard let dot = kernels.dot(weights: weights.type) else { preconditionFailure("no dot kernel for \(weights.type) weights") }
         let n = Int32(weights.columns), rowBytes = weights.rowBytes, base = weights.data
         let matrixVector = kernels.matrixVector(weights: weights.type)
-        let body = { (worker: Int, workers: Int) in
-            let share = ThreadPool.share(of: rows, worker: worker, workers: workers)
+        // Chunks of at least 16 rows, several per thread, claimed by whichever thread is running.
+        let tasks = pool?.taskCount(for: rows.count, minimumPerTask: 16) ?? 1
+        let body = { (task: Int) in
+            let share = ThreadPool.share(of: rows, worker: task, workers: tasks)
             guard !share.isEmpty else { return }
             if let matrixVector {  // the whole share in C, activation prepared once
                 matrixVector(n, base + share.lowerBound * rowBytes, rowBytes, Int32(share.count), x, out + (share.lowerBound - rows.lowerBound))
@@ -55,7 +57,7 @@ public enum MatrixVector {
                 out[r - rows.lowerBound] = dot(n, base + r * rowBytes, x)
             }
         }
-        if let pool { pool.run(body) } else { body(0, 1) }
+        if let pool { pool.run(tasks: tasks, body) } else { body(0) }
     }
 
     /// Quantizes an activation vector to Q80 blocks with the selected kernel.

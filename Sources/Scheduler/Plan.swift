@@ -25,13 +25,28 @@ public enum ActivationWireType: String, Codable, Sendable, CaseIterable {
     }
 }
 
+/// How the KV cache holds keys and values (`--kv-cache-type`): F16 (the default, as llama.cpp's)
+/// halves its memory; F32 keeps every bit the projections computed.
+public enum KVCacheType: String, Codable, Sendable, CaseIterable {
+    case f16, f32
+
+    /// Bytes of one cached value.
+    public var bytesPerValue: Int {
+        switch self {
+        case .f16: 2
+        case .f32: 4
+        }
+    }
+}
+
 /// What a plan costs one node, per the model's tensor directory.
 public struct NodeEstimate: Codable, Sendable, Equatable {
     /// Weight bytes the node keeps resident (its slices, replicated norms).
     public var weightBytes: Int
     /// Its largest single layer's weight bytes (what streaming must hold at a time).
     public var largestLayerBytes: Int
-    /// KV cache at the plan's sequence length (F32 keys and values of its KV heads and layers).
+    /// KV cache at the plan's sequence length (keys and values of its KV heads and layers, in the
+    /// plan's `kvCacheType`).
     public var kvCacheBytes: Int
     /// Activation buffers (F32), attention scores included.
     public var activationBytes: Int
@@ -59,6 +74,8 @@ public struct Plan: Codable, Sendable, Equatable {
     public var model: ModelDescription
     public var maxSeqLen: Int
     public var activationType: ActivationWireType
+    /// How every node's KV cache holds keys and values (workers learn it with the plan).
+    public var kvCacheType: KVCacheType
     public var nodes: [NodeShare]
     public var estimates: [NodeEstimate]
     /// Synchronisation points per generated token (all-reduces, boundaries, gathers).
@@ -82,7 +99,8 @@ public struct Plan: Codable, Sendable, Equatable {
     /// and kept when fewer nodes stream.
     public static func make(
         model: ModelDescription, tensors: [TensorInfo], nodes count: Int, capacities: [NodeCapacity]? = nil,
-        mode: PlanMode = .tensor, maxSeqLen: Int? = nil, activationType: ActivationWireType = .q80
+        mode: PlanMode = .tensor, maxSeqLen: Int? = nil, activationType: ActivationWireType = .q80,
+        kvCacheType: KVCacheType = .f16
     ) throws -> Plan {
         guard count >= 1 else { throw PlanError.noNodes }
         let capacities = capacities ?? Array(repeating: NodeCapacity(), count: count)
@@ -95,8 +113,8 @@ public struct Plan: Codable, Sendable, Equatable {
             case .pipeline: shares = try PipelineSplit.shares(model: model, weights: weights)
             case .hybrid: shares = try HybridSplit.shares(model: model, tensors: tensors, weights: weights)
             }
-            var plan = Plan(mode: mode, model: model, maxSeqLen: seq, activationType: activationType, nodes: shares,
-                            estimates: [], collectivesPerToken: 0)
+            var plan = Plan(mode: mode, model: model, maxSeqLen: seq, activationType: activationType, kvCacheType: kvCacheType,
+                            nodes: shares, estimates: [], collectivesPerToken: 0)
             plan.estimate(tensors: tensors, capacities: capacities)
             return plan
         }

@@ -16,7 +16,7 @@ extension Plan {
                 weights += bytes
                 if let l = t.layer, perLayer.indices.contains(l) { perLayer[l] += bytes }
             }
-            let kvCache = share.layers.count * 2 * maxSeqLen * share.kvHeads.count * m.headDim * 4
+            let kvCache = share.layers.count * 2 * maxSeqLen * share.kvHeads.count * m.headDim * kvCacheType.bytesPerValue
             let ffnWidth = m.isMoE ? share.expertRows.count * m.activeExpertCount : share.ffnRows.count
             let floats = 4 * m.dim + share.queryHeads.count * m.headDim + 2 * share.kvHeads.count * m.headDim
                 + share.queryHeads.count * maxSeqLen + 3 * ffnWidth + share.vocabRows.count

@@ -6,7 +6,7 @@ extension Plan {
         let m = model
         let name = [PlanMode.tensor: "tensor-parallel", .pipeline: "pipeline", .hybrid: "hybrid (\(stageGroups().count) stages)"][mode]!
         var lines = ["\(name) plan: \(nodes.count) node\(nodes.count == 1 ? "" : "s"), "
-            + "\(m.architecture.rawValue) (\(m.layerCount) layers, \(m.kvHeadCount) KV heads), max seq len \(maxSeqLen), activations \(activationType.rawValue)"]
+            + "\(m.architecture.rawValue) (\(m.layerCount) layers, \(m.kvHeadCount) KV heads), max seq len \(maxSeqLen), activations \(activationType.rawValue), KV cache \(kvCacheType.rawValue)"]
         let header = ["node", "layers", "kv heads", "q heads", "ffn rows", "vocab rows", "weights", "kv cache", "est. RAM", "RAM", "mode", "sent/token", "recv/token"]
         var rows = [header]
         for (share, e) in zip(nodes, estimates) {

@@ -116,7 +116,9 @@ public struct SessionSetup: Sendable, Equatable {
 /// Each side proves it knows the secret without sending it; a missing or wrong secret on either
 /// side ends the session with a message that says which.
 public enum Handshake {
-    public static let protocolVersion = 1
+    /// 2: the plan in `setup` carries `kvCacheType` (a version-1 worker would ignore it and keep
+    /// an F32 cache while the root planned F16). docs/protocol.md lists the versions.
+    public static let protocolVersion = 2
     static let magic: UInt32 = 0x414D_4C44  // "DLMA"
     static let nonceBytes = 32
 

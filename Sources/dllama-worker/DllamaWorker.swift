@@ -32,7 +32,7 @@ struct DllamaWorker: ParsableCommand {
     @Option(help: "The model cache a catalogue name is looked up in (default: DLLAMA_CACHE, else ~/.cache/dllama).")
     var cache: String?
 
-    @Option(name: [.customShort("t"), .long], help: "Compute threads (default: the cores available, \(ThreadCount.available) here; more are capped at that).")
+    @Option(name: [.customShort("t"), .long], help: "Compute threads (default: the cores available, \(ThreadCount.available) here; more take turns on them).")
     var nthreads: Int?
 
     @Option(help: "RAM budget for this node, such as 512M or 4G: its layers are streamed from disk when its share does not fit.")
@@ -63,10 +63,8 @@ struct DllamaWorker: ParsableCommand {
         let logger = Logger(label: "dllama-worker")
         let secretText = secret ?? ProcessInfo.processInfo.environment["DLLAMA_SECRET"]
         var configuration = WorkerService.Configuration(modelPath: model, host: host, port: port)
-        let threads = ThreadCount.resolve(nthreads)
-        if let nthreads, nthreads > threads {
-            logger.warning("--nthreads \(nthreads) is more than the \(threads) cores available: using \(threads)")
-        }
+        let (threads, threadWarning) = ThreadCount.resolveWithWarning(nthreads)
+        if let threadWarning { logger.warning("\(threadWarning)") }
         configuration.threads = threads
         configuration.maxRAM = maxRam.flatMap(parseByteSize)
         configuration.linkShape = try LinkShape.fromEnvironment()

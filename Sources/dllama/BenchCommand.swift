@@ -55,6 +55,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "How activations travel between nodes: q80, f16 or f32.")
     var bufferFloatType: ActivationWireType = .f16
 
+    @Option(help: "How the KV cache holds keys and values: f16 (half the memory, as llama.cpp) or f32.")
+    var kvCacheType: KVCacheType = .f16
+
     @Option(help: "tensor, pipeline or hybrid (for more than one node).")
     var mode: PlanMode = .tensor
 
@@ -100,7 +103,7 @@ struct BenchCommand: ParsableCommand {
         var plans: [Int: Plan] = [:]
         for n in Set(configurations.map(\.nodes) + [1]) {
             plans[n] = try Plan.make(model: file.model, tensors: file.tensors, nodes: n, mode: n == 1 ? .tensor : mode,
-                                     maxSeqLen: maxSeqLen, activationType: bufferFloatType)
+                                     maxSeqLen: maxSeqLen, activationType: bufferFloatType, kvCacheType: kvCacheType)
         }
         let workerBinary = try Self.workerBinary(needed: configurations.contains { $0.nodes > 1 })
         ChildReaper.shared.stopChildrenOnInterrupt()
@@ -122,7 +125,8 @@ struct BenchCommand: ParsableCommand {
         let report = BenchmarkReport(date: Date(), machine: .current(linkShape: linkShape), model: model,
                                      architecture: file.model.architecture.rawValue, modelWeightBytes: plans[1]!.estimates[0].weightBytes,
                                      promptTokens: promptIDs.count, tokens: tokens, warmupTokens: warmupTokens, rounds: rounds,
-                                     bufferFloatType: bufferFloatType.rawValue, mode: mode.rawValue, results: results)
+                                     bufferFloatType: bufferFloatType.rawValue, kvCacheType: kvCacheType.rawValue, mode: mode.rawValue,
+                                     results: results)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -138,7 +142,9 @@ struct BenchCommand: ParsableCommand {
         ProcessMemory.resetPeak()
         var sample: BenchmarkSample
         if nodes == 1 {
-            let engine = try Transformer(file: file, options: .init(threads: threads, maxSeqLen: maxSeqLen, activationType: bufferFloatType))
+            var options = Transformer.Options(threads: threads, maxSeqLen: maxSeqLen, activationType: bufferFloatType)
+            options.kvCacheType = kvCacheType
+            let engine = try Transformer(file: file, options: options)
             sample = try Benchmark.measure(engine, prompt: prompt, tokens: tokens, warmupTokens: warmupTokens)
             sample.peakResidentBytes = [ProcessMemory.peakResidentBytes() ?? 0]
             return sample
@@ -149,6 +155,7 @@ struct BenchCommand: ParsableCommand {
         options.mode = mode
         options.maxSeqLen = maxSeqLen
         options.activationType = bufferFloatType
+        options.kvCacheType = kvCacheType
         options.threads = threads
         options.linkShape = linkShape
         let engine = try Cluster.connect(file: file, options: options)
@@ -192,7 +199,7 @@ struct BenchCommand: ParsableCommand {
             String(format: format, s.median) + " (" + String(format: format, s.min) + "-" + String(format: format, s.max) + ")"
         }
         var lines = [
-            "\(report.model): \(report.promptTokens)-token prompt, \(report.tokens) greedy tokens, activations as \(report.bufferFloatType)"
+            "\(report.model): \(report.promptTokens)-token prompt, \(report.tokens) greedy tokens, activations as \(report.bufferFloatType), KV cache \(report.kvCacheType ?? "f32")"
                 + (report.machine.linkShape.map { ", links shaped as \($0)" } ?? "") + ", \(report.machine.cpu), \(report.machine.cores) cores, "
                 + "\(report.machine.kernelPath) kernels",
             "medians of \(report.rounds) interleaved round\(report.rounds == 1 ? "" : "s") (min-max); per-token figures are the root's",

@@ -29,7 +29,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "The .t tokenizer file to write (default: the model's name with .t).")
     var tokenizerOutput: String?
 
-    @Option(name: [.customShort("t"), .long], help: "Threads that convert rows (default: the cores available; more are capped at that).")
+    @Option(name: [.customShort("t"), .long], help: "Threads that convert rows (default: the cores available; more take turns on them).")
     var nthreads: Int?
 
     func validate() throws {

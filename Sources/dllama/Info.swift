@@ -6,7 +6,7 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the CPU features found, the kernel path chosen, and the thread and BLAS settings.")
 
-    @Option(name: [.customShort("t"), .long], help: "Threads for the kernel thread pool (default: the cores available; more are capped at that).")
+    @Option(name: [.customShort("t"), .long], help: "Threads for the kernel thread pool (default: the cores available; more take turns on them).")
     var nthreads: Int?
 
     @Flag(help: "Also measure the memory-read bandwidth with that many threads (reads 512 MiB a few times).")
@@ -17,10 +17,8 @@ struct Info: ParsableCommand {
     }
 
     func run() throws {
-        let nthreads = ThreadCount.resolve(self.nthreads)
-        if let requested = self.nthreads, requested > nthreads {
-            warnOnce("--nthreads \(requested) is more than the \(nthreads) cores available: using \(nthreads)")
-        }
+        let (nthreads, warning) = ThreadCount.resolveWithWarning(self.nthreads)
+        if let warning { warnOnce(warning) }
         BLASSettings.setThreadCount(1)  // what the batched products use
         var gbps: Double?
         if bandwidth {

@@ -39,6 +39,9 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "How activations travel between nodes: q80, f16 or f32.")
     var bufferFloatType: ActivationWireType = .f16
 
+    @Option(help: "How the KV cache holds keys and values: f16 (half the memory, as llama.cpp) or f32.")
+    var kvCacheType: KVCacheType = .f16
+
     @Option(help: "Predict tokens/s over a link of RATE,LATENCY (one way), such as 1gbit,0.3ms; repeat for several links. Needs --profile.")
     var link: [String] = []
 
@@ -76,7 +79,7 @@ struct PlanCommand: ParsableCommand {
         let (description, tensors) = try modelAndTensors()
         let capacities = try NodeCapacity.parse(ram: ram, speed: speed, nodes: nodes)
         let plan = try Plan.make(model: description, tensors: tensors, nodes: nodes, capacities: capacities,
-                                 mode: mode, maxSeqLen: maxSeqLen, activationType: bufferFloatType)
+                                 mode: mode, maxSeqLen: maxSeqLen, activationType: bufferFloatType, kvCacheType: kvCacheType)
         try plan.checkFits(tensors: tensors)
         let predictions = try predict(plan)
         if json {

@@ -22,7 +22,7 @@ struct RunOptions: ParsableArguments {
     var tokenizer: String?
 
     @Option(name: [.customShort("t"), .long],
-            help: "Compute threads (default: the cores available, \(ThreadCount.available) here; more are capped at that).")
+            help: "Compute threads (default: the cores available, \(ThreadCount.available) here; more take turns on them).")
     var nthreads: Int?
 
     @Option(name: [.customShort("c"), .long],
@@ -34,6 +34,9 @@ struct RunOptions: ParsableArguments {
 
     @Option(help: "How activations travel between nodes: q80 (distributed-llama's), f16 or f32.")
     var bufferFloatType: ActivationWireType = .f16
+
+    @Option(help: "How the KV cache holds keys and values: f16 (half the memory, as llama.cpp) or f32.")
+    var kvCacheType: KVCacheType = .f16
 
     @Option(parsing: .upToNextOption, help: "Worker addresses (HOST:PORT ...), each running dllama-worker with its own copy of the model file.")
     var workers: [String] = []
@@ -114,12 +117,10 @@ struct RunOptions: ParsableArguments {
         try resolveCatalogueModel()
     }
 
-    /// `--nthreads`, or every available core; capped at the cores available, saying so.
+    /// `--nthreads`, or every available core; saying so when that is more than the cores available.
     var threads: Int {
-        let threads = ThreadCount.resolve(nthreads)
-        if let nthreads, nthreads > threads {
-            warnOnce("--nthreads \(nthreads) is more than the \(threads) cores available: using \(threads)")
-        }
+        let (threads, warning) = ThreadCount.resolveWithWarning(nthreads)
+        if let warning { warnOnce(warning) }
         return threads
     }
 
@@ -145,6 +146,7 @@ struct RunOptions: ParsableArguments {
         let engine: Transformer
         if workers.isEmpty {
             var options = Transformer.Options(threads: threads, maxSeqLen: maxSeqLen, activationType: bufferFloatType, profile: profile)
+            options.kvCacheType = kvCacheType
             options.maxRAM = maxRam.flatMap(parseByteSize)
             engine = try Transformer(file: file, options: options)
         } else {
@@ -161,6 +163,7 @@ struct RunOptions: ParsableArguments {
         options.mode = mode
         options.maxSeqLen = maxSeqLen
         options.activationType = bufferFloatType
+        options.kvCacheType = kvCacheType
         options.threads = threads
         options.maxRAM = maxRam.flatMap(parseByteSize)
         options.profile = profile
@@ -196,7 +199,8 @@ struct RunOptions: ParsableArguments {
         }
         let context = engine.maxSeqLen < file.model.maxSeqLen && maxSeqLen == nil ? " (the model allows \(file.model.maxSeqLen): -c N for more)" : ""
         log("model \(file.model.architecture.rawValue), \(file.model.layerCount) layers, \(formatBytes(file.statistics.tensorBytes)) of weights, "
-            + "context \(engine.maxSeqLen)\(context), \(threads) thread\(threads == 1 ? "" : "s") on \(selection.path) kernels, weights \(describe(engine.storeMode))")
+            + "context \(engine.maxSeqLen)\(context), KV cache \(engine.plan.kvCacheType.rawValue) (\(formatBytes(engine.plan.estimates[0].kvCacheBytes))), "
+            + "\(threads) thread\(threads == 1 ? "" : "s") on \(selection.path) kernels, weights \(describe(engine.storeMode))")
     }
 
     /// `--secret`, else `DLLAMA_SECRET`, as bytes.
@@ -230,3 +234,4 @@ func warnOnce(_ text: String) {
 }
 
 extension WorkerFailurePolicy: ExpressibleByArgument {}
+extension KVCacheType: ExpressibleByArgument {}

@@ -47,6 +47,7 @@ struct OracleLogitsTests {
         let quantized = file.model.weightType == .q4_0
         var options = Transformer.Options(threads: threads, nodes: golden.nodes, activationType: quantized ? .q80 : .f32,
                                           storeMode: storeMode)
+        options.kvCacheType = .f32  // the oracle keeps F32 keys and values
         options.encodePartialsOnOneNode = encodePartials
         let engine = try Transformer(file: file, options: options)
         for (position, token) in golden.prompt_tokens.dropLast().enumerated() {

@@ -156,6 +156,7 @@ struct ClusterFailureTests {
         let file = try ModelFile(path: Self.smolLM2)
         var options = Cluster.Options(workers: workers.map { NodeAddress($0.address)! })
         options.maxSeqLen = 256
+        options.kvCacheType = .f32  // not the default: the workers must learn it from the plan
         let engine = try Cluster.connect(file: file, options: options)
         var token = 504, tokens = 0
         for position in 0..<100 {
@@ -178,6 +179,8 @@ struct ClusterFailureTests {
             #expect(report.sentBytes + report.receivedBytes <= bound)
             #expect(bound < report.weightBytes)
             #expect(report.bytesRead <= estimate.weightBytes + (1 << 20), "node \(node) read \(report.bytesRead) bytes of its file")
+            #expect(report.kvCacheBytes == estimate.kvCacheBytes && estimate.kvCacheBytes == 30 * 2 * 256 * 64 * 4,
+                    "worker \(node) holds a KV cache of \(report.kvCacheBytes) bytes")
             let growth = Double(report.peakResident - report.residentBeforeLoad)
             let allowed = 1.1 * Double(report.weightBytes + report.kvCacheBytes)
             #expect(growth <= allowed, "worker \(node): RSS grew \(formatBytes(Int(growth))), allowed \(formatBytes(Int(allowed)))")

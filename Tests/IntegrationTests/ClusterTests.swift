@@ -161,6 +161,7 @@ struct ClusterOracleTests {
         options.mode = mode
         options.activationType = wire
         options.maxSeqLen = 64
+        options.kvCacheType = .f32  // the oracle keeps F32 keys and values
         let engine = try Cluster.connect(file: try ModelFile(path: path), options: options)
         defer { engine.shutdown() }
         #expect(engine.plan.nodes.count == count + 1)

@@ -17,6 +17,19 @@ struct InferenceCommandTests {
         #expect(result.stderr.contains("tokens/s") && result.stderr.contains("peak RSS"))
     }
 
+    @Test("--kv-cache-type: F16 by default, F32 on request, twice the bytes, the same first sentence", .enabled(if: Assets.present, Assets.missing))
+    func kvCacheType() throws {
+        let arguments = ["inference", "--model", Self.smolLM2, "--prompt", "The capital of France is", "--steps", "4",
+                         "--temperature", "0", "--nthreads", "2", "--max-seq-len", "128"]
+        let f16 = try Executables.run("dllama", arguments)
+        let f32 = try Executables.run("dllama", arguments + ["--kv-cache-type", "f32"])
+        #expect(f16.status == 0 && f32.status == 0, "\(f16.stderr)\n\(f32.stderr)")
+        // 30 layers x 2 x 128 positions x 3 KV heads x 64 values x 2 (or 4) bytes
+        #expect(f16.stderr.contains("KV cache f16 (2.8 MiB)"), "\(f16.stderr)")
+        #expect(f32.stderr.contains("KV cache f32 (5.6 MiB)"), "\(f32.stderr)")
+        #expect(f16.stdout.hasPrefix("The capital of France is Paris.") && f32.stdout.hasPrefix("The capital of France is Paris."))
+    }
+
     @Test("a .m model with its .t tokenizer, and --profile")
     func dllamaFiles() throws {
         let result = try Executables.run("dllama", ["inference", "--model", tinyModel, "--tokenizer", tinyTokenizer,
@@ -35,6 +48,7 @@ struct InferenceCommandTests {
             (["--prompt", "x", "--mode", "pipeline"], "--mode needs --workers"),
             (["--prompt", "x", "--nthreads", "0"], "--nthreads"),
             (["--prompt", "x", "--topp", "2"], "--topp"),
+            (["--prompt", "x", "--kv-cache-type", "q8"], "'q8' is invalid for '--kv-cache-type"),
           ])
     func userErrors(arguments: [String], message: String) throws {
         let model = arguments.contains("--model") ? [] : ["--model", Self.smolLM2]

@@ -21,14 +21,19 @@ struct InfoCommandTests {
         #expect(try Self.availablePaths().contains("scalar"))
     }
 
-    @Test("--nthreads defaults to the cores available and is capped there, saying so")
+    @Test("--nthreads defaults to the cores available; more are allowed with a warning, up to 4 per core")
     func threads() throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let byDefault = try Executables.run("dllama", ["info"])
         #expect(byDefault.stdout.contains("threads         \(cores) "), "\(byDefault.stdout)")
+        #expect(!byDefault.stderr.contains("warning"), "\(byDefault.stderr)")
+        let over = try Executables.run("dllama", ["info", "-t", "\(cores + 1)"])
+        #expect(over.status == 0 && over.stdout.contains("threads         \(cores + 1) "), "\(over.stdout)")
+        #expect(over.stderr.contains("--nthreads \(cores + 1) is more than the \(cores) cores available: the threads take turns"), "\(over.stderr)")
         let capped = try Executables.run("dllama", ["info", "-t", "100000"])
-        #expect(capped.status == 0 && capped.stdout.contains("threads         \(cores) "), "\(capped.stdout)")
-        #expect(capped.stderr.contains("--nthreads 100000 is more than the \(cores) cores available"), "\(capped.stderr)")
+        #expect(capped.status == 0 && capped.stdout.contains("threads         \(4 * cores) "), "\(capped.stdout)")
+        #expect(capped.stderr.contains("--nthreads 100000 is more than 4 threads for each of the \(cores) cores available: using \(4 * cores)"),
+                "\(capped.stderr)")
     }
 
     @Test("DLLAMA_KERNELS forces every path this machine can run")

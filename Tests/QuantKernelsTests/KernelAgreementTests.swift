@@ -148,3 +148,62 @@ struct F16ConversionAgreementTests {
         #expect(nan.allSatisfy { $0 & 0x7C00 == 0x7C00 && $0 & 0x03FF != 0 })
     }
 }
+
+@Suite("Attention kernels over cached rows agree with the scalar reference")
+struct AttentionKernelAgreementTests {
+    /// Head sizes with and without SIMD tails; positions from one to past a few hundred.
+    static let headSizes = [1, 7, 8, 16, 33, 64, 80, 128]
+    static let counts = [1, 2, 9, 130]
+
+    /// `count` rows of `n` values, `stride` values apart, as `type` (F16 or F32) bytes.
+    static func rows(_ type: BlockType, n: Int, count: Int, stride: Int, offset: Float) -> [UInt8] {
+        quantized(cosData(stride * count, offset: offset).map { $0 * 3 }, type)
+    }
+
+    @Test("scores q . row_t and sums sum_t a_t row_t, F16 and F32 rows, every path",
+          arguments: [KernelPath.scalar] + simdPaths, [BlockType.f16, .f32])
+    func agree(path: KernelPath, type: BlockType) throws {
+        let simd = KernelTable(path: path)
+        let scoresRef = try #require(scalarKernels.attentionScores(type)), valuesRef = try #require(scalarKernels.attentionValues(type))
+        let scores = try #require(simd.attentionScores(type)), values = try #require(simd.attentionValues(type))
+        for n in Self.headSizes {
+            for count in Self.counts {
+                let stride = n + 5  // rows of a cache hold other KV heads between one head's slices
+                let rowBytes = stride * type.rowBytes(1)
+                let cache = Self.rows(type, n: n, count: count, stride: stride, offset: 0.3)
+                let decoded = dequantized(cache, type, count: stride * count)
+                let q = cosData(n, offset: 1.9)
+                let a = cosData(count, offset: 0.7).map { abs($0) / Float(count) }  // softmax-like: positive, summing near 1
+                var expected = [Float](repeating: .nan, count: max(count, n)), got = expected
+                cache.withUnsafeBytes { c in
+                    scoresRef(Int32(n), q, c.baseAddress!, rowBytes, Int32(count), 0.125, &expected)
+                    scores(Int32(n), q, c.baseAddress!, rowBytes, Int32(count), 0.125, &got)
+                }
+                for t in 0..<count {
+                    let magnitude = (0..<n).reduce(0.0) { $0 + abs(Double(q[$1]) * Double(decoded[t * stride + $1])) } * 0.125
+                    #expect(abs(Double(got[t] - expected[t])) <= 1e-5 * magnitude, "score \(t), n \(n), \(count) rows, \(type) on \(path)")
+                }
+                // The reference itself: a double-precision sum over the decoded rows.
+                let exact = (0..<n).reduce(0.0) { $0 + Double(q[$1]) * Double(decoded[$1]) } * 0.125
+                #expect(abs(Double(expected[0]) - exact) <= 1e-5 * max(1, abs(exact)))
+                cache.withUnsafeBytes { c in
+                    valuesRef(Int32(n), a, c.baseAddress!, rowBytes, Int32(count), &expected)
+                    values(Int32(n), a, c.baseAddress!, rowBytes, Int32(count), &got)
+                }
+                for i in 0..<n {
+                    let magnitude = (0..<count).reduce(0.0) { $0 + abs(Double(a[$1]) * Double(decoded[$1 * stride + i])) }
+                    let exact = (0..<count).reduce(0.0) { $0 + Double(a[$1]) * Double(decoded[$1 * stride + i]) }
+                    #expect(abs(Double(got[i] - expected[i])) <= 1e-5 * magnitude, "value \(i), n \(n), \(count) rows, \(type) on \(path)")
+                    #expect(abs(Double(expected[i]) - exact) <= 1e-5 * max(1, magnitude))
+                }
+            }
+        }
+    }
+
+    @Test("other cache types have no attention kernels")
+    func onlyF16AndF32() {
+        for type in BlockType.allCases where type != .f16 && type != .f32 {
+            #expect(scalarKernels.attentionScores(type) == nil && scalarKernels.attentionValues(type) == nil, "\(type)")
+        }
+    }
+}

@@ -1,3 +1,5 @@
+import CQuantKernels
+import Foundation
 import Testing
 @testable import QuantKernels
 
@@ -13,26 +15,128 @@ struct ThreadPoolTests {
         }
     }
 
-    @Test("every participant runs every job exactly once, over many dispatches", arguments: [1, 2, 4])
-    func everyParticipantRuns(threads: Int) {
-        let pool = ThreadPool(threadCount: threads, spinIterations: 64)
+    @Test("every share runs exactly once per job, over many dispatches", arguments: [1, 2, 4])
+    func everyShareRuns(threads: Int) {
+        let pool = ThreadPool(threadCount: threads, maxSpinNanoseconds: 20_000)
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: threads)
         counts.initialize(repeating: 0, count: threads)
         defer { counts.deallocate() }
         for _ in 0..<2000 {
             pool.run { worker, workers in
                 #expect(workers == threads)
-                counts[worker] += 1  // each participant writes only its own slot
+                counts[worker] += 1  // one call per share and job: no two calls write the same slot at once
             }
         }
         #expect((0..<threads).allSatisfy { counts[$0] == 2000 })
     }
 
+    /// Runs `jobs` jobs of `tasks` tasks each on `pool` and checks that every task of every job
+    /// ran exactly once (counted atomically, so a duplicate or a lost task shows).
+    private func checkEveryTaskOnce(_ pool: ThreadPool, tasks: Int, jobs: Int, work: Int = 0) {
+        let counts = Counters(tasks)
+        for job in 0..<jobs {
+            pool.run(tasks: tasks) { task in
+                var sink = 0
+                for i in 0..<work { sink &+= i &* task }  // a little work, so tasks overlap
+                counts.increment(task, by: sink == -1 ? 2 : 1)
+            }
+            let ran = counts.values
+            if ran.contains(where: { $0 != job + 1 }) {
+                Issue.record("job \(job): tasks ran \(ran) times")
+                return
+            }
+        }
+    }
+
+    @Test("every task runs exactly once, whatever the task count", arguments: [1, 2, 3, 5, 17, 64])
+    func everyTaskOnce(tasks: Int) {
+        checkEveryTaskOnce(ThreadPool(threadCount: 3, maxSpinNanoseconds: 20_000), tasks: tasks, jobs: 500, work: 200)
+    }
+
+    @Test("more threads than cores: every task still runs exactly once")
+    func oversubscribed() {
+        let threads = 4 * ThreadCount.available + 1
+        checkEveryTaskOnce(ThreadPool(threadCount: threads), tasks: 3 * threads, jobs: 300, work: 500)
+        // and with workers that go to sleep between jobs, so that some wake up after a job closed
+        checkEveryTaskOnce(ThreadPool(threadCount: threads, maxSpinNanoseconds: 0), tasks: threads, jobs: 300)
+    }
+
+    @Test("zero tasks is a no-op; one task runs on the caller")
+    func degenerateJobs() {
+        let pool = ThreadPool(threadCount: 3)
+        pool.run(tasks: 0) { _ in Issue.record("a task of an empty job ran") }
+        let caller = Thread.current
+        var onCaller = false
+        pool.run(tasks: 1) { _ in onCaller = Thread.current == caller }
+        #expect(onCaller)
+    }
+
+    @Test("a job started inside a task runs its tasks inline, each exactly once")
+    func nestedJobs() {
+        let pool = ThreadPool(threadCount: 3, maxSpinNanoseconds: 20_000)
+        let outer = 6, inner = 5
+        let counts = Counters(outer * inner)
+        for _ in 0..<100 {
+            pool.run(tasks: outer) { o in
+                pool.run(tasks: inner) { i in counts.increment(o * inner + i) }
+            }
+        }
+        #expect(counts.values.allSatisfy { $0 == 100 })
+    }
+
+    @Test("jobs from two threads at once are serialized or run inline, each task exactly once")
+    func concurrentCallers() async {
+        let pool = ThreadPool(threadCount: 3, maxSpinNanoseconds: 20_000)
+        let tasks = 8
+        let counts = Counters(2 * tasks)
+        await withTaskGroup(of: Void.self) { group in
+            for caller in 0..<2 {
+                group.addTask {
+                    for _ in 0..<300 {
+                        pool.run(tasks: tasks) { t in counts.increment(caller * tasks + t) }
+                    }
+                }
+            }
+        }
+        #expect(counts.values.allSatisfy { $0 == 300 })
+    }
+
+    @Test("a pool shuts down cleanly: idle, right after a job, and while workers sleep", arguments: [2, 5])
+    func shutDown(threads: Int) {
+        for spin in [0, 1_000_000] {
+            for jobs in [0, 1, 50] {
+                let pool = ThreadPool(threadCount: threads, maxSpinNanoseconds: spin)
+                checkEveryTaskOnce(pool, tasks: threads * 2, jobs: jobs)
+            }  // deinit joins every worker; a hang here fails the run
+        }
+    }
+
+    @Test("task counts: several per thread, none below the minimum size, at least one")
+    func taskCounts() {
+        let pool = ThreadPool(threadCount: 2)
+        #expect(pool.taskCount(for: 4096, minimumPerTask: 16) == 2 * ThreadPool.tasksPerThread)
+        #expect(pool.taskCount(for: 48, minimumPerTask: 16) == 3)
+        #expect(pool.taskCount(for: 5, minimumPerTask: 16) == 1)
+        #expect(pool.taskCount(for: 0) == 1)
+        #expect(ThreadPool(threadCount: 1).taskCount(for: 4096) == ThreadPool.tasksPerThread)
+    }
+
+    @Test("thread counts: the cores by default, more with a warning, capped at 4 per core")
+    func threadCounts() {
+        #expect(ThreadCount.resolveWithWarning(nil, available: 2) == (2, nil))
+        #expect(ThreadCount.resolveWithWarning(1, available: 2) == (1, nil))
+        let over = ThreadCount.resolveWithWarning(4, available: 2)
+        #expect(over.threads == 4 && over.warning?.contains("take turns") == true)
+        let capped = ThreadCount.resolveWithWarning(9, available: 2)
+        #expect(capped.threads == 8 && capped.warning?.contains("using 8") == true)
+        #expect(ThreadCount.resolve(0, available: 2) == 1)
+    }
+
     @Test("idle workers stop spinning and sleep, and wake up for the next job")
     func wakesFromSleep() async throws {
-        let pool = ThreadPool(threadCount: 3, spinIterations: 1)
+        let pool = ThreadPool(threadCount: 3, maxSpinNanoseconds: 0)
         pool.run { _, _ in }
-        // Workers block on the condition variable after their spin; wait (up to 5 s) until both do.
+        // Workers block on the condition variable at once; wait (up to 5 s) until both do.
         for _ in 0..<500 where pool.sleepingWorkerCount < 2 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(pool.sleepingWorkerCount == 2)
         let slots = UnsafeMutablePointer<Int>.allocate(capacity: 3)
@@ -68,4 +172,15 @@ struct ThreadPoolTests {
         #expect(single == pooled)
         #expect(Array(single[20..<30]) == ranged)
     }
+}
+
+/// Counters incremented atomically from any thread.
+private final class Counters: @unchecked Sendable {  // unchecked: the C atomics are the synchronization
+    private let counters: [OpaquePointer]
+
+    init(_ count: Int) { counters = (0..<count).map { _ in qk_atomic_create()! } }
+    deinit { counters.forEach(qk_atomic_destroy) }
+
+    func increment(_ index: Int, by amount: UInt64 = 1) { _ = qk_atomic_fetch_add(counters[index], amount) }
+    var values: [Int] { counters.map { Int(qk_atomic_load($0)) } }
 }

@@ -146,7 +146,24 @@ struct PlanTests {
                                  capacities: NodeCapacity.parse(ram: "100M", speed: nil, nodes: 1), maxSeqLen: 256)
         #expect(plan.estimates[0].streams)
         try plan.checkFits(tensors: file.tensors)
-        #expect(plan.estimates[0].kvCacheBytes == 30 * 2 * 256 * 3 * 64 * 4)
+        #expect(plan.estimates[0].kvCacheBytes == 30 * 2 * 256 * 3 * 64 * 2)  // F16 by default
+    }
+
+    @Test("the KV cache estimate follows the cache type: F32 twice F16, and the RAM estimate with it", .enabled(if: Assets.present, Assets.missing))
+    func kvCacheType() throws {
+        let file = try Models.smolLM2()
+        let f16 = try Plan.make(model: file.model, tensors: file.tensors, nodes: 3, maxSeqLen: 256)
+        let f32 = try Plan.make(model: file.model, tensors: file.tensors, nodes: 3, maxSeqLen: 256, kvCacheType: .f32)
+        #expect(f16.kvCacheType == .f16 && f32.kvCacheType == .f32)
+        for node in 0..<3 {
+            let kvHeads = f16.nodes[node].kvHeads.count
+            #expect(f16.estimates[node].kvCacheBytes == 30 * 2 * 256 * kvHeads * 64 * 2)
+            #expect(f32.estimates[node].kvCacheBytes == 2 * f16.estimates[node].kvCacheBytes)
+            #expect(f32.estimates[node].estimatedRAM - f16.estimates[node].estimatedRAM == f16.estimates[node].kvCacheBytes)
+        }
+        // The type travels with the plan (workers learn it from the plan in the setup message).
+        let decoded = try JSONDecoder().decode(Plan.self, from: JSONEncoder().encode(f32))
+        #expect(decoded == f32 && decoded.kvCacheType == .f32)
     }
 
     /// Every tensor is either replicated on every node that holds it, or its elements are held exactly once

@@ -65,6 +65,11 @@ int qk_compiled_arch(void);
 // Quantizers exactly as the distributed-llama converter (and our oracle writer) compute them, in
 // float32: Q40 d = m / -8 (m the signed value of largest magnitude), q = clamp(trunc(x/d + 8.5), 0, 15)
 // with x/d computed as x * (1/d); Q80 d = absmax / 127, q = round-half-even(x * (1/d)).
+// Non-finite input, the same on every path: a block holding a NaN or an infinity gets the scale
+// (and Q41's minimum) NaN and quant bytes 0, so everything computed from it is NaN; no float is
+// converted to an integer out of range. A block so small that 1/d overflows gets quants 0 (its
+// half-precision scale is 0 anyway).
+#define QK_HALF_NAN ((qk_half)0x7E00)
 void qk_quantize_q40_ref(int n, const float *x, void *out);
 void qk_quantize_q41_ref(int n, const float *x, void *out);  // d = (max - min) / 15, m = min
 void qk_quantize_q80_ref(int n, const float *x, void *out);
@@ -140,10 +145,37 @@ float qk_dot_q41_q80_neon(int n, const void *x, const void *y);
 float qk_dot_q80_q80_neon(int n, const void *x, const void *y);
 float qk_dot_f32_f32_neon(int n, const void *x, const void *y);
 float qk_dot_f16_f32_neon(int n, const void *x, const void *y);
+void qk_quantize_f16_neon(int n, const float *x, void *out);
+void qk_dequantize_f16_neon(int n, const void *x, float *out);
 #endif
 
 /// Portable read probe (plain C, any CPU).
 float qk_read_bandwidth_probe_ref(size_t n, const float *x);
+
+// ---------------------------------------------------------------- attention over cached rows
+
+/// One query head against `count` cached rows (one KV head's slice at consecutive positions),
+/// each of `n` values (F16 or F32), `stride` bytes apart:
+///   scores  out[t] = scale * sum_i q[i] row_t[i]        for t < count
+///   values  out[i] = sum_t a[t] row_t[i]                 for i < n (out is overwritten)
+/// The references (attention_ref.c) sum in float, in index order; SIMD variants differ only by
+/// summation order (and FMA).
+void qk_attention_scores_f32_ref(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out);
+void qk_attention_scores_f16_ref(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out);
+void qk_attention_values_f32_ref(int n, const float *a, const void *rows, size_t stride, int count, float *out);
+void qk_attention_values_f16_ref(int n, const float *a, const void *rows, size_t stride, int count, float *out);
+#if defined(__x86_64__) || defined(_M_X64)
+void qk_attention_scores_f32_avx2(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out);
+void qk_attention_scores_f16_avx2(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out);
+void qk_attention_values_f32_avx2(int n, const float *a, const void *rows, size_t stride, int count, float *out);
+void qk_attention_values_f16_avx2(int n, const float *a, const void *rows, size_t stride, int count, float *out);
+#endif
+#if defined(__aarch64__)
+void qk_attention_scores_f32_neon(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out);
+void qk_attention_scores_f16_neon(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out);
+void qk_attention_values_f32_neon(int n, const float *a, const void *rows, size_t stride, int count, float *out);
+void qk_attention_values_f16_neon(int n, const float *a, const void *rows, size_t stride, int count, float *out);
+#endif
 
 // ---------------------------------------------------------------- atomics for the Swift thread pool
 
@@ -152,9 +184,17 @@ qk_atomic_u64 *qk_atomic_create(void);       // initialized to 0
 void qk_atomic_destroy(qk_atomic_u64 *a);
 uint64_t qk_atomic_load(const qk_atomic_u64 *a);              // acquire
 void qk_atomic_store(qk_atomic_u64 *a, uint64_t v);           // release
-uint64_t qk_atomic_fetch_add(qk_atomic_u64 *a, uint64_t v);   // acq_rel, returns the old value
-uint64_t qk_atomic_fetch_sub(qk_atomic_u64 *a, uint64_t v);   // acq_rel, returns the old value
+// The read-modify-writes are sequentially consistent: the pool's sleep/wake handshake needs a
+// write followed by a read of another counter never to be reordered (see qk_atomic_fence).
+uint64_t qk_atomic_fetch_add(qk_atomic_u64 *a, uint64_t v);   // returns the old value
+uint64_t qk_atomic_fetch_sub(qk_atomic_u64 *a, uint64_t v);   // returns the old value
+uint64_t qk_atomic_fetch_and(qk_atomic_u64 *a, uint64_t v);   // returns the old value
+uint64_t qk_atomic_exchange(qk_atomic_u64 *a, uint64_t v);    // returns the old value
+/// Stores `desired` if the value is `*expected`; otherwise writes the value it found to `*expected`.
+int qk_atomic_compare_exchange(qk_atomic_u64 *a, uint64_t *expected, uint64_t desired);
+void qk_atomic_fence(void);                                   // sequentially consistent fence
 void qk_cpu_relax(void);                                      // pause / yield hint inside spin loops
+uint64_t qk_monotonic_ns(void);                               // CLOCK_MONOTONIC, for spin budgets
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""The kernel thread pool under oversubscription: generation tokens/s of `dllama bench` (SmolLM2,
+greedy, a fixed number of tokens) with as many threads as cores, with twice as many, and with a
+second dllama process running beside it, for one or more builds, interleaved round by round so that
+the machine's drift hits every configuration alike. Prints medians and the ratios the pool is
+judged by (docs/performance.md, "Thread pool").
+
+    Benchmarks/threads/bench-threads.py [--builds .build/release,/tmp/before] [--rounds 5] [--tokens 128]
+
+Configurations (C = the cores available):
+  alone tN       one process, N threads
+  pair tN        two processes at once, N threads each; the figure is the mean of the two
+"""
+import argparse, json, os, statistics, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def command(build, model, threads, tokens):
+    return [os.path.join(build, "dllama"), "bench", "--model", model, "--threads", str(threads), "--tokens", str(tokens),
+            "--rounds", "1", "--warmup-tokens", "16", "--json"]
+
+
+def generation(output):
+    return json.loads(output)["results"][0]["generationTokensPerSecond"]["median"]
+
+
+def run(build, model, threads, tokens, processes):
+    running = [subprocess.Popen(command(build, model, threads, tokens), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(processes)]
+    rates = []
+    for p in running:
+        out, err = p.communicate(timeout=1800)
+        if p.returncode != 0:
+            raise SystemExit(f"dllama bench failed: {err[-2000:]}")
+        rates.append(generation(out))
+    return statistics.mean(rates)
+
+
+def main():
+    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--builds", default=os.path.join(ROOT, ".build", "release"),
+                        help="comma-separated folders holding a dllama binary (default: .build/release)")
+    parser.add_argument("--model", default=os.path.join(os.environ.get("DLLAMA_ASSETS", os.path.join(ROOT, ".assets")),
+                                                        "SmolLM2-135M-Instruct.Q4_1.gguf"))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--tokens", type=int, default=128)
+    args = parser.parse_args()
+    builds = args.builds.split(",")
+    configurations = [("alone", cores), ("alone", 2 * cores), ("alone", 1), ("pair", 1), ("pair", cores)]
+    samples = {(b, c): [] for b in builds for c in configurations}
+    for round in range(1, args.rounds + 1):
+        for build in builds:
+            for configuration in configurations:
+                kind, threads = configuration
+                rate = run(build, args.model, threads, args.tokens, 2 if kind == "pair" else 1)
+                samples[(build, configuration)].append(rate)
+                print(f"round {round}/{args.rounds} {build} {kind} t{threads}: {rate:.1f} tokens/s", file=sys.stderr, flush=True)
+    print(f"{cores} cores, {args.rounds} rounds of {args.tokens} tokens, generation tokens/s (median)\n")
+    print("| build | " + " | ".join(f"{k} t{t}" for k, t in configurations) + f" | t{2 * cores} / t{cores} | pair t1 / alone t1 |")
+    print("|---" * (len(configurations) + 3) + "|")
+    for build in builds:
+        m = {c: statistics.median(samples[(build, c)]) for c in configurations}
+        print(f"| {build} | " + " | ".join(f"{m[c]:.1f}" for c in configurations)
+              + f" | {m[('alone', 2 * cores)] / m[('alone', cores)]:.2f} | {m[('pair', 1)] / m[('alone', 1)]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

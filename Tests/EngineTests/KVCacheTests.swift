@@ -1,0 +1,38 @@
+import Testing
+import QuantKernels
+import Scheduler
+@testable import Engine
+
+@Suite("KV cache")
+struct KVCacheTests {
+    @Test("rows are stored where the attention kernels read them: F32 exactly, F16 rounded to nearest even", arguments: KVCacheType.allCases)
+    func storeAndRead(type: KVCacheType) {
+        let kvDim = 24, layers = 3, positions = 5
+        let cache = KVCache(type: type, layers: layers, maxSeqLen: positions, kvDim: kvDim)
+        #expect(cache.rowBytes == kvDim * type.bytesPerValue && cache.byteCount == 2 * layers * positions * cache.rowBytes)
+        func row(_ layer: Int, _ position: Int, _ salt: Float) -> [Float] {
+            (0..<kvDim).map { Float($0) * 0.37 + Float(layer) * 100 + Float(position) * 7 + salt + 0.001 }
+        }
+        for layer in 0..<layers {
+            for position in 0..<positions {
+                let k = row(layer, position, 0), v = row(layer, position, 0.5)
+                k.withUnsafeBufferPointer { kb in
+                    v.withUnsafeBufferPointer { vb in cache.store(layer: layer, position: position, key: kb, value: vb, kernels: .current) }
+                }
+            }
+        }
+        for layer in 0..<layers {
+            for position in 0..<positions {
+                let expectedK = row(layer, position, 0).map { type == .f16 ? Float(Float16($0)) : $0 }
+                let expectedV = row(layer, position, 0.5).map { type == .f16 ? Float(Float16($0)) : $0 }
+                #expect(cache.row(layer, position) == expectedK, "key \(layer), \(position)")
+                #expect(cache.row(layer, position, values: true) == expectedV, "value \(layer), \(position)")
+                // and the row the attention kernels see: keys(layer) + position * rowBytes
+                let viaBase = cache.keys(layer) + position * cache.rowBytes
+                var read = [Float](repeating: 0, count: kvDim)
+                read.withUnsafeMutableBufferPointer { KernelTable.current.dequantize(cache.blockType)(Int32(kvDim), viaBase, $0.baseAddress) }
+                #expect(read == expectedK)
+            }
+        }
+    }
+}
