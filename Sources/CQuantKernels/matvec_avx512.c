@@ -1,16 +1,19 @@
-// Whole-share matrix-vector products for AVX-512 (F, BW, VL, VNNI): Q40, Q41 and Q80 weights times
+// Whole-share matrix-vector products for AVX-512 (F, BW, VL, VNNI): Q40, Q41, Q5_0, Q5_1 and Q80 weights times
 // one Q80 activation row. The activation is prepared once per call so the per-row loop does as
 // little as possible per block:
 //   - pairs of activation blocks are stored in the lane order the weights unpack into (for 4-bit
 //     weights: y_b[0:16], y_b1[0:16], y_b[16:32], y_b1[16:32]; for Q80: y_b, y_b1),
 //   - VPDPBUSD multiplies unsigned bytes by signed ones, so the weights are made unsigned (Q40
-//     nibbles 0..15 stand for q - 8, Q80 bytes xor 0x80 for q + 128) and each 4-byte group of the
+//     nibbles 0..15 stand for q - 8, Q5_0 values 0..31 for q - 16, Q80 bytes xor 0x80 for q + 128)
+//     and each 4-byte group of the
 //     activation carries the correction -offset * sum(q_y) the accumulation starts from,
-//   - each block's activation scale, and dy * sum(q_y) for Q41's minimum term, are floats.
+//   - each block's activation scale, and dy * sum(q_y) for Q41 / Q5_1's minimum term, are floats,
+//   - a Q5 pair's 64 fifth bits, rearranged into the same lane order, are one mask register.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
 #include <immintrin.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 
@@ -151,6 +154,44 @@ AVX512 static float q80_row(int np, const qk_block_q80 *x, const qk_q80_pair *y)
     return finish(acc0, acc1, _mm_setzero_ps());
 }
 
+/// The fifth bits of a Q5 pair (blocks at b0, b1; `qh` at byte 2 of a Q5_0 block, 4 of a Q5_1) in the
+/// pair lane order: b0's values 0..15, b1's 0..15, b0's 16..31, b1's 16..31.
+static inline __mmask64 pair_fifth_bits(const uint8_t *qh0, const uint8_t *qh1) {
+    uint32_t h0, h1;
+    memcpy(&h0, qh0, 4);
+    memcpy(&h1, qh1, 4);
+    return (__mmask64)((uint64_t)(h0 & 0xFFFF) | (uint64_t)(h1 & 0xFFFF) << 16 | (uint64_t)(h0 >> 16) << 32 | (uint64_t)(h1 >> 16) << 48);
+}
+
+/// The 64 five-bit values (0..31) of a Q5 pair, in the pair lane order.
+AVX512 static inline __m512i unpack_q5_pair(const uint8_t *b0, const uint8_t *b1, int qh_offset) {
+    __m512i q = unpack_pair(b0 + qh_offset + 4, b1 + qh_offset + 4);
+    return _mm512_mask_add_epi8(q, pair_fifth_bits(b0 + qh_offset, b1 + qh_offset), q, _mm512_set1_epi8(16));  // nibble | 16
+}
+
+/// One row of Q5_0 (`minimum` 0: corrections for offset 16 in the pairs) or Q5_1 (`minimum` 1) blocks.
+AVX512 __attribute__((always_inline)) static inline float q5_row(int np, const uint8_t *row, int minimum, const qk_q80_pair *y) {
+    const int block_bytes = minimum ? 24 : 22, qh_offset = minimum ? 4 : 2;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m128 minimums = _mm_setzero_ps();
+    // Hot loop: one pair (two blocks) per iteration, alternating accumulators.
+    for (int p = 0; p < np; p++) {
+        const uint8_t *b0 = row + (size_t)(2 * p) * block_bytes, *b1 = b0 + block_bytes;
+        __m512i start = minimum ? _mm512_setzero_si512() : _mm512_load_si512(y[p].corr);
+        __m512i d = _mm512_dpbusd_epi32(start, unpack_q5_pair(b0, b1, qh_offset), _mm512_load_si512(y[p].qy));
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, 0, 0, 0, 0, 0, 0));
+        __m512 s0, s1;
+        pair_scales(_mm_mul_ps(dx, _mm_setr_ps(y[p].dy[0], y[p].dy[1], 0, 0)), 1, &s0, &s1);
+        if (minimum) {
+            __m128 mx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), 0, 0, 0, 0, 0, 0));
+            minimums = _mm_fmadd_ps(mx, _mm_setr_ps(y[p].sy[0], y[p].sy[1], 0, 0), minimums);
+        }
+        if (p & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc1);
+        else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc0);
+    }
+    return finish(acc0, acc1, minimums);
+}
+
 #define ROW(x, r) ((const void *)((const uint8_t *)(x) + (size_t)(r) * row_bytes))
 
 AVX512 void qk_matvec_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
@@ -187,6 +228,31 @@ AVX512 void qk_matvec_q80_q80_avx512(int n, const void *w, size_t row_bytes, int
         const qk_block_q80 *x = ROW(w, r);
         float sum = pairs ? q80_row(nb / 2, x, pairs) : qk_dot_q80_q80_avx2(nb / 2 * 2 * QK_BLOCK, x, ay);
         if (nb & 1) sum += qk_dot_q80_q80_avx2(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);
+        out[r] = sum;
+    }
+    free(pairs);
+}
+AVX512 void qk_matvec_q50_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    const qk_block_q80 *ay = y;
+    qk_q80_pair *pairs = prepare_pairs(nb, ay, 1, 16);
+    for (int r = 0; r < rows; r++) {
+        const qk_block_q50 *x = ROW(w, r);
+        float sum = pairs ? q5_row(nb / 2, (const uint8_t *)x, 0, pairs) : qk_dot_q50_q80_avx512(nb / 2 * 2 * QK_BLOCK, x, ay);
+        if (nb & 1) sum += qk_dot_q50_q80_avx512(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);  // odd last block
+        out[r] = sum;
+    }
+    free(pairs);
+}
+
+AVX512 void qk_matvec_q51_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    const qk_block_q80 *ay = y;
+    qk_q80_pair *pairs = prepare_pairs(nb, ay, 1, 0);
+    for (int r = 0; r < rows; r++) {
+        const qk_block_q51 *x = ROW(w, r);
+        float sum = pairs ? q5_row(nb / 2, (const uint8_t *)x, 1, pairs) : qk_dot_q51_q80_avx512(nb / 2 * 2 * QK_BLOCK, x, ay);
+        if (nb & 1) sum += qk_dot_q51_q80_avx512(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);
         out[r] = sum;
     }
     free(pairs);

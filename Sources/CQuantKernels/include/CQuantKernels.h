@@ -145,6 +145,29 @@ void qk_matmat_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, co
 void qk_matmat_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                             int batch, float *out, size_t out_stride);
 
+// Q5_0 / Q5_1 x Q80 and K-quants x Q8_K (q5_kquants_*.c; the Q5 whole-share kernels in matvec_*.c).
+float qk_dot_q50_q80_avx2(int n, const void *x, const void *y);
+float qk_dot_q51_q80_avx2(int n, const void *x, const void *y);
+float qk_dot_q4k_q8k_avx2(int n, const void *x, const void *y);
+float qk_dot_q5k_q8k_avx2(int n, const void *x, const void *y);
+float qk_dot_q6k_q8k_avx2(int n, const void *x, const void *y);
+float qk_dot_q50_q80_avx512(int n, const void *x, const void *y);
+float qk_dot_q51_q80_avx512(int n, const void *x, const void *y);
+float qk_dot_q4k_q8k_avx512(int n, const void *x, const void *y);
+float qk_dot_q5k_q8k_avx512(int n, const void *x, const void *y);
+float qk_dot_q6k_q8k_avx512(int n, const void *x, const void *y);
+void qk_matvec_q50_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q51_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q50_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q51_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+/// K-quant whole-share products: y is one Q8_K row (already the prepared form).
+void qk_matvec_q4k_q8k_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q5k_q8k_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q6k_q8k_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q4k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q5k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q6k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+
 /// Sums `n` floats with wide loads: the memory-read bandwidth probe the benchmarks compare against.
 float qk_read_bandwidth_probe_avx2(size_t n, const float *x);
 #endif
@@ -156,6 +179,11 @@ float qk_dot_q41_q80_neon(int n, const void *x, const void *y);
 float qk_dot_q80_q80_neon(int n, const void *x, const void *y);
 float qk_dot_f32_f32_neon(int n, const void *x, const void *y);
 float qk_dot_f16_f32_neon(int n, const void *x, const void *y);
+float qk_dot_q50_q80_neon(int n, const void *x, const void *y);
+float qk_dot_q51_q80_neon(int n, const void *x, const void *y);
+float qk_dot_q4k_q8k_neon(int n, const void *x, const void *y);
+float qk_dot_q5k_q8k_neon(int n, const void *x, const void *y);
+float qk_dot_q6k_q8k_neon(int n, const void *x, const void *y);
 #endif
 
 /// Portable read probe (plain C, any CPU).
