@@ -63,7 +63,7 @@ struct LayerStoreTests {
             let mapped = try LayerStore(file: file, share: share, mode: .mapped, auditReads: true)
             // Mapped: only what cannot be viewed in place (column slices, conversions) is read.
             #expect(mapped.bytesRead <= estimate.weightBytes)
-            if plan.nodes.count == 1 && file.tensors.allSatisfy({ [.f32, .q4_0, .q4_1, .q8_0, .f16].contains($0.type) }) {
+            if plan.nodes.count == 1 && file.tensors.allSatisfy({ [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K].contains($0.type) }) {
                 #expect(mapped.bytesRead == 0 && mapped.residentBytes <= 64)
             }
             for tensor in file.tensors {
