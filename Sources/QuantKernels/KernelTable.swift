@@ -54,6 +54,8 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
     /// Batched products that unpack each weight block once for several tokens (nil: per token).
     public let matrixMatrixQ40Q80: MatrixMatrixKernel?
     public let matrixMatrixQ41Q80: MatrixMatrixKernel?
+    public let matrixMatrixQ50Q80: MatrixMatrixKernel?
+    public let matrixMatrixQ51Q80: MatrixMatrixKernel?
 
     /// The table of `path`; the caller makes sure the path can run here (`KernelPath.available()`).
     public init(path: KernelPath) {
@@ -63,6 +65,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         case .avx2:
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_avx2, qk_matvec_q41_q80_avx2, nil)
             (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (qk_matmat_q40_q80_avx2, qk_matmat_q41_q80_avx2)
+            (matrixMatrixQ50Q80, matrixMatrixQ51Q80) = (nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q80_q80_avx2)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_avx2, qk_dot_f16_f32_avx2)
             quantizeQ80 = qk_quantize_q80_avx2
@@ -75,6 +78,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         case .avx512:
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_avx512, qk_matvec_q41_q80_avx512, qk_matvec_q80_q80_avx512)
             (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (qk_matmat_q40_q80_avx512, qk_matmat_q41_q80_avx512)
+            (matrixMatrixQ50Q80, matrixMatrixQ51Q80) = (qk_matmat_q50_q80_avx512, qk_matmat_q51_q80_avx512)
             // Single-row dots, 1 thread, cold 14336 x 4096 (GB/s, AVX2 / AVX-512): Q40 10.3 / 9.6 (so
             // AVX2's), Q41 5.6 / 5.6, Q80 10.7 / 10.8, F32 33.8 / 37.6, F16 31.5 / 39.4.
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx512, qk_dot_q80_q80_avx512)
@@ -91,6 +95,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         case .neon:
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
             (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (nil, nil)
+            (matrixMatrixQ50Q80, matrixMatrixQ51Q80) = (nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_neon, qk_dot_q41_q80_neon, qk_dot_q80_q80_neon)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_neon, qk_dot_f16_f32_neon)
             quantizeQ80 = qk_quantize_q80_neon
@@ -104,6 +109,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         default:  // .scalar, and any path not compiled into this binary
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
             (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (nil, nil)
+            (matrixMatrixQ50Q80, matrixMatrixQ51Q80) = (nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_ref, qk_dot_q41_q80_ref, qk_dot_q80_q80_ref)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_ref, qk_dot_f16_f32_ref)
             quantizeQ80 = qk_quantize_q80_ref
@@ -156,6 +162,8 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         switch type {
         case .q40: matrixMatrixQ40Q80
         case .q41: matrixMatrixQ41Q80
+        case .q50: matrixMatrixQ50Q80
+        case .q51: matrixMatrixQ51Q80
         default: nil
         }
     }

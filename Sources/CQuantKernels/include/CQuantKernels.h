@@ -140,6 +140,10 @@ void qk_matmat_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, 
                               int batch, float *out, size_t out_stride);
 void qk_matmat_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                               int batch, float *out, size_t out_stride);
+void qk_matmat_q50_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                              int batch, float *out, size_t out_stride);
+void qk_matmat_q51_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                              int batch, float *out, size_t out_stride);
 void qk_matmat_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                             int batch, float *out, size_t out_stride);
 void qk_matmat_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
