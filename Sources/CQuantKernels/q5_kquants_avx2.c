@@ -79,25 +79,25 @@ AVX2 float qk_dot_q51_q80_avx2(int n, const void *x, const void *y) {
 // ---------------------------------------------------------------- K-quants x Q8_K
 
 /// Q4_K / Q5_K packed 6-bit scales and minimums (see unpack_scales_mins in q5_kquants_ref.c) as
-/// eight bytes each, with 32-bit operations: bits 6-7 of bytes 0..7 move to bits 4-5 of the upper four.
-static inline void kquant_scales_mins(const uint8_t packed[12], uint8_t scales[8], uint8_t mins[8]) {
+/// eight bytes each (sub-block j in byte j), with 32-bit operations: bits 6-7 of bytes 0..7 move to
+/// bits 4-5 of the upper four.
+static inline void kquant_scales_mins(const uint8_t packed[12], uint64_t *scales, uint64_t *mins) {
     uint32_t a, b, c;
     memcpy(&a, packed, 4);
     memcpy(&b, packed + 4, 4);
     memcpy(&c, packed + 8, 4);
     uint32_t s_lo = a & 0x3F3F3F3F, m_lo = b & 0x3F3F3F3F;
     uint32_t s_hi = (c & 0x0F0F0F0F) | ((a >> 2) & 0x30303030), m_hi = ((c >> 4) & 0x0F0F0F0F) | ((b >> 2) & 0x30303030);
-    memcpy(scales, &s_lo, 4);
-    memcpy(scales + 4, &s_hi, 4);
-    memcpy(mins, &m_lo, 4);
-    memcpy(mins + 4, &m_hi, 4);
+    // Eight bytes in a register each: reading them back from two 4-byte stores would stall store forwarding.
+    *scales = s_lo | (uint64_t)s_hi << 32;
+    *mins = m_lo | (uint64_t)m_hi << 32;
 }
 
 /// sum_j mins[j] * (bsums[2j] + bsums[2j+1]): the minimum term of a Q4_K / Q5_K super-block.
-AVX2 static inline int kquant_min_term(const uint8_t mins[8], const int16_t bsums[16]) {
+AVX2 static inline int kquant_min_term(uint64_t mins, const int16_t bsums[16]) {
     __m256i bs = _mm256_loadu_si256((const __m256i *)bsums);
     __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));  // 8 sub-block sums
-    __m128i m = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mins));
+    __m128i m = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins));
     __m128i p = _mm_madd_epi16(m, pairs);
     p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(1, 0, 3, 2)));
     p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -105,7 +105,7 @@ AVX2 static inline int kquant_min_term(const uint8_t mins[8], const int16_t bsum
 }
 
 /// One Q4_K (qh NULL) or Q5_K super-block times a Q8_K block: the integer sum of scale_j * q * y.
-AVX2 __attribute__((always_inline)) static inline __m256i k45_block(const uint8_t *qs, const uint8_t *qh, const uint8_t scales[8],
+AVX2 __attribute__((always_inline)) static inline __m256i k45_block(const uint8_t *qs, const uint8_t *qh, uint64_t scales,
                                                                      const int8_t *qy) {
     const __m256i low = _mm256_set1_epi8(0x0F);
     __m256i hbits = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
@@ -121,8 +121,8 @@ AVX2 __attribute__((always_inline)) static inline __m256i k45_block(const uint8_
         }
         __m256i p0 = _mm256_maddubs_epi16(q0, _mm256_loadu_si256((const __m256i *)(qy + 64 * p)));
         __m256i p1 = _mm256_maddubs_epi16(q1, _mm256_loadu_si256((const __m256i *)(qy + 64 * p + 32)));
-        p0 = _mm256_madd_epi16(p0, _mm256_set1_epi16(scales[2 * p]));
-        p1 = _mm256_madd_epi16(p1, _mm256_set1_epi16(scales[2 * p + 1]));
+        p0 = _mm256_madd_epi16(p0, _mm256_set1_epi16((short)((scales >> (16 * p)) & 0xFF)));
+        p1 = _mm256_madd_epi16(p1, _mm256_set1_epi16((short)((scales >> (16 * p + 8)) & 0xFF)));
         isum = _mm256_add_epi32(isum, _mm256_add_epi32(p0, p1));
     }
     return isum;
@@ -134,8 +134,8 @@ AVX2 float qk_dot_q4k_q8k_avx2(int n, const void *x, const void *y) {
     __m256 acc = _mm256_setzero_ps();
     float minimum = 0.0f;
     for (int b = 0; b < n / QK_SUPER; b++) {
-        uint8_t scales[8], mins[8];
-        kquant_scales_mins(wx[b].scales, scales, mins);
+        uint64_t scales, mins;
+        kquant_scales_mins(wx[b].scales, &scales, &mins);
         __m256i isum = k45_block(wx[b].qs, NULL, scales, ay[b].qs);
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
         minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)kquant_min_term(mins, ay[b].bsums);
@@ -149,8 +149,8 @@ AVX2 float qk_dot_q5k_q8k_avx2(int n, const void *x, const void *y) {
     __m256 acc = _mm256_setzero_ps();
     float minimum = 0.0f;
     for (int b = 0; b < n / QK_SUPER; b++) {
-        uint8_t scales[8], mins[8];
-        kquant_scales_mins(wx[b].scales, scales, mins);
+        uint64_t scales, mins;
+        kquant_scales_mins(wx[b].scales, &scales, &mins);
         __m256i isum = k45_block(wx[b].qs, wx[b].qh, scales, ay[b].qs);
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
         minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)kquant_min_term(mins, ay[b].bsums);

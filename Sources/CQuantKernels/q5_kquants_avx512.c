@@ -65,38 +65,42 @@ AVX512 float qk_dot_q51_q80_avx512(int n, const void *x, const void *y) {
 
 // ---------------------------------------------------------------- K-quants x Q8_K
 
-/// Q4_K / Q5_K packed scales and minimums as bytes (see q5_kquants_ref.c's unpack_scales_mins).
-static inline void scales_mins(const uint8_t packed[12], uint8_t scales[8], uint8_t mins[8]) {
+/// Q4_K / Q5_K packed scales and minimums, sub-block j in byte j (see q5_kquants_ref.c's unpack_scales_mins).
+static inline void scales_mins(const uint8_t packed[12], uint64_t *scales, uint64_t *mins) {
     uint32_t a, b, c;
     memcpy(&a, packed, 4);
     memcpy(&b, packed + 4, 4);
     memcpy(&c, packed + 8, 4);
     uint32_t s_lo = a & 0x3F3F3F3F, m_lo = b & 0x3F3F3F3F;
     uint32_t s_hi = (c & 0x0F0F0F0F) | ((a >> 2) & 0x30303030), m_hi = ((c >> 4) & 0x0F0F0F0F) | ((b >> 2) & 0x30303030);
-    memcpy(scales, &s_lo, 4);
-    memcpy(scales + 4, &s_hi, 4);
-    memcpy(mins, &m_lo, 4);
-    memcpy(mins + 4, &m_hi, 4);
+    // Eight bytes in a register each: reading them back from two 4-byte stores would stall store forwarding.
+    *scales = s_lo | (uint64_t)s_hi << 32;
+    *mins = m_lo | (uint64_t)m_hi << 32;
 }
 
 /// sum_j mins[j] * (bsums[2j] + bsums[2j+1]).
-AVX512 static inline int min_term(const uint8_t mins[8], const int16_t bsums[16]) {
+AVX512 static inline int min_term(uint64_t mins, const int16_t bsums[16]) {
     __m256i bs = _mm256_loadu_si256((const __m256i *)bsums);
     __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-    __m128i p = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mins)), pairs);
+    __m128i p = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins)), pairs);
     p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(1, 0, 3, 2)));
     p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(2, 3, 0, 1)));
     return _mm_cvtsi128_si32(p);
 }
 
 /// One Q4_K (qh NULL) or Q5_K super-block times a Q8_K block: 16 int32 partial sums of scale_j q y.
-AVX512 __attribute__((always_inline)) static inline __m512i k45_block(const uint8_t *qs, const uint8_t *qh, const uint8_t scales[8],
+/// The eight scales are widened once and spread per 64 values with one permute; two accumulators
+/// halve the chain of dependent VPDPWSSDs (their latency, not the loads, bounded the first version).
+AVX512 __attribute__((always_inline)) static inline __m512i k45_block(const uint8_t *qs, const uint8_t *qh, uint64_t scales,
                                                                        const int8_t *qy) {
     // 32 bytes of qs in both halves, shifted by 0 (low half) and 4 (high half): 64 values in row order.
     const __m512i shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
     const __m512i low = _mm512_set1_epi8(0x0F);
+    // Lanes 0-15 take scale 2p, lanes 16-31 scale 2p + 1.
+    const __m512i spread = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(1), 1);
+    const __m512i scales16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales)));
     __m512i hbits = qh ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)qh)) : _mm512_setzero_si512();
-    __m512i isum = _mm512_setzero_si512();
+    __m512i isum[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
     for (int p = 0; p < 4; p++) {
         __m512i raw = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(qs + 32 * p)));
         __m512i q = _mm512_and_si512(_mm512_srlv_epi16(raw, shift), low);
@@ -104,11 +108,11 @@ AVX512 __attribute__((always_inline)) static inline __m512i k45_block(const uint
             __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (2 * p))), _mm256_set1_epi8((char)(1 << (2 * p + 1))), 1);
             q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(hbits, bit), q, _mm512_set1_epi8(16));
         }
-        __m512i scale = _mm512_inserti64x4(_mm512_set1_epi16(scales[2 * p]), _mm256_set1_epi16(scales[2 * p + 1]), 1);
+        __m512i scale = _mm512_permutexvar_epi16(_mm512_add_epi16(spread, _mm512_set1_epi16((short)(2 * p))), scales16);
         __m512i pairs = _mm512_maddubs_epi16(q, _mm512_loadu_si512((const void *)(qy + 64 * p)));
-        isum = _mm512_dpwssd_epi32(isum, pairs, scale);
+        isum[p & 1] = _mm512_dpwssd_epi32(isum[p & 1], pairs, scale);
     }
-    return isum;
+    return _mm512_add_epi32(isum[0], isum[1]);
 }
 
 AVX512 float qk_dot_q4k_q8k_avx512(int n, const void *x, const void *y) {
@@ -117,8 +121,8 @@ AVX512 float qk_dot_q4k_q8k_avx512(int n, const void *x, const void *y) {
     __m512 acc = _mm512_setzero_ps();
     float minimum = 0.0f;
     for (int b = 0; b < n / QK_SUPER; b++) {
-        uint8_t scales[8], mins[8];
-        scales_mins(wx[b].scales, scales, mins);
+        uint64_t scales, mins;
+        scales_mins(wx[b].scales, &scales, &mins);
         __m512i isum = k45_block(wx[b].qs, NULL, scales, ay[b].qs);
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
         minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)min_term(mins, ay[b].bsums);
@@ -132,8 +136,8 @@ AVX512 float qk_dot_q5k_q8k_avx512(int n, const void *x, const void *y) {
     __m512 acc = _mm512_setzero_ps();
     float minimum = 0.0f;
     for (int b = 0; b < n / QK_SUPER; b++) {
-        uint8_t scales[8], mins[8];
-        scales_mins(wx[b].scales, scales, mins);
+        uint64_t scales, mins;
+        scales_mins(wx[b].scales, &scales, &mins);
         __m512i isum = k45_block(wx[b].qs, wx[b].qh, scales, ay[b].qs);
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
         minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)min_term(mins, ay[b].bsums);
@@ -158,7 +162,7 @@ AVX512 float qk_dot_q6k_q8k_avx512(int n, const void *x, const void *y) {
         __m512i scales = _mm512_zextsi256_si512(scales16);
         // The -32 offset: 32 * sum_k scale_k * bsums_k.
         __m256i offset = _mm256_madd_epi16(scales16, _mm256_loadu_si256((const __m256i *)ay[b].bsums));
-        __m512i isum = _mm512_setzero_si512();
+        __m512i isum = _mm512_setzero_si512(), isum2 = _mm512_setzero_si512();  // two chains of VPDPWSSD
         for (int half = 0; half < 2; half++) {
             __m512i ql = _mm512_loadu_si512((const void *)(wx[b].ql + 64 * half));
             __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wx[b].qh + 32 * half)));
@@ -168,9 +172,9 @@ AVX512 float qk_dot_q6k_q8k_avx512(int n, const void *x, const void *y) {
             __m512i sa = _mm512_permutexvar_epi16(_mm512_add_epi16(lanes, _mm512_set1_epi16((short)(8 * half))), scales);
             __m512i sb = _mm512_permutexvar_epi16(_mm512_add_epi16(lanes, _mm512_set1_epi16((short)(8 * half + 4))), scales);
             isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(va, _mm512_loadu_si512((const void *)(qy + 128 * half))), sa);
-            isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(vb, _mm512_loadu_si512((const void *)(qy + 128 * half + 64))), sb);
+            isum2 = _mm512_dpwssd_epi32(isum2, _mm512_maddubs_epi16(vb, _mm512_loadu_si512((const void *)(qy + 128 * half + 64))), sb);
         }
-        __m512i total = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
+        __m512i total = _mm512_sub_epi32(_mm512_add_epi32(isum, isum2), _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
     }
     return _mm512_reduce_add_ps(acc);
