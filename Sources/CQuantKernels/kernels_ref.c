@@ -9,9 +9,9 @@
 size_t qk_block_bytes(int which) {
     static const size_t sizes[] = {
         sizeof(qk_block_q40), sizeof(qk_block_q41), sizeof(qk_block_q80), sizeof(qk_block_q50),
-        sizeof(qk_block_q51), sizeof(qk_block_q4k), sizeof(qk_block_q5k), sizeof(qk_block_q6k),
+        sizeof(qk_block_q51), sizeof(qk_block_q4k), sizeof(qk_block_q5k), sizeof(qk_block_q6k), sizeof(qk_block_q8k),
     };
-    return which >= 0 && which < 8 ? sizes[which] : 0;
+    return which >= 0 && which < 9 ? sizes[which] : 0;
 }
 
 // ---------------------------------------------------------------- half precision

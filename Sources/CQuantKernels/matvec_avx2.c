@@ -1,27 +1,28 @@
-// Q40 and Q41 x Q80 matrix-vector products for AVX2. The activation vector is prepared once per
-// call: each 4-byte group of q_y carries the correction -8 * sum(q_y), so the unsigned Q40 nibbles
-// (0..15) multiply directly (VPMADDUBSW) with no sign fix-ups; each block's scale, and
-// dy * sum(q_y) for Q41's minimum term, are floats.
+// Q40, Q41, Q5_0 and Q5_1 x Q80 matrix-vector products for AVX2. The activation vector is prepared
+// once per call: each 4-byte group of q_y carries the correction -offset * sum(q_y) (offset 8 for
+// Q40, 16 for Q5_0), so the unsigned weight values (0..15, 0..31) multiply directly (VPMADDUBSW) with
+// no sign fix-ups; each block's scale, and dy * sum(q_y) for Q41 / Q5_1's minimum term, are floats.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
 #include <immintrin.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
 /// One activation block, prepared: 32 + 32 + 4 bytes, padded to 96 for alignment.
 typedef struct {
     int8_t qy[32];
-    int32_t corr[8];  // corr[k] = -8 * (qy[4k] + qy[4k+1] + qy[4k+2] + qy[4k+3])
+    int32_t corr[8];  // corr[k] = -offset * (qy[4k] + qy[4k+1] + qy[4k+2] + qy[4k+3])
     float dy;
     float sy;  // dy * sum(q_y)
     float pad[6];
 } qk_q80_prepared;
 
-static void prepare_blocks(int nb, const qk_block_q80 *y, qk_q80_prepared *out) {
+static void prepare_blocks(int nb, const qk_block_q80 *y, qk_q80_prepared *out, int offset) {
     for (int b = 0; b < nb; b++) {
         for (int j = 0; j < 32; j++) out[b].qy[j] = y[b].qs[j];
-        for (int k = 0; k < 8; k++) out[b].corr[k] = -8 * (y[b].qs[4 * k] + y[b].qs[4 * k + 1] + y[b].qs[4 * k + 2] + y[b].qs[4 * k + 3]);
+        for (int k = 0; k < 8; k++) out[b].corr[k] = -offset * (y[b].qs[4 * k] + y[b].qs[4 * k + 1] + y[b].qs[4 * k + 2] + y[b].qs[4 * k + 3]);
         out[b].dy = qk_half_to_float(y[b].d);
         int sum = 0;
         for (int j = 0; j < 32; j++) sum += y[b].qs[j];
@@ -92,7 +93,7 @@ AVX2 void qk_matvec_q41_q80_avx2(int n, const void *w, size_t row_bytes, int row
         for (int r = 0; r < rows; r++) out[r] = qk_dot_q41_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
         return;
     }
-    prepare_blocks(nb, y, prepared);
+    prepare_blocks(nb, y, prepared, 0);
     for (int r = 0; r < rows; r++)
         out[r] = q41_row(nb, (const qk_block_q41 *)((const uint8_t *)w + (size_t)r * row_bytes), prepared);
     free(prepared);
@@ -105,9 +106,68 @@ AVX2 void qk_matvec_q40_q80_avx2(int n, const void *w, size_t row_bytes, int row
         for (int r = 0; r < rows; r++) out[r] = qk_dot_q40_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
         return;
     }
-    prepare_blocks(nb, y, prepared);
+    prepare_blocks(nb, y, prepared, 8);
     for (int r = 0; r < rows; r++)
         out[r] = q40_row(nb, (const qk_block_q40 *)((const uint8_t *)w + (size_t)r * row_bytes), prepared);
+    free(prepared);
+}
+
+/// 0x10 in byte j where bit j of a Q5 block's 4 `qh` bytes is set (its values' fifth bits).
+AVX2 static inline __m256i fifth_bits_u(const uint8_t *qh) {
+    uint32_t bits;
+    memcpy(&bits, qh, 4);
+    __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),  // byte j: byte j / 8 of the bits
+                                         _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                          2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);  // byte j: bit j % 8
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select), _mm256_set1_epi8(0x10));
+}
+
+/// One row of Q5_0 (`minimum` 0, corrections for offset 16 in `y`) or Q5_1 (`minimum` 1) blocks.
+AVX2 __attribute__((always_inline)) static inline float q5_row(int nb, const uint8_t *row, int minimum, const qk_q80_prepared *y) {
+    const int block_bytes = minimum ? 24 : 22, qh_offset = minimum ? 4 : 2;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float minimum0 = 0.0f;
+    // Hot loop: one block per iteration, alternating accumulators.
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *block = row + (size_t)b * block_bytes;
+        __m256i q = _mm256_or_si256(nibbles_u(block + qh_offset + 4), fifth_bits_u(block + qh_offset));  // 0..31
+        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        if (!minimum) p = _mm256_add_epi32(p, _mm256_load_si256((const __m256i *)y[b].corr));
+        else minimum0 += _cvtsh_ss(*(const uint16_t *)(block + 2)) * y[b].sy;
+        __m256 d = _mm256_set1_ps(_cvtsh_ss(*(const uint16_t *)block) * y[b].dy);
+        if (b & 1) acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), d, acc1);
+        else acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), d, acc0);
+    }
+    __m256 v = _mm256_add_ps(acc0, acc1);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s) + minimum0;
+}
+
+AVX2 void qk_matvec_q50_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    qk_q80_prepared *prepared = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
+    if (!prepared) {  // out of memory: one dot product per row
+        for (int r = 0; r < rows; r++) out[r] = qk_dot_q50_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
+        return;
+    }
+    prepare_blocks(nb, y, prepared, 16);
+    for (int r = 0; r < rows; r++) out[r] = q5_row(nb, (const uint8_t *)w + (size_t)r * row_bytes, 0, prepared);
+    free(prepared);
+}
+
+AVX2 void qk_matvec_q51_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    qk_q80_prepared *prepared = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
+    if (!prepared) {
+        for (int r = 0; r < rows; r++) out[r] = qk_dot_q51_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
+        return;
+    }
+    prepare_blocks(nb, y, prepared, 0);
+    for (int r = 0; r < rows; r++) out[r] = q5_row(nb, (const uint8_t *)w + (size_t)r * row_bytes, 1, prepared);
     free(prepared);
 }
 // ---------------------------------------------------------------- batches of activation rows
@@ -174,7 +234,7 @@ AVX2 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, con
         int ok = 1;
         for (int t = 0; t < tokens; t++) {
             prepared[t] = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
-            if (prepared[t]) prepare_blocks(nb, (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes), prepared[t]);
+            if (prepared[t]) prepare_blocks(nb, (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes), prepared[t], q41 ? 0 : 8);
             ok = ok && prepared[t];
         }
         for (int r = 0; r < rows; r++) {

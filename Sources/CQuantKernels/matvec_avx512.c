@@ -1,16 +1,19 @@
-// Whole-share matrix-vector products for AVX-512 (F, BW, VL, VNNI): Q40, Q41 and Q80 weights times
+// Whole-share matrix-vector products for AVX-512 (F, BW, VL, VNNI): Q40, Q41, Q5_0, Q5_1 and Q80 weights times
 // one Q80 activation row. The activation is prepared once per call so the per-row loop does as
 // little as possible per block:
 //   - pairs of activation blocks are stored in the lane order the weights unpack into (for 4-bit
 //     weights: y_b[0:16], y_b1[0:16], y_b[16:32], y_b1[16:32]; for Q80: y_b, y_b1),
 //   - VPDPBUSD multiplies unsigned bytes by signed ones, so the weights are made unsigned (Q40
-//     nibbles 0..15 stand for q - 8, Q80 bytes xor 0x80 for q + 128) and each 4-byte group of the
+//     nibbles 0..15 stand for q - 8, Q5_0 values 0..31 for q - 16, Q80 bytes xor 0x80 for q + 128)
+//     and each 4-byte group of the
 //     activation carries the correction -offset * sum(q_y) the accumulation starts from,
-//   - each block's activation scale, and dy * sum(q_y) for Q41's minimum term, are floats.
+//   - each block's activation scale, and dy * sum(q_y) for Q41 / Q5_1's minimum term, are floats,
+//   - a Q5 pair's 64 fifth bits, rearranged into the same lane order, are one mask register.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
 #include <immintrin.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 
@@ -151,6 +154,44 @@ AVX512 static float q80_row(int np, const qk_block_q80 *x, const qk_q80_pair *y)
     return finish(acc0, acc1, _mm_setzero_ps());
 }
 
+/// The fifth bits of a Q5 pair (blocks at b0, b1; `qh` at byte 2 of a Q5_0 block, 4 of a Q5_1) in the
+/// pair lane order: b0's values 0..15, b1's 0..15, b0's 16..31, b1's 16..31.
+static inline __mmask64 pair_fifth_bits(const uint8_t *qh0, const uint8_t *qh1) {
+    uint32_t h0, h1;
+    memcpy(&h0, qh0, 4);
+    memcpy(&h1, qh1, 4);
+    return (__mmask64)((uint64_t)(h0 & 0xFFFF) | (uint64_t)(h1 & 0xFFFF) << 16 | (uint64_t)(h0 >> 16) << 32 | (uint64_t)(h1 >> 16) << 48);
+}
+
+/// The 64 five-bit values (0..31) of a Q5 pair, in the pair lane order.
+AVX512 static inline __m512i unpack_q5_pair(const uint8_t *b0, const uint8_t *b1, int qh_offset) {
+    __m512i q = unpack_pair(b0 + qh_offset + 4, b1 + qh_offset + 4);
+    return _mm512_mask_add_epi8(q, pair_fifth_bits(b0 + qh_offset, b1 + qh_offset), q, _mm512_set1_epi8(16));  // nibble | 16
+}
+
+/// One row of Q5_0 (`minimum` 0: corrections for offset 16 in the pairs) or Q5_1 (`minimum` 1) blocks.
+AVX512 __attribute__((always_inline)) static inline float q5_row(int np, const uint8_t *row, int minimum, const qk_q80_pair *y) {
+    const int block_bytes = minimum ? 24 : 22, qh_offset = minimum ? 4 : 2;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m128 minimums = _mm_setzero_ps();
+    // Hot loop: one pair (two blocks) per iteration, alternating accumulators.
+    for (int p = 0; p < np; p++) {
+        const uint8_t *b0 = row + (size_t)(2 * p) * block_bytes, *b1 = b0 + block_bytes;
+        __m512i start = minimum ? _mm512_setzero_si512() : _mm512_load_si512(y[p].corr);
+        __m512i d = _mm512_dpbusd_epi32(start, unpack_q5_pair(b0, b1, qh_offset), _mm512_load_si512(y[p].qy));
+        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, 0, 0, 0, 0, 0, 0));
+        __m512 s0, s1;
+        pair_scales(_mm_mul_ps(dx, _mm_setr_ps(y[p].dy[0], y[p].dy[1], 0, 0)), 1, &s0, &s1);
+        if (minimum) {
+            __m128 mx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), 0, 0, 0, 0, 0, 0));
+            minimums = _mm_fmadd_ps(mx, _mm_setr_ps(y[p].sy[0], y[p].sy[1], 0, 0), minimums);
+        }
+        if (p & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc1);
+        else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc0);
+    }
+    return finish(acc0, acc1, minimums);
+}
+
 #define ROW(x, r) ((const void *)((const uint8_t *)(x) + (size_t)(r) * row_bytes))
 
 AVX512 void qk_matvec_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
@@ -191,6 +232,31 @@ AVX512 void qk_matvec_q80_q80_avx512(int n, const void *w, size_t row_bytes, int
     }
     free(pairs);
 }
+AVX512 void qk_matvec_q50_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    const qk_block_q80 *ay = y;
+    qk_q80_pair *pairs = prepare_pairs(nb, ay, 1, 16);
+    for (int r = 0; r < rows; r++) {
+        const qk_block_q50 *x = ROW(w, r);
+        float sum = pairs ? q5_row(nb / 2, (const uint8_t *)x, 0, pairs) : qk_dot_q50_q80_avx512(nb / 2 * 2 * QK_BLOCK, x, ay);
+        if (nb & 1) sum += qk_dot_q50_q80_avx512(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);  // odd last block
+        out[r] = sum;
+    }
+    free(pairs);
+}
+
+AVX512 void qk_matvec_q51_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    const int nb = n / QK_BLOCK;
+    const qk_block_q80 *ay = y;
+    qk_q80_pair *pairs = prepare_pairs(nb, ay, 1, 0);
+    for (int r = 0; r < rows; r++) {
+        const qk_block_q51 *x = ROW(w, r);
+        float sum = pairs ? q5_row(nb / 2, (const uint8_t *)x, 1, pairs) : qk_dot_q51_q80_avx512(nb / 2 * 2 * QK_BLOCK, x, ay);
+        if (nb & 1) sum += qk_dot_q51_q80_avx512(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);
+        out[r] = sum;
+    }
+    free(pairs);
+}
 // ---------------------------------------------------------------- batches of activation rows
 
 /// One weight pair (unpacked `q`, scales `dx`, minimums `mx`) times one token's prepared pair.
@@ -204,20 +270,31 @@ AVX512 __attribute__((always_inline)) static inline __m512 q4_pair_token(__m512i
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc);
 }
 
-/// Up to 4 tokens through one 4-bit row: each weight pair is unpacked once and used for every token.
-/// `minimum` != 0 selects Q41 (value d * q + m), else Q40 (corrections already in the pairs).
-AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, const uint8_t *row, int block_bytes, int minimum, int tokens,
+/// The block kinds the batched kernel takes: Q40, Q41, Q5_0, Q5_1. Odd kinds have a minimum term
+/// (value d * q + m); the others' offset (8, 16) is in the prepared pairs' corrections.
+enum { KIND_Q40, KIND_Q41, KIND_Q50, KIND_Q51 };
+static const int kind_block_bytes[] = {18, 20, 22, 24}, kind_qs_offset[] = {2, 4, 6, 8}, kind_correction[] = {8, 0, 16, 0};
+
+/// A pair of blocks of `kind` unpacked to unsigned values in the pair lane order.
+AVX512 __attribute__((always_inline)) static inline __m512i unpack_kind(const uint8_t *b0, const uint8_t *b1, int kind) {
+    if (kind >= KIND_Q50) return unpack_q5_pair(b0, b1, kind == KIND_Q51 ? 4 : 2);
+    return unpack_pair(b0 + kind_qs_offset[kind], b1 + kind_qs_offset[kind]);
+}
+
+/// Up to 4 tokens through one row of 4- or 5-bit blocks: each weight pair is unpacked once and used
+/// for every token.
+AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, const uint8_t *row, int kind, int tokens,
                                         qk_q80_pair *const *y, float *sums) {
+    const int block_bytes = kind_block_bytes[kind], minimum = kind & 1;
     // Two accumulators per token (even and odd pairs), so no token waits on its own FMA latency.
     __m512 even[4], odd[4];
     __m128 minimums[4];
     for (int t = 0; t < 4; t++) { even[t] = _mm512_setzero_ps(); odd[t] = _mm512_setzero_ps(); minimums[t] = _mm_setzero_ps(); }
-    const int qs_offset = minimum ? 4 : 2;
     int p = 0;
     // Hot loop: two weight pairs, each unpacked once, times every token.
     for (; p + 1 < np; p += 2) {
         const uint8_t *b0 = row + (size_t)(2 * p) * block_bytes, *b1 = b0 + block_bytes, *b2 = b1 + block_bytes, *b3 = b2 + block_bytes;
-        __m512i q0 = unpack_pair(b0 + qs_offset, b1 + qs_offset), q1 = unpack_pair(b2 + qs_offset, b3 + qs_offset);
+        __m512i q0 = unpack_kind(b0, b1, kind), q1 = unpack_kind(b2, b3, kind);
         __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, *(const short *)b2, *(const short *)b3, 0, 0, 0, 0));
         __m128 mx = minimum ? _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), *(const short *)(b2 + 2),
                                                           *(const short *)(b3 + 2), 0, 0, 0, 0))
@@ -230,7 +307,7 @@ AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, c
     }
     if (p < np) {
         const uint8_t *b0 = row + (size_t)(2 * p) * block_bytes, *b1 = b0 + block_bytes;
-        __m512i q0 = unpack_pair(b0 + qs_offset, b1 + qs_offset);
+        __m512i q0 = unpack_kind(b0, b1, kind);
         __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, 0, 0, 0, 0, 0, 0));
         __m128 mx = minimum ? _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), 0, 0, 0, 0, 0, 0))
                             : _mm_setzero_ps();
@@ -239,31 +316,37 @@ AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, c
     for (int t = 0; t < tokens; t++) sums[t] = finish(even[t], odd[t], minimums[t]);
 }
 
-/// out[t * out_stride + r] = dot(row r of w, token t of y) for 4-bit weights (Q40 or Q41).
+/// out[t * out_stride + r] = dot(row r of w, token t of y) for 4- or 5-bit weights of `kind`.
 AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                             int batch, float *out, size_t out_stride, int q41) {
-    const int nb = n / QK_BLOCK, block_bytes = q41 ? 20 : 18;
-    dot_fn_t tail = q41 ? qk_dot_q41_q80_avx2 : qk_dot_q40_q80_avx2;
+                             int batch, float *out, size_t out_stride, int kind) {
+    const int nb = n / QK_BLOCK, block_bytes = kind_block_bytes[kind];
+    static const dot_fn_t tails[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512};
+    static void (*const per_token[])(int, const void *, size_t, int, const void *, float *) = {
+        qk_matvec_q40_q80_avx512, qk_matvec_q41_q80_avx512, qk_matvec_q50_q80_avx512, qk_matvec_q51_q80_avx512};
+    dot_fn_t tail = tails[kind];
     qk_q80_pair *pairs[4] = {NULL, NULL, NULL, NULL};
     for (int t0 = 0; t0 < batch; t0 += 4) {
         const int tokens = batch - t0 < 4 ? batch - t0 : 4;
         if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
             for (int t = 0; t < tokens; t++)
-                (q41 ? qk_matvec_q41_q80_avx512 : qk_matvec_q40_q80_avx512)(n, w, row_bytes, rows, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes,
-                                out + (size_t)(t0 + t) * out_stride);
+                per_token[kind](n, w, row_bytes, rows, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes, out + (size_t)(t0 + t) * out_stride);
             break;
         }
         int ok = 1;
         for (int t = 0; t < tokens; t++) {
-            pairs[t] = prepare_pairs(nb, (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes), 1, q41 ? 0 : 8);
+            pairs[t] = prepare_pairs(nb, (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes), 1, kind_correction[kind]);
             ok = ok && pairs[t];
         }
         for (int r = 0; r < rows; r++) {
             const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
             float sums[4];
             if (ok) {  // constant arguments, so the token loop unrolls into registers
-                if (q41) q4_row_tokens(nb / 2, row, 20, 1, 4, pairs, sums);
-                else q4_row_tokens(nb / 2, row, 18, 0, 4, pairs, sums);
+                switch (kind) {
+                case KIND_Q40: q4_row_tokens(nb / 2, row, KIND_Q40, 4, pairs, sums); break;
+                case KIND_Q41: q4_row_tokens(nb / 2, row, KIND_Q41, 4, pairs, sums); break;
+                case KIND_Q50: q4_row_tokens(nb / 2, row, KIND_Q50, 4, pairs, sums); break;
+                default: q4_row_tokens(nb / 2, row, KIND_Q51, 4, pairs, sums); break;
+                }
             } else {  // out of memory: one dot product per token
                 for (int t = 0; t < tokens; t++)
                     sums[t] = tail(nb / 2 * 2 * QK_BLOCK, row, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
@@ -280,11 +363,21 @@ AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, c
 
 AVX512 void qk_matmat_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                                      int batch, float *out, size_t out_stride) {
-    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 0);
+    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, KIND_Q40);
 }
 
 AVX512 void qk_matmat_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                                      int batch, float *out, size_t out_stride) {
-    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 1);
+    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, KIND_Q41);
+}
+
+AVX512 void qk_matmat_q50_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                                     int batch, float *out, size_t out_stride) {
+    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, KIND_Q50);
+}
+
+AVX512 void qk_matmat_q51_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                                     int batch, float *out, size_t out_stride) {
+    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, KIND_Q51);
 }
 #endif

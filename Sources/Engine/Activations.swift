@@ -1,12 +1,15 @@
 import QuantKernels
 
 /// An activation vector ready for matrix-vector products against weights of any type: the F32
-/// values, and their Q80 encoding computed once, on first use, for the quantized weights.
+/// values, and their Q80 encoding (32-value block weights) and Q8_K encoding (K-quant weights), each
+/// computed once, on first use, after the values change.
 final class Activation: @unchecked Sendable {  // unchecked: used by its node's thread only; the pool's workers read it
     private let storage: Floats
     var values: UnsafeMutableBufferPointer<Float> { storage.buffer }  // [count]
     private let quantized: UnsafeMutableRawBufferPointer  // [count / 32] Q80 blocks
     private var quantizedIsCurrent = false
+    private var superBlocks: UnsafeMutableRawBufferPointer?  // [count / 256] Q8_K blocks, allocated on first use
+    private var superBlocksAreCurrent = false
     private let kernels: KernelTable
 
     init(count: Int, kernels: KernelTable) {
@@ -15,21 +18,40 @@ final class Activation: @unchecked Sendable {  // unchecked: used by its node's 
         self.kernels = kernels
     }
 
-    deinit { quantized.deallocate() }
+    deinit {
+        quantized.deallocate()
+        superBlocks?.deallocate()
+    }
 
     var count: Int { values.count }
 
     /// Call after writing `values`.
-    func invalidate() { quantizedIsCurrent = false }
+    func invalidate() {
+        quantizedIsCurrent = false
+        superBlocksAreCurrent = false
+    }
 
     /// The input a dot kernel for `weights` expects.
     func input(for weights: BlockType) -> UnsafeRawPointer {
-        guard weights.activationType == .q80 else { return UnsafeRawPointer(values.baseAddress!) }
-        if !quantizedIsCurrent {
-            Quantization.quantize(UnsafeBufferPointer(values), to: .q80, into: quantized, kernels: kernels)
-            quantizedIsCurrent = true
+        switch weights.activationType {
+        case .q80:
+            if !quantizedIsCurrent {
+                Quantization.quantize(UnsafeBufferPointer(values), to: .q80, into: quantized, kernels: kernels)
+                quantizedIsCurrent = true
+            }
+            return UnsafeRawPointer(quantized.baseAddress!)
+        case .q8K:
+            // K-quant rows are whole super-blocks (checked at load), so `count` is a multiple of 256.
+            let blocks = superBlocks ?? .allocate(byteCount: BlockType.q8K.rowBytes(count), alignment: 64)
+            superBlocks = blocks
+            if !superBlocksAreCurrent {
+                Quantization.quantize(UnsafeBufferPointer(values), to: .q8K, into: blocks, kernels: kernels)
+                superBlocksAreCurrent = true
+            }
+            return UnsafeRawPointer(blocks.baseAddress!)
+        default:
+            return UnsafeRawPointer(values.baseAddress!)
         }
-        return UnsafeRawPointer(quantized.baseAddress!)
     }
 }
 

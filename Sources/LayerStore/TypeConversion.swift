@@ -1,19 +1,28 @@
 import ModelFormat
 import QuantKernels
 
-/// Tensor types the kernels cannot use directly are converted once, at load: quantized GGML types
-/// to Q8_0 (8.5 bits a value, so little is lost and a 4-bit model stays compact), BF16 to F32.
+/// Tensor types the kernels cannot use directly are converted once, at load: BF16 to F32. Every
+/// quantized type GGUF files are published in that QuantKernels reads (Q4_0, Q4_1, Q5_0, Q5_1,
+/// Q8_0, Q4_K, Q5_K, Q6_K) is used in place.
 enum TypeConversion {
     /// Types the matrix-vector kernels read in place.
-    static let native: Set<TensorType> = [.f32, .f16, .q4_0, .q4_1, .q8_0]
+    static let native: Set<TensorType> = [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
     /// Vectors (norm weights, biases) are always held as F32: the element-wise code reads floats.
+    /// A matrix row (or a node's column slice of one) must be whole blocks of its type: 32 values,
+    /// or 256 for the K-quants.
     static func storedType(for type: TensorType, rowLength: Int, isVector: Bool = false, tensor: String) throws -> TensorType {
         if isVector { return blockType(type) == nil ? try storedType(for: type, rowLength: rowLength, tensor: tensor) : .f32 }
-        if native.contains(type) { return type }
+        if native.contains(type) {
+            guard rowLength % type.blockSize == 0 else {
+                throw ModelFormatError.invalidTensor(
+                    path: "", tensor: tensor,
+                    reason: "its rows (or this node's slice of them) are \(rowLength) values, not whole \(type.blockSize)-value \(type) blocks")
+            }
+            return type
+        }
         switch type {
         case .bf16: return .f32
-        case .q5_0, .q5_1, .q4_K, .q5_K, .q6_K: return rowLength % 32 == 0 ? .q8_0 : .f32
         default:
             throw ModelFormatError.unsupportedTensorType(
                 path: "", tensor: tensor, type: "\(type) (dllama has no \(type) kernel and cannot convert it)")
@@ -44,7 +53,7 @@ enum TypeConversion {
 
 extension LayerStore {
     /// The tensor types among `tensors` that loading converts (the kernels have no code for
-    /// them): K-quants and Q5 to Q8_0, BF16 to F32. Sorted by name.
+    /// them): BF16 to F32. Sorted by name.
     public static func typesConvertedAtLoad(_ tensors: [TensorInfo]) -> [TensorType] {
         Set(tensors.map(\.type)).subtracting(TypeConversion.native).sorted { $0.description < $1.description }
     }

@@ -27,7 +27,9 @@ public enum BatchedProduct {
     /// - F32 weights: per-token products were faster at batch 2 (573 vs 408 tokens/s, OpenBLAS packs
     ///   the whole matrix), OpenBLAS ahead from batch 4 (758 vs 691) and 2.4x ahead at 8;
     /// - Q80 weights on AVX2 (one dot per row, half the whole-share Q40 kernel's speed): not
-    ///   measured, taken as 16.
+    ///   measured, taken as 16;
+    /// - Q5_0 / Q5_1 / K-quant weights (whole-share kernels on AVX2 and AVX-512, batched Q5 kernels on
+    ///   AVX-512): not measured, taken as Q40's (never on AVX-512, 64 on AVX2).
     public static func minimumBatch(weights: BlockType, kernels: KernelTable = .current) -> Int? {
         if weights == .f32 || weights == .f16 { return 4 }
         switch kernels.path {

@@ -13,13 +13,15 @@ public enum BlockType: String, CaseIterable, Sendable {
     case q40, q41, q80
     case q50, q51
     case q4K, q5K, q6K
+    /// GGML's Q8_K: activations only (what K-quant weights are dotted with), never a model's weights.
+    case q8K
 
     /// Values covered by one block (1 for the plain float types).
     public var valuesPerBlock: Int {
         switch self {
         case .f32, .f16, .bf16: 1
         case .q40, .q41, .q80, .q50, .q51: 32
-        case .q4K, .q5K, .q6K: 256
+        case .q4K, .q5K, .q6K, .q8K: 256
         }
     }
 
@@ -36,6 +38,7 @@ public enum BlockType: String, CaseIterable, Sendable {
         case .q4K: 144
         case .q5K: 176
         case .q6K: 210
+        case .q8K: 292  // f32 d, i8 qs[256], i16 bsums[16]
         }
     }
 
@@ -45,12 +48,15 @@ public enum BlockType: String, CaseIterable, Sendable {
         return values / valuesPerBlock * bytesPerBlock
     }
 
-    /// The encoding activations are converted to before a dot product with weights of this type.
+    /// The encoding activations are converted to before a dot product with weights of this type:
+    /// Q80 for the 32-value block types, Q8_K for the K-quants (see CQuantKernels' q5_kquants_ref.c
+    /// for why), F32 for float weights; nil for types no dot kernel reads (BF16, Q8_K itself).
     public var activationType: BlockType? {
         switch self {
-        case .q40, .q41, .q80: .q80
+        case .q40, .q41, .q80, .q50, .q51: .q80
+        case .q4K, .q5K, .q6K: .q8K
         case .f32, .f16: .f32
-        default: nil
+        case .bf16, .q8K: nil
         }
     }
 
@@ -85,6 +91,7 @@ public enum BlockType: String, CaseIterable, Sendable {
         case .q4K: 5
         case .q5K: 6
         case .q6K: 7
+        case .q8K: 8
         default: nil
         }
         return index.map { Int(qk_block_bytes($0)) }

@@ -46,10 +46,12 @@ public enum MatrixProduct {
             }
             return
         }
-        let activation = UnsafeMutableRawPointer.allocate(byteCount: BlockType.q80.rowBytes(columns), alignment: 64)  // [columns] Q80
+        // Q80 (32-value block types) or Q8_K (K-quants), one token at a time.
+        let activationType = weights.type.activationType!, quantize = kernels.quantize(activationType)!
+        let activation = UnsafeMutableRawPointer.allocate(byteCount: activationType.rowBytes(columns), alignment: 64)  // [columns]
         defer { activation.deallocate() }
         for b in 0..<batch {
-            kernels.quantizeQ80(Int32(columns), x + b * columns, activation)
+            quantize(Int32(columns), x + b * columns, activation)
             MatrixVector.multiply(weights, activation, into: out + b * rows, pool: pool, kernels: kernels)
         }
     }

@@ -26,7 +26,8 @@ public struct WeightMatrix: @unchecked Sendable {  // a view; the owner keeps `d
 /// Matrix-vector products `out[r] = dot(W[r], x)` over a range of rows, split across a pool.
 ///
 /// The activation vector `x` must already be in `weights.type.activationType`: Q80 blocks for
-/// Q40/Q41/Q80 weights (see `quantizeActivations`), F32 for F32/F16 weights.
+/// Q40/Q41/Q80/Q5_0/Q5_1 weights, Q8_K blocks for Q4_K/Q5_K/Q6_K weights (see
+/// `quantizeActivations`), F32 for F32/F16 weights.
 ///
 /// ```swift
 /// let xq = MatrixVector.quantizeActivations(x)               // [columns] F32 -> Q80 bytes
@@ -60,10 +61,11 @@ public enum MatrixVector {
         if let pool { pool.run(tasks: tasks, body) } else { body(0) }
     }
 
-    /// Quantizes an activation vector to Q80 blocks with the selected kernel.
-    public static func quantizeActivations(_ x: [Float], kernels: KernelTable = .current) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: BlockType.q80.rowBytes(x.count))
-        Quantization.quantize(x, to: .q80, into: &out, kernels: kernels)
+    /// Quantizes an activation vector to `type` (Q80 by default; Q8_K for K-quant weights) with the
+    /// selected kernel.
+    public static func quantizeActivations(_ x: [Float], to type: BlockType = .q80, kernels: KernelTable = .current) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: type.rowBytes(x.count))
+        Quantization.quantize(x, to: type, into: &out, kernels: kernels)
         return out
     }
 }

@@ -182,7 +182,7 @@ struct RunOptions: ParsableArguments {
         try tokenizer.checkBelongs(toVocabularyRows: file.model.vocabSize, path: self.tokenizer ?? model)
         let converted = LayerStore.typesConvertedAtLoad(file.tensors)
         if !converted.isEmpty {
-            log("converting \(converted.map(\.description).joined(separator: ", ")) tensors at load (Q8_0 for quantized types, F32 for BF16)")
+            log("converting \(converted.map(\.description).joined(separator: ", ")) tensors to F32 at load")
         }
         return tokenizer
     }

@@ -63,7 +63,7 @@ struct LayerStoreTests {
             let mapped = try LayerStore(file: file, share: share, mode: .mapped, auditReads: true)
             // Mapped: only what cannot be viewed in place (column slices, conversions) is read.
             #expect(mapped.bytesRead <= estimate.weightBytes)
-            if plan.nodes.count == 1 && file.tensors.allSatisfy({ [.f32, .q4_0, .q4_1, .q8_0, .f16].contains($0.type) }) {
+            if plan.nodes.count == 1 && file.tensors.allSatisfy({ [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K].contains($0.type) }) {
                 #expect(mapped.bytesRead == 0 && mapped.residentBytes <= 64)
             }
             for tensor in file.tensors {
@@ -177,5 +177,28 @@ struct LayerStoreTests {
         try row.withUnsafeMutableBytes { try store.readEmbeddingRow(7, into: $0) }
         let embedding = try file.tensor("token_embd")
         #expect(row == Array(try file.bytes(embedding.offset + 7 * 256..<embedding.offset + 8 * 256)))
+    }
+}
+
+@Suite("Tensor types at load")
+struct TypeConversionTests {
+    @Test("every quantized GGUF type with a kernel is held as it is in the file; BF16 becomes F32")
+    func native() throws {
+        for type in [TensorType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K, .f16, .f32] {
+            #expect(try TypeConversion.storedType(for: type, rowLength: 512, tensor: "w") == type)
+        }
+        #expect(try TypeConversion.storedType(for: .bf16, rowLength: 512, tensor: "w") == .f32)
+        #expect(LayerStore.typesConvertedAtLoad([]).isEmpty)
+    }
+
+    @Test("a K-quant row (or a node's slice of one) that is not whole 256-value super-blocks is refused by name")
+    func partialSuperBlocks() {
+        #expect {
+            try TypeConversion.storedType(for: .q4_K, rowLength: 896, tensor: "blk.0.ffn_down.weight")
+        } throws: { error in
+            "\(error)".contains("blk.0.ffn_down.weight") && "\(error)".contains("896 values") && "\(error)".contains("256-value Q4_K")
+        }
+        #expect(throws: ModelFormatError.self) { try TypeConversion.storedType(for: .q5_0, rowLength: 48, tensor: "w") }
+        #expect(throws: ModelFormatError.self) { try TypeConversion.storedType(for: .q2_K, rowLength: 512, tensor: "w") }
     }
 }

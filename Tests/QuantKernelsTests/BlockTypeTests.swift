@@ -19,12 +19,18 @@ struct BlockTypeTests {
         #expect(BlockType.f16.rowBytes(3) == 6)
     }
 
-    @Test("activations pair Q80 with the 8- and 4-bit weights and F32 with float weights")
+    @Test("activations pair Q80 with the 32-value block types, Q8_K with the K-quants and F32 with float weights")
     func activationTypes() {
         #expect(BlockType.q40.activationType == .q80)
         #expect(BlockType.q41.activationType == .q80)
+        #expect(BlockType.q50.activationType == .q80)
+        #expect(BlockType.q51.activationType == .q80)
+        #expect(BlockType.q4K.activationType == .q8K)
+        #expect(BlockType.q5K.activationType == .q8K)
+        #expect(BlockType.q6K.activationType == .q8K)
         #expect(BlockType.f16.activationType == .f32)
-        #expect(BlockType.q6K.activationType == nil)
+        #expect(BlockType.bf16.activationType == nil)
+        #expect(BlockType.q8K.rowBytes(512) == 2 * 292)
     }
 
     @Test("GGML and distributed-llama type ids map to block types")

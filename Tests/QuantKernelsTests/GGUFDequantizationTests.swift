@@ -36,11 +36,20 @@ struct GGUFDequantizationTests {
 
     @Test("SmolLM2's Q4_1 attn_q and Q8_0 token_embd dequantize as the gguf package does", .enabled(if: Assets.present, Assets.missing))
     func smolLM2() throws {
-        let golden = try JSONDecoder().decode(Golden.self, from: try Paths.quantFixture("smollm2.json"))
+        try checkGolden("smollm2.json")
+    }
+
+    @Test("Qwen2.5-Coder's Q5_0 attn_q, Q6_K and Q4_K ffn_down dequantize as the gguf package does", .enabled(if: Assets.present, Assets.missing))
+    func qwen() throws {
+        try checkGolden("qwen.json")
+    }
+
+    private func checkGolden(_ name: String) throws {
+        let golden = try JSONDecoder().decode(Golden.self, from: try Paths.quantFixture(name))
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: try Paths.asset(golden.file)))
         defer { try? handle.close() }
         for tensor in golden.tensors {
-            let type: BlockType = tensor.type == "Q4_1" ? .q41 : .q80
+            let type = try #require(["Q4_1": BlockType.q41, "Q8_0": .q80, "Q5_0": .q50, "Q4_K": .q4K, "Q6_K": .q6K][tensor.type])
             try handle.seek(toOffset: UInt64(tensor.offset))
             let data = try #require(try handle.read(upToCount: tensor.bytes))
             #expect(data.count == tensor.rows * type.rowBytes(tensor.columns))

@@ -37,18 +37,17 @@ struct KernelAgreementTests {
     func matrixVectorKernels(path: KernelPath) throws {
         let simd = KernelTable(path: path)
         for type in BlockType.allCases {
-            guard let kernel = simd.matrixVector(weights: type) else { continue }
-            for blocks in oddBlockCounts {
-                let n = blocks * 32, rows = 5
-                let w = quantized(cosData(rows * n, offset: 0.8), type)
-                let x = quantized(cosData(n, offset: 2.9), .q80)
+            guard let kernel = simd.matrixVector(weights: type), let activation = type.activationType else { continue }
+            for blocks in type.valuesPerBlock == 256 ? [1, 3, 7, 19] : oddBlockCounts {
+                let n = blocks * type.valuesPerBlock, rows = 5
+                let w = weightRows(type, rows: rows, columns: n, seed: UInt64(blocks))
+                let x = quantized(cosData(n, offset: 2.9), activation)
                 var out = [Float](repeating: .nan, count: rows)
                 kernel(Int32(n), w, type.rowBytes(n), Int32(rows), x, &out)
                 for r in 0..<rows {
                     let row = Array(w[(r * type.rowBytes(n))..<((r + 1) * type.rowBytes(n))])
                     let reference = scalarKernels.dot(weights: type)!(Int32(n), row, x)
-                    let scale = zip(dequantized(row, type, count: n), dequantized(x, .q80, count: n))
-                        .reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+                    let scale = dotScale(row, type, x, activation, count: n)
                     #expect(abs(Double(out[r] - reference)) <= Self.dotTolerance * scale, "\(type), \(blocks) blocks, row \(r) on \(path)")
                 }
             }
@@ -62,7 +61,7 @@ struct KernelAgreementTests {
             guard let kernel = simd.matrixMatrix(weights: type) else { continue }
             for blocks in [1, 3, 4, 17] {
                 let n = blocks * 32, rows = 3, activationBytes = BlockType.q80.rowBytes(n)
-                let w = quantized(cosData(rows * n, offset: 0.8), type)
+                let w = weightRows(type, rows: rows, columns: n, seed: UInt64(blocks))
                 for batch in [1, 3, 4, 6, 9] {  // full groups of 4 tokens and partial ones
                     let x = (0..<batch).flatMap { quantized(cosData(n, offset: 2.9 + Float($0)), .q80) }  // [batch] Q80 rows
                     var out = [Float](repeating: .nan, count: batch * rows)  // [batch][rows]

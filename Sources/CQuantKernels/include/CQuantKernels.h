@@ -30,6 +30,10 @@ typedef struct { qk_half d; qk_half m; uint8_t qh[4]; uint8_t qs[16]; } qk_block
 typedef struct { qk_half d; qk_half dmin; uint8_t scales[12]; uint8_t qs[128]; } qk_block_q4k;  // 144
 typedef struct { qk_half d; qk_half dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } qk_block_q5k;  // 176
 typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; qk_half d; } qk_block_q6k;  // 210
+// Q8_K: the activation blocks K-quant weights are dotted with (GGML's block_q8_K): a float scale, 256
+// signed bytes and the sum of each 16 of them, so the K-quants' minimum and offset terms need no pass
+// over the values. Never stored in a model file.
+typedef struct { float d; int8_t qs[256]; int16_t bsums[16]; } qk_block_q8k;  // 292
 
 _Static_assert(sizeof(qk_block_q40) == 18, "Q40 block is 18 bytes");
 _Static_assert(sizeof(qk_block_q41) == 20, "Q41 block is 20 bytes");
@@ -39,9 +43,10 @@ _Static_assert(sizeof(qk_block_q51) == 24, "Q5_1 block is 24 bytes");
 _Static_assert(sizeof(qk_block_q4k) == 144, "Q4_K block is 144 bytes");
 _Static_assert(sizeof(qk_block_q5k) == 176, "Q5_K block is 176 bytes");
 _Static_assert(sizeof(qk_block_q6k) == 210, "Q6_K block is 210 bytes");
+_Static_assert(sizeof(qk_block_q8k) == 292, "Q8_K block is 292 bytes");
 
 /// Byte size of one block of each type, for the Swift-side size checks.
-size_t qk_block_bytes(int which);  // which: 0 Q40, 1 Q41, 2 Q80, 3 Q5_0, 4 Q5_1, 5 Q4_K, 6 Q5_K, 7 Q6_K
+size_t qk_block_bytes(int which);  // which: 0 Q40, 1 Q41, 2 Q80, 3 Q5_0, 4 Q5_1, 5 Q4_K, 6 Q5_K, 7 Q6_K, 8 Q8_K
 
 // ---------------------------------------------------------------- half / bfloat conversions
 
@@ -73,6 +78,10 @@ int qk_compiled_arch(void);
 void qk_quantize_q40_ref(int n, const float *x, void *out);
 void qk_quantize_q41_ref(int n, const float *x, void *out);  // d = (max - min) / 15, m = min
 void qk_quantize_q80_ref(int n, const float *x, void *out);
+/// Q8_K as GGML computes it: m = the value of largest magnitude (the first one on a tie, keeping its
+/// sign), q = min(127, round-half-even(x * (-127 / m))), d = 1 / (-127 / m); all zeros for a zero block.
+void qk_quantize_q8k_ref(int n, const float *x, void *out);
+void qk_dequantize_q8k_ref(int n, const void *x, float *out);
 
 void qk_dequantize_q40_ref(int n, const void *x, float *out);
 void qk_dequantize_q41_ref(int n, const void *x, float *out);
@@ -93,6 +102,13 @@ float qk_dot_q41_q80_ref(int n, const void *x, const void *y);
 float qk_dot_q80_q80_ref(int n, const void *x, const void *y);
 float qk_dot_f32_f32_ref(int n, const void *x, const void *y);
 float qk_dot_f16_f32_ref(int n, const void *x, const void *y);
+// Q5_0 / Q5_1 weights take Q80 activations (blocks of 32, like theirs); the K-quants take Q8_K
+// activations (super-blocks of 256, like theirs): see q5_kquants_ref.c for why.
+float qk_dot_q50_q80_ref(int n, const void *x, const void *y);
+float qk_dot_q51_q80_ref(int n, const void *x, const void *y);
+float qk_dot_q4k_q8k_ref(int n, const void *x, const void *y);
+float qk_dot_q5k_q8k_ref(int n, const void *x, const void *y);
+float qk_dot_q6k_q8k_ref(int n, const void *x, const void *y);
 
 // ---------------------------------------------------------------- SIMD variants (same contracts)
 // Call only when qk_cpu_features() reports what the variant needs (see QuantKernels' KernelPath).
@@ -129,10 +145,37 @@ void qk_matmat_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, 
                               int batch, float *out, size_t out_stride);
 void qk_matmat_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                               int batch, float *out, size_t out_stride);
+void qk_matmat_q50_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                              int batch, float *out, size_t out_stride);
+void qk_matmat_q51_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                              int batch, float *out, size_t out_stride);
 void qk_matmat_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                             int batch, float *out, size_t out_stride);
 void qk_matmat_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                             int batch, float *out, size_t out_stride);
+
+// Q5_0 / Q5_1 x Q80 and K-quants x Q8_K (q5_kquants_*.c; the Q5 whole-share kernels in matvec_*.c).
+float qk_dot_q50_q80_avx2(int n, const void *x, const void *y);
+float qk_dot_q51_q80_avx2(int n, const void *x, const void *y);
+float qk_dot_q4k_q8k_avx2(int n, const void *x, const void *y);
+float qk_dot_q5k_q8k_avx2(int n, const void *x, const void *y);
+float qk_dot_q6k_q8k_avx2(int n, const void *x, const void *y);
+float qk_dot_q50_q80_avx512(int n, const void *x, const void *y);
+float qk_dot_q51_q80_avx512(int n, const void *x, const void *y);
+float qk_dot_q4k_q8k_avx512(int n, const void *x, const void *y);
+float qk_dot_q5k_q8k_avx512(int n, const void *x, const void *y);
+float qk_dot_q6k_q8k_avx512(int n, const void *x, const void *y);
+void qk_matvec_q50_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q51_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q50_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q51_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+/// K-quant whole-share products: y is one Q8_K row (already the prepared form).
+void qk_matvec_q4k_q8k_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q5k_q8k_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q6k_q8k_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q4k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q5k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q6k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 
 /// Sums `n` floats with wide loads: the memory-read bandwidth probe the benchmarks compare against.
 float qk_read_bandwidth_probe_avx2(size_t n, const float *x);
@@ -147,6 +190,11 @@ float qk_dot_f32_f32_neon(int n, const void *x, const void *y);
 float qk_dot_f16_f32_neon(int n, const void *x, const void *y);
 void qk_quantize_f16_neon(int n, const float *x, void *out);
 void qk_dequantize_f16_neon(int n, const void *x, float *out);
+float qk_dot_q50_q80_neon(int n, const void *x, const void *y);
+float qk_dot_q51_q80_neon(int n, const void *x, const void *y);
+float qk_dot_q4k_q8k_neon(int n, const void *x, const void *y);
+float qk_dot_q5k_q8k_neon(int n, const void *x, const void *y);
+float qk_dot_q6k_q8k_neon(int n, const void *x, const void *y);
 #endif
 
 /// Portable read probe (plain C, any CPU).
