@@ -71,6 +71,7 @@ static void make_f16(int n, void *out) { fill_floats(n, scratch_floats); qk_quan
 static void make_q40(int n, void *out) { fill_floats(n, scratch_floats); qk_quantize_q40_ref(n, scratch_floats, out); }
 static void make_q41(int n, void *out) { fill_floats(n, scratch_floats); qk_quantize_q41_ref(n, scratch_floats, out); }
 static void make_q80(int n, void *out) { fill_floats(n, scratch_floats); qk_quantize_q80_ref(n, scratch_floats, out); }
+static void make_q8k(int n, void *out) { fill_floats(n, scratch_floats); qk_quantize_q8k_ref(n, scratch_floats, out); }
 // Types without a quantizer: random bytes, then sane scales where the block keeps its halves.
 static void make_q50(int n, void *out) { fill_bytes((size_t)n / 32 * 22, out); sane_halves(out, n / 32, 22, 0); }
 static void make_q51(int n, void *out) {
@@ -102,9 +103,11 @@ static const block_type Q51 = {"Q5_1", 32, 24, make_q51, qk_dequantize_q51_ref};
 static const block_type Q4K = {"Q4_K", 256, 144, make_q4k, qk_dequantize_q4k_ref};
 static const block_type Q5K = {"Q5_K", 256, 176, make_q5k, qk_dequantize_q5k_ref};
 static const block_type Q6K = {"Q6_K", 256, 210, make_q6k, qk_dequantize_q6k_ref};
+static const block_type Q8K = {"Q8_K", 256, 292, make_q8k, qk_dequantize_q8k_ref};  // K-quants' activations
 /// Every type with its index in qk_block_bytes (-1: not a block type), for the driver's self-check.
 static const struct { const block_type *type; int which; } types[] = {
     {&F32, -1}, {&F16, -1}, {&Q40, 0}, {&Q41, 1}, {&Q80, 2}, {&Q50, 3}, {&Q51, 4}, {&Q4K, 5}, {&Q5K, 6}, {&Q6K, 7},
+    {&Q8K, 8},
 };
 
 // ---------------------------------------------------------------- the kernels under test
@@ -121,7 +124,7 @@ typedef void (*values_fn)(int n, const float *a, const void *rows, size_t stride
 typedef struct { const char *name; const block_type *rows; scores_fn ref, neon; } scores_kernel;
 typedef struct { const char *name; const block_type *rows; values_fn ref, neon; } values_kernel;
 
-// Add new NEON kernels here (Q5_0, Q5_1, K-quants: their block types are above already).
+// Add new NEON kernels here: one line each, in the table of their kind.
 static const quantizer quantizers[] = {
     {"quantize_q80", &Q80, qk_quantize_q80_ref, qk_quantize_q80_neon},
     {"quantize_f16", &F16, qk_quantize_f16_ref, qk_quantize_f16_neon},
@@ -133,6 +136,11 @@ static const dot_kernel dots[] = {
     {"dot_q40_q80", &Q40, &Q80, qk_dot_q40_q80_ref, qk_dot_q40_q80_neon},
     {"dot_q41_q80", &Q41, &Q80, qk_dot_q41_q80_ref, qk_dot_q41_q80_neon},
     {"dot_q80_q80", &Q80, &Q80, qk_dot_q80_q80_ref, qk_dot_q80_q80_neon},
+    {"dot_q50_q80", &Q50, &Q80, qk_dot_q50_q80_ref, qk_dot_q50_q80_neon},
+    {"dot_q51_q80", &Q51, &Q80, qk_dot_q51_q80_ref, qk_dot_q51_q80_neon},
+    {"dot_q4k_q8k", &Q4K, &Q8K, qk_dot_q4k_q8k_ref, qk_dot_q4k_q8k_neon},
+    {"dot_q5k_q8k", &Q5K, &Q8K, qk_dot_q5k_q8k_ref, qk_dot_q5k_q8k_neon},
+    {"dot_q6k_q8k", &Q6K, &Q8K, qk_dot_q6k_q8k_ref, qk_dot_q6k_q8k_neon},
     {"dot_f32_f32", &F32, &F32, qk_dot_f32_f32_ref, qk_dot_f32_f32_neon},
     {"dot_f16_f32", &F16, &F32, qk_dot_f16_f32_ref, qk_dot_f16_f32_neon},
 };
