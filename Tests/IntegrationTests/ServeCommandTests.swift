@@ -200,7 +200,10 @@ struct ServeCommandTests {
         let next = try server.post("/v1/completions", #"{"model": "\#(Self.model)", "prompt": "Hi", "max_tokens": 1}"#)
         #expect(next.status == 200, "\(next.body)")
         let wholeLine = server.log.split(separator: "\n").last { $0.contains("the client went away") } ?? ""
-        #expect(wholeLine.contains("finish cancelled") && !wholeLine.contains("completion 400"), "\(wholeLine)")
+        // Stopped after a few tokens ("finish cancelled"), or before its first one, when the engine
+        // sees the client gone as it starts the job (no completion count): never the whole 400.
+        let stoppedEarly = wholeLine.contains("finish cancelled") || !wholeLine.contains("completion ")
+        #expect(!wholeLine.isEmpty && stoppedEarly && !wholeLine.contains("completion 400"), "\(wholeLine)")
     }
 
     @Test("with two workers: the answer of one node, and every node's address, share, memory, speed, sync time and bytes in the panel and metrics", .enabled(if: Assets.present, Assets.missing))

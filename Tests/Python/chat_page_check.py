@@ -59,22 +59,30 @@ try:
     prompt.send_keys("What is the capital of France?")
     prompt.send_keys(Keys.ENTER)
 
-    # While the reply is streaming, part of its text is already on the page.
+    # While the reply is streaming, part of its text is already on the page and the stop button is
+    # enabled. One script reads all three at once: a fast model can finish a short reply between two
+    # WebDriver calls, which would make separate reads disagree.
+    snapshot_script = """
+        const replies = document.querySelectorAll('.message.assistant');
+        if (replies.length === 0) return null;
+        const reply = replies[replies.length - 1];
+        return [reply.className, reply.innerText, !document.getElementById('stop').disabled];
+    """
+
     def partial_text():
-        replies = driver.find_elements(By.CSS_SELECTOR, ".message.assistant")
-        if not replies:
+        snapshot = driver.execute_script(snapshot_script)
+        if not snapshot:
             return None
-        reply = replies[-1]
-        classes = reply.get_attribute("class").split()
-        if "streaming" in classes and reply.text.strip():
-            return reply.text
+        class_name, text, stop_enabled = snapshot
+        classes = class_name.split()
+        if "streaming" in classes and text.strip():
+            return text, stop_enabled
         if "done" in classes or "error" in classes:
-            fail("the reply ended before any partial text was seen", reply.text)
+            fail("the reply ended before any partial text was seen", text)
         return None
 
-    partial = wait_until("text of the reply while it streams", partial_text)
+    partial, stop_enabled = wait_until("text of the reply while it streams", partial_text)
     print(f"ok: the reply streams in ({partial!r} so far)")
-    stop_enabled = driver.find_element(By.ID, "stop").is_enabled()
     if not stop_enabled:
         fail("the stop button is enabled while generating")
     print("ok: the stop button is enabled while generating")
