@@ -2,16 +2,8 @@
 // baseline x86-64; runs only after qk_cpu_features() reports the features.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "avx2_helpers.h"
 #include <immintrin.h>
-
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
-
-AVX2 static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 AVX2 static inline __m256 load_f16x8(const qk_half *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 
@@ -25,7 +17,7 @@ AVX2 void qk_attention_scores_f32_avx2(int n, const float *q, const void *rows, 
             s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(k + i + 8), s1);
         }
         for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), s0);
-        float dot = hsum(_mm256_add_ps(s0, s1));
+        float dot = hsum_f32x8(_mm256_add_ps(s0, s1));
         for (; i < n; i++) dot += q[i] * k[i];
         out[t] = dot * scale;
     }
@@ -41,7 +33,7 @@ AVX2 void qk_attention_scores_f16_avx2(int n, const float *q, const void *rows, 
             s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), load_f16x8(k + i + 8), s1);
         }
         for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load_f16x8(k + i), s0);
-        float dot = hsum(_mm256_add_ps(s0, s1));
+        float dot = hsum_f32x8(_mm256_add_ps(s0, s1));
         for (; i < n; i++) dot += q[i] * _cvtsh_ss(k[i]);
         out[t] = dot * scale;
     }

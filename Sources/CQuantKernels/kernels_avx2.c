@@ -2,25 +2,11 @@
 // compiles for baseline x86-64 and the code only runs after qk_cpu_features() reports the features.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "avx2_helpers.h"
 #include <float.h>
 #include <immintrin.h>
 #include <math.h>
 
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
-
-AVX2 static inline float hsum_f32x8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/// The 32 nibbles of a Q40/Q41 block as bytes 0..15 in block order: low nibbles, then high.
-AVX2 static inline __m256i unpack_nibbles(const uint8_t *qs) {
-    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
-    __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
-}
 
 /// Sum over 32 lanes of x*y for signed bytes, as 8 int32 partial sums (x, y in -127..127 or
 /// x in -8..7): |x| times y carrying x's sign, multiplied as unsigned x signed.

@@ -4,11 +4,10 @@
 // no sign fix-ups; each block's scale, and dy * sum(q_y) for Q41 / Q5_1's minimum term, are floats.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "avx2_helpers.h"
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
 
 /// One activation block, prepared: 32 + 32 + 4 bytes, padded to 96 for alignment.
 typedef struct {
@@ -30,10 +29,6 @@ static void prepare_blocks(int nb, const qk_block_q80 *y, qk_q80_prepared *out, 
     }
 }
 
-AVX2 static inline __m256i nibbles_u(const uint8_t *qs) {
-    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
-}
 
 AVX2 static inline float q40_row(int nb, const qk_block_q40 *x, const qk_q80_prepared *y) {
     const __m256i ones = _mm256_set1_epi16(1);
@@ -41,15 +36,15 @@ AVX2 static inline float q40_row(int nb, const qk_block_q40 *x, const qk_q80_pre
     int b = 0;
     // Hot loop: two blocks per iteration into independent accumulators.
     for (; b + 1 < nb; b += 2) {
-        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
-        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b + 1].qs), _mm256_load_si256((const __m256i *)y[b + 1].qy)), ones);
+        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(x[b + 1].qs), _mm256_load_si256((const __m256i *)y[b + 1].qy)), ones);
         p0 = _mm256_add_epi32(p0, _mm256_load_si256((const __m256i *)y[b].corr));
         p1 = _mm256_add_epi32(p1, _mm256_load_si256((const __m256i *)y[b + 1].corr));
         acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
         acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(_cvtsh_ss(x[b + 1].d) * y[b + 1].dy), acc1);
     }
     for (; b < nb; b++) {
-        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
         p = _mm256_add_epi32(p, _mm256_load_si256((const __m256i *)y[b].corr));
         acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
     }
@@ -67,15 +62,15 @@ AVX2 static inline float q41_row(int nb, const qk_block_q41 *x, const qk_q80_pre
     int b = 0;
     // Hot loop: two blocks per iteration into independent accumulators.
     for (; b + 1 < nb; b += 2) {
-        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
-        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b + 1].qs), _mm256_load_si256((const __m256i *)y[b + 1].qy)), ones);
+        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(x[b + 1].qs), _mm256_load_si256((const __m256i *)y[b + 1].qy)), ones);
         acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
         acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(_cvtsh_ss(x[b + 1].d) * y[b + 1].dy), acc1);
         minimum0 += _cvtsh_ss(x[b].m) * y[b].sy;
         minimum1 += _cvtsh_ss(x[b + 1].m) * y[b + 1].sy;
     }
     for (; b < nb; b++) {
-        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles_u(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
+        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(unpack_nibbles(x[b].qs), _mm256_load_si256((const __m256i *)y[b].qy)), ones);
         acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
         minimum0 += _cvtsh_ss(x[b].m) * y[b].sy;
     }
@@ -132,7 +127,7 @@ AVX2 __attribute__((always_inline)) static inline float q5_row(int nb, const uin
     // Hot loop: one block per iteration, alternating accumulators.
     for (int b = 0; b < nb; b++) {
         const uint8_t *block = row + (size_t)b * block_bytes;
-        __m256i q = _mm256_or_si256(nibbles_u(block + qh_offset + 4), fifth_bits_u(block + qh_offset));  // 0..31
+        __m256i q = _mm256_or_si256(unpack_nibbles(block + qh_offset + 4), fifth_bits_u(block + qh_offset));  // 0..31
         __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, _mm256_load_si256((const __m256i *)y[b].qy)), ones);
         if (!minimum) p = _mm256_add_epi32(p, _mm256_load_si256((const __m256i *)y[b].corr));
         else minimum0 += _cvtsh_ss(*(const uint16_t *)(block + 2)) * y[b].sy;
@@ -191,7 +186,7 @@ AVX2 __attribute__((always_inline)) static inline void q4_row_tokens(int nb, con
     // Hot loop: two weight blocks, each unpacked once, times every token.
     for (; b + 1 < nb; b += 2) {
         const uint8_t *b0 = row + (size_t)b * block_bytes, *b1 = b0 + block_bytes;
-        __m256i q0 = nibbles_u(b0 + qs_offset), q1 = nibbles_u(b1 + qs_offset);
+        __m256i q0 = unpack_nibbles(b0 + qs_offset), q1 = unpack_nibbles(b1 + qs_offset);
         float dx0 = _cvtsh_ss(*(const uint16_t *)b0), dx1 = _cvtsh_ss(*(const uint16_t *)b1);
         for (int t = 0; t < tokens; t++) {
             even[t] = q4_block_token(q0, dx0, &y[t][b], q41, even[t]);
@@ -201,7 +196,7 @@ AVX2 __attribute__((always_inline)) static inline void q4_row_tokens(int nb, con
     }
     for (; b < nb; b++) {
         const uint8_t *b0 = row + (size_t)b * block_bytes;
-        __m256i q0 = nibbles_u(b0 + qs_offset);
+        __m256i q0 = unpack_nibbles(b0 + qs_offset);
         float dx0 = _cvtsh_ss(*(const uint16_t *)b0);
         for (int t = 0; t < tokens; t++) {
             even[t] = q4_block_token(q0, dx0, &y[t][b], q41, even[t]);

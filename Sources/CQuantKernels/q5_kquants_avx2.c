@@ -7,23 +7,10 @@
 // int32; Q6_K's -32 offset is taken out at the end with the activation's block sums.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "avx2_helpers.h"
 #include <immintrin.h>
 #include <string.h>
 
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
-
-AVX2 static inline float hsum_f32x8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/// The 32 nibbles of a block's 16 `qs` bytes as bytes 0..15 in block order: low nibbles, then high.
-AVX2 static inline __m256i nibbles32(const uint8_t *qs) {
-    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
-}
 
 /// 0x10 in byte j where bit j of the 4 little-endian bytes at `qh` is set: a Q5 block's fifth bits.
 AVX2 static inline __m256i fifth_bits(const uint8_t *qh) {
@@ -48,7 +35,7 @@ AVX2 float qk_dot_q50_q80_avx2(int n, const void *x, const void *y) {
     const __m256i ones = _mm256_set1_epi16(1);
     for (int b = 0; b < nb; b++) {
         // q - 16 in -16..15: |q - 16| times y carrying q - 16's sign, as unsigned x signed bytes.
-        __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles32(wx[b].qs), fifth_bits(wx[b].qh)), _mm256_set1_epi8(16));
+        __m256i q = _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(wx[b].qs), fifth_bits(wx[b].qh)), _mm256_set1_epi8(16));
         __m256i qy = _mm256_loadu_si256((const __m256i *)ay[b].qs);
         __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(qy, q)), ones);
         __m256 d = _mm256_set1_ps(_cvtsh_ss(wx[b].d) * _cvtsh_ss(ay[b].d));
@@ -65,7 +52,7 @@ AVX2 float qk_dot_q51_q80_avx2(int n, const void *x, const void *y) {
     const __m256i ones16 = _mm256_set1_epi16(1), ones8 = _mm256_set1_epi8(1);
     __m256 acc = _mm256_setzero_ps(), accMin = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++) {
-        __m256i q = _mm256_or_si256(nibbles32(wx[b].qs), fifth_bits(wx[b].qh));  // 0..31: value = d q + m
+        __m256i q = _mm256_or_si256(unpack_nibbles(wx[b].qs), fifth_bits(wx[b].qh));  // 0..31: value = d q + m
         __m256i qy = _mm256_loadu_si256((const __m256i *)ay[b].qs);
         __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, qy), ones16);
         __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, qy), ones16);
