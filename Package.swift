@@ -12,7 +12,7 @@ let openMPI = Target.Dependency.product(name: "CMPI", package: "CMPI", condition
 
 let libraries: [(name: String, dependencies: [Target.Dependency])] = [
     ("ModelFormat", []),
-    ("QuantKernels", ["CQuantKernels", .product(name: "CBLAS", package: "CBLAS")]),
+    ("QuantKernels", ["CQuantKernels", "ModelFormat", .product(name: "CBLAS", package: "CBLAS")]),  // ModelFormat: TensorType's block sizes
     ("Tokenizer", ["ModelFormat"]),
     ("Scheduler", ["ModelFormat"]),
     // The catalogue of known models, the local cache and `dllama pull`'s downloads (FoundationNetworking).

@@ -1,5 +1,5 @@
 // Q40, Q41, Q5_0 and Q5_1 x Q80 matrix-vector products for AVX2. The activation vector is prepared
-// once per call: each 4-byte group of q_y carries the correction -offset * sum(q_y) (offset 8 for
+// once (`qk_prepare_*_avx2`, by the caller into a buffer of its own that every thread reads): each 4-byte group of q_y carries the correction -offset * sum(q_y) (offset 8 for
 // Q40, 16 for Q5_0), so the unsigned weight values (0..15, 0..31) multiply directly (VPMADDUBSW) with
 // no sign fix-ups; each block's scale, and dy * sum(q_y) for Q41 / Q5_1's minimum term, are floats.
 #if defined(__x86_64__)
@@ -17,6 +17,10 @@ typedef struct {
     float sy;  // dy * sum(q_y)
     float pad[6];
 } qk_q80_prepared;
+
+_Static_assert(sizeof(qk_q80_prepared) == 96, "a prepared block is 96 bytes, 32-byte aligned in an array");
+
+size_t qk_prepared_bytes_avx2(int n) { return sizeof(qk_q80_prepared) * (size_t)(n / QK_BLOCK > 0 ? n / QK_BLOCK : 1); }
 
 static void prepare_blocks(int nb, const qk_block_q80 *y, qk_q80_prepared *out, int offset) {
     for (int b = 0; b < nb; b++) {
@@ -81,32 +85,6 @@ AVX2 static inline float q41_row(int nb, const qk_block_q41 *x, const qk_q80_pre
     return _mm_cvtss_f32(s) + minimum0 + minimum1;
 }
 
-AVX2 void qk_matvec_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
-    const int nb = n / QK_BLOCK;
-    qk_q80_prepared *prepared = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
-    if (!prepared) {  // out of memory: one dot product per row
-        for (int r = 0; r < rows; r++) out[r] = qk_dot_q41_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
-        return;
-    }
-    prepare_blocks(nb, y, prepared, 0);
-    for (int r = 0; r < rows; r++)
-        out[r] = q41_row(nb, (const qk_block_q41 *)((const uint8_t *)w + (size_t)r * row_bytes), prepared);
-    free(prepared);
-}
-
-AVX2 void qk_matvec_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
-    const int nb = n / QK_BLOCK;
-    qk_q80_prepared *prepared = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
-    if (!prepared) {  // out of memory: one dot product per row
-        for (int r = 0; r < rows; r++) out[r] = qk_dot_q40_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
-        return;
-    }
-    prepare_blocks(nb, y, prepared, 8);
-    for (int r = 0; r < rows; r++)
-        out[r] = q40_row(nb, (const qk_block_q40 *)((const uint8_t *)w + (size_t)r * row_bytes), prepared);
-    free(prepared);
-}
-
 /// 0x10 in byte j where bit j of a Q5 block's 4 `qh` bytes is set (its values' fifth bits).
 AVX2 static inline __m256i fifth_bits_u(const uint8_t *qh) {
     uint32_t bits;
@@ -142,29 +120,47 @@ AVX2 __attribute__((always_inline)) static inline float q5_row(int nb, const uin
     return _mm_cvtss_f32(s) + minimum0;
 }
 
-AVX2 void qk_matvec_q50_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
-    const int nb = n / QK_BLOCK;
-    qk_q80_prepared *prepared = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
-    if (!prepared) {  // out of memory: one dot product per row
-        for (int r = 0; r < rows; r++) out[r] = qk_dot_q50_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
-        return;
-    }
-    prepare_blocks(nb, y, prepared, 16);
-    for (int r = 0; r < rows; r++) out[r] = q5_row(nb, (const uint8_t *)w + (size_t)r * row_bytes, 0, prepared);
-    free(prepared);
+void qk_prepare_q40_avx2(int n, const void *y, void *out) { prepare_blocks(n / QK_BLOCK, y, out, 8); }
+void qk_prepare_q41_avx2(int n, const void *y, void *out) { prepare_blocks(n / QK_BLOCK, y, out, 0); }
+void qk_prepare_q50_avx2(int n, const void *y, void *out) { prepare_blocks(n / QK_BLOCK, y, out, 16); }
+void qk_prepare_q51_avx2(int n, const void *y, void *out) { prepare_blocks(n / QK_BLOCK, y, out, 0); }
+
+#define ROW(w, r) ((const uint8_t *)(w) + (size_t)(r) * row_bytes)
+
+AVX2 void qk_matvec_prepared_q40_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
+    for (int r = 0; r < rows; r++) out[r] = q40_row(n / QK_BLOCK, (const qk_block_q40 *)ROW(w, r), prepared);
 }
 
-AVX2 void qk_matvec_q51_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
-    const int nb = n / QK_BLOCK;
-    qk_q80_prepared *prepared = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
-    if (!prepared) {
-        for (int r = 0; r < rows; r++) out[r] = qk_dot_q51_q80_avx2(n, (const uint8_t *)w + (size_t)r * row_bytes, y);
-        return;
-    }
-    prepare_blocks(nb, y, prepared, 0);
-    for (int r = 0; r < rows; r++) out[r] = q5_row(nb, (const uint8_t *)w + (size_t)r * row_bytes, 1, prepared);
-    free(prepared);
+AVX2 void qk_matvec_prepared_q41_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
+    for (int r = 0; r < rows; r++) out[r] = q41_row(n / QK_BLOCK, (const qk_block_q41 *)ROW(w, r), prepared);
 }
+
+AVX2 void qk_matvec_prepared_q50_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
+    for (int r = 0; r < rows; r++) out[r] = q5_row(n / QK_BLOCK, ROW(w, r), 0, prepared);
+}
+
+AVX2 void qk_matvec_prepared_q51_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
+    for (int r = 0; r < rows; r++) out[r] = q5_row(n / QK_BLOCK, ROW(w, r), 1, prepared);
+}
+
+/// The same from a plain Q80 row, prepared into a buffer of its own (for callers without one).
+#define UNPREPARED_MATVEC(name, prepare, prepared_kernel, dot)                                         \
+    void name(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {         \
+        void *prepared = aligned_alloc(32, qk_prepared_bytes_avx2(n));                                 \
+        if (!prepared) { /* out of memory: one dot product per row */                                  \
+            for (int r = 0; r < rows; r++) out[r] = dot(n, ROW(w, r), y);                              \
+            return;                                                                                    \
+        }                                                                                              \
+        prepare(n, y, prepared);                                                                       \
+        prepared_kernel(n, w, row_bytes, rows, prepared, out);                                         \
+        free(prepared);                                                                                \
+    }
+
+UNPREPARED_MATVEC(qk_matvec_q40_q80_avx2, qk_prepare_q40_avx2, qk_matvec_prepared_q40_avx2, qk_dot_q40_q80_avx2)
+UNPREPARED_MATVEC(qk_matvec_q41_q80_avx2, qk_prepare_q41_avx2, qk_matvec_prepared_q41_avx2, qk_dot_q41_q80_avx2)
+UNPREPARED_MATVEC(qk_matvec_q50_q80_avx2, qk_prepare_q50_avx2, qk_matvec_prepared_q50_avx2, qk_dot_q50_q80_avx2)
+UNPREPARED_MATVEC(qk_matvec_q51_q80_avx2, qk_prepare_q51_avx2, qk_matvec_prepared_q51_avx2, qk_dot_q51_q80_avx2)
+
 // ---------------------------------------------------------------- batches of activation rows
 
 /// Up to 4 tokens through one 4-bit row: each weight block is unpacked once and used for every token.

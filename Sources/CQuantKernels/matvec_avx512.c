@@ -1,6 +1,6 @@
 // Whole-share matrix-vector products for AVX-512 (F, BW, VL, VNNI): Q40, Q41, Q5_0, Q5_1 and Q80 weights times
-// one Q80 activation row. The activation is prepared once per call so the per-row loop does as
-// little as possible per block:
+// one Q80 activation row. The activation is prepared once (`qk_prepare_*_avx512`, by the caller into
+// a buffer of its own that every thread reads) so the per-row loop does as little as possible per block:
 //   - pairs of activation blocks are stored in the lane order the weights unpack into (for 4-bit
 //     weights: y_b[0:16], y_b1[0:16], y_b[16:32], y_b1[16:32]; for Q80: y_b, y_b1),
 //   - VPDPBUSD multiplies unsigned bytes by signed ones, so the weights are made unsigned (Q40
@@ -28,9 +28,23 @@ typedef struct {
     float pad[12];
 } qk_q80_pair;
 
-static qk_q80_pair *prepare_pairs(int nb, const qk_block_q80 *y, int interleave, int offset) {
-    qk_q80_pair *pairs = aligned_alloc(64, sizeof(qk_q80_pair) * (size_t)(nb / 2 + 1));
-    if (!pairs) return NULL;
+_Static_assert(sizeof(qk_q80_pair) == 192 && sizeof(qk_q80_pair) % 64 == 0, "a prepared pair is three cache lines");
+
+/// Pairs of a prepared row of `nb` blocks; an odd last block follows them as the plain Q80 block.
+static size_t pairs_bytes(int nb) { return sizeof(qk_q80_pair) * (size_t)(nb / 2); }
+
+size_t qk_prepared_bytes_avx512(int n) {
+    return (pairs_bytes(n / QK_BLOCK) + sizeof(qk_block_q80) + 63) / 64 * 64;
+}
+
+static const qk_block_q80 *prepared_tail(const void *prepared, int nb) {
+    return (const qk_block_q80 *)((const uint8_t *)prepared + pairs_bytes(nb));
+}
+
+/// Lays out a Q80 row (see the top of this file); `interleave` for 4- and 5-bit weights, `offset`
+/// the value their unsigned codes stand for as zero.
+static void prepare_pairs(int nb, const qk_block_q80 *y, int interleave, int offset, void *out) {
+    qk_q80_pair *pairs = out;
     for (int p = 0; p < nb / 2; p++) {
         const qk_block_q80 *a = &y[2 * p], *b = &y[2 * p + 1];
         for (int j = 0; j < 16; j++) {
@@ -50,8 +64,14 @@ static qk_q80_pair *prepare_pairs(int nb, const qk_block_q80 *y, int interleave,
         pairs[p].sy[0] = pairs[p].dy[0] * (float)sa;
         pairs[p].sy[1] = pairs[p].dy[1] * (float)sb;
     }
-    return pairs;
+    if (nb & 1) memcpy((uint8_t *)out + pairs_bytes(nb), &y[nb - 1], sizeof(qk_block_q80));
 }
+
+void qk_prepare_q40_avx512(int n, const void *y, void *out) { prepare_pairs(n / QK_BLOCK, y, 1, 8, out); }
+void qk_prepare_q41_avx512(int n, const void *y, void *out) { prepare_pairs(n / QK_BLOCK, y, 1, 0, out); }
+void qk_prepare_q50_avx512(int n, const void *y, void *out) { prepare_pairs(n / QK_BLOCK, y, 1, 16, out); }
+void qk_prepare_q51_avx512(int n, const void *y, void *out) { prepare_pairs(n / QK_BLOCK, y, 1, 0, out); }
+void qk_prepare_q80_avx512(int n, const void *y, void *out) { prepare_pairs(n / QK_BLOCK, y, 0, 128, out); }
 
 /// The 64 nibbles of two 4-bit blocks' `qs` (16 bytes each), in the pair lane order.
 AVX512 static inline __m512i unpack_pair(const uint8_t *qs0, const uint8_t *qs1) {
@@ -194,69 +214,44 @@ AVX512 __attribute__((always_inline)) static inline float q5_row(int np, const u
 
 #define ROW(x, r) ((const void *)((const uint8_t *)(x) + (size_t)(r) * row_bytes))
 
-AVX512 void qk_matvec_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
-    const int nb = n / QK_BLOCK;
-    const qk_block_q80 *ay = y;
-    qk_q80_pair *pairs = prepare_pairs(nb, ay, 1, 8);
-    for (int r = 0; r < rows; r++) {
-        const qk_block_q40 *x = ROW(w, r);
-        float sum = pairs ? q40_row(nb / 2, x, pairs) : qk_dot_q40_q80_avx2(nb / 2 * 2 * QK_BLOCK, x, ay);
-        if (nb & 1) sum += qk_dot_q40_q80_avx2(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);  // odd last block
-        out[r] = sum;
+/// A whole-share kernel over a prepared activation: the pairs through `ROW_KERNEL`, an odd last
+/// block through the single-block dot `TAIL_DOT`.
+#define PREPARED_MATVEC(name, block_t, ROW_KERNEL, TAIL_DOT)                                                      \
+    AVX512 void name(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {     \
+        const int nb = n / QK_BLOCK;                                                                             \
+        const qk_block_q80 *tail = prepared_tail(prepared, nb);                                                  \
+        for (int r = 0; r < rows; r++) {                                                                         \
+            const block_t *x = ROW(w, r);                                                                        \
+            float sum = ROW_KERNEL;                                                                              \
+            if (nb & 1) sum += TAIL_DOT(QK_BLOCK, &x[nb - 1], tail);                                             \
+            out[r] = sum;                                                                                        \
+        }                                                                                                        \
     }
-    free(pairs);
-}
 
-AVX512 void qk_matvec_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
-    const int nb = n / QK_BLOCK;
-    const qk_block_q80 *ay = y;
-    qk_q80_pair *pairs = prepare_pairs(nb, ay, 1, 0);
-    for (int r = 0; r < rows; r++) {
-        const qk_block_q41 *x = ROW(w, r);
-        float sum = pairs ? q41_row(nb / 2, x, pairs) : qk_dot_q41_q80_avx2(nb / 2 * 2 * QK_BLOCK, x, ay);
-        if (nb & 1) sum += qk_dot_q41_q80_avx2(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);
-        out[r] = sum;
-    }
-    free(pairs);
-}
+PREPARED_MATVEC(qk_matvec_prepared_q40_avx512, qk_block_q40, q40_row(nb / 2, x, prepared), qk_dot_q40_q80_avx2)
+PREPARED_MATVEC(qk_matvec_prepared_q41_avx512, qk_block_q41, q41_row(nb / 2, x, prepared), qk_dot_q41_q80_avx2)
+PREPARED_MATVEC(qk_matvec_prepared_q80_avx512, qk_block_q80, q80_row(nb / 2, x, prepared), qk_dot_q80_q80_avx2)
+PREPARED_MATVEC(qk_matvec_prepared_q50_avx512, qk_block_q50, q5_row(nb / 2, (const uint8_t *)x, 0, prepared), qk_dot_q50_q80_avx512)
+PREPARED_MATVEC(qk_matvec_prepared_q51_avx512, qk_block_q51, q5_row(nb / 2, (const uint8_t *)x, 1, prepared), qk_dot_q51_q80_avx512)
 
-AVX512 void qk_matvec_q80_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
-    const int nb = n / QK_BLOCK;
-    const qk_block_q80 *ay = y;
-    qk_q80_pair *pairs = prepare_pairs(nb, ay, 0, 128);
-    for (int r = 0; r < rows; r++) {
-        const qk_block_q80 *x = ROW(w, r);
-        float sum = pairs ? q80_row(nb / 2, x, pairs) : qk_dot_q80_q80_avx2(nb / 2 * 2 * QK_BLOCK, x, ay);
-        if (nb & 1) sum += qk_dot_q80_q80_avx2(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);
-        out[r] = sum;
+/// The same from a plain Q80 row, prepared into a buffer of its own (for callers without one).
+#define UNPREPARED_MATVEC(name, prepare, prepared_kernel, dot)                                                   \
+    void name(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {                   \
+        void *prepared = aligned_alloc(64, qk_prepared_bytes_avx512(n));                                         \
+        if (!prepared) { /* out of memory: one dot product per row */                                            \
+            for (int r = 0; r < rows; r++) out[r] = dot(n, ROW(w, r), y);                                        \
+            return;                                                                                              \
+        }                                                                                                        \
+        prepare(n, y, prepared);                                                                                 \
+        prepared_kernel(n, w, row_bytes, rows, prepared, out);                                                   \
+        free(prepared);                                                                                          \
     }
-    free(pairs);
-}
-AVX512 void qk_matvec_q50_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
-    const int nb = n / QK_BLOCK;
-    const qk_block_q80 *ay = y;
-    qk_q80_pair *pairs = prepare_pairs(nb, ay, 1, 16);
-    for (int r = 0; r < rows; r++) {
-        const qk_block_q50 *x = ROW(w, r);
-        float sum = pairs ? q5_row(nb / 2, (const uint8_t *)x, 0, pairs) : qk_dot_q50_q80_avx512(nb / 2 * 2 * QK_BLOCK, x, ay);
-        if (nb & 1) sum += qk_dot_q50_q80_avx512(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);  // odd last block
-        out[r] = sum;
-    }
-    free(pairs);
-}
 
-AVX512 void qk_matvec_q51_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
-    const int nb = n / QK_BLOCK;
-    const qk_block_q80 *ay = y;
-    qk_q80_pair *pairs = prepare_pairs(nb, ay, 1, 0);
-    for (int r = 0; r < rows; r++) {
-        const qk_block_q51 *x = ROW(w, r);
-        float sum = pairs ? q5_row(nb / 2, (const uint8_t *)x, 1, pairs) : qk_dot_q51_q80_avx512(nb / 2 * 2 * QK_BLOCK, x, ay);
-        if (nb & 1) sum += qk_dot_q51_q80_avx512(QK_BLOCK, &x[nb - 1], &ay[nb - 1]);
-        out[r] = sum;
-    }
-    free(pairs);
-}
+UNPREPARED_MATVEC(qk_matvec_q40_q80_avx512, qk_prepare_q40_avx512, qk_matvec_prepared_q40_avx512, qk_dot_q40_q80_avx2)
+UNPREPARED_MATVEC(qk_matvec_q41_q80_avx512, qk_prepare_q41_avx512, qk_matvec_prepared_q41_avx512, qk_dot_q41_q80_avx512)
+UNPREPARED_MATVEC(qk_matvec_q80_q80_avx512, qk_prepare_q80_avx512, qk_matvec_prepared_q80_avx512, qk_dot_q80_q80_avx512)
+UNPREPARED_MATVEC(qk_matvec_q50_q80_avx512, qk_prepare_q50_avx512, qk_matvec_prepared_q50_avx512, qk_dot_q50_q80_avx512)
+UNPREPARED_MATVEC(qk_matvec_q51_q80_avx512, qk_prepare_q51_avx512, qk_matvec_prepared_q51_avx512, qk_dot_q51_q80_avx512)
 // ---------------------------------------------------------------- batches of activation rows
 
 /// One weight pair (unpacked `q`, scales `dx`, minimums `mx`) times one token's prepared pair.
@@ -273,7 +268,7 @@ AVX512 __attribute__((always_inline)) static inline __m512 q4_pair_token(__m512i
 /// The block kinds the batched kernel takes: Q40, Q41, Q5_0, Q5_1. Odd kinds have a minimum term
 /// (value d * q + m); the others' offset (8, 16) is in the prepared pairs' corrections.
 enum { KIND_Q40, KIND_Q41, KIND_Q50, KIND_Q51 };
-static const int kind_block_bytes[] = {18, 20, 22, 24}, kind_qs_offset[] = {2, 4, 6, 8}, kind_correction[] = {8, 0, 16, 0};
+static const int kind_block_bytes[] = {18, 20, 22, 24}, kind_qs_offset[] = {2, 4, 6, 8};
 
 /// A pair of blocks of `kind` unpacked to unsigned values in the pair lane order.
 AVX512 __attribute__((always_inline)) static inline __m512i unpack_kind(const uint8_t *b0, const uint8_t *b1, int kind) {
@@ -321,22 +316,31 @@ AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, c
                              int batch, float *out, size_t out_stride, int kind) {
     const int nb = n / QK_BLOCK, block_bytes = kind_block_bytes[kind];
     static const dot_fn_t tails[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512};
-    static void (*const per_token[])(int, const void *, size_t, int, const void *, float *) = {
-        qk_matvec_q40_q80_avx512, qk_matvec_q41_q80_avx512, qk_matvec_q50_q80_avx512, qk_matvec_q51_q80_avx512};
+    typedef void (*matvec_fn_t)(int, const void *, size_t, int, const void *, float *);
+    static const matvec_fn_t per_token[] = {qk_matvec_q40_q80_avx512, qk_matvec_q41_q80_avx512, qk_matvec_q50_q80_avx512, qk_matvec_q51_q80_avx512};
+    static const matvec_fn_t per_token_prepared[] = {qk_matvec_prepared_q40_avx512, qk_matvec_prepared_q41_avx512,
+                                                     qk_matvec_prepared_q50_avx512, qk_matvec_prepared_q51_avx512};
+    static void (*const prepare[])(int, const void *, void *) = {
+        qk_prepare_q40_avx512, qk_prepare_q41_avx512, qk_prepare_q50_avx512, qk_prepare_q51_avx512};
     dot_fn_t tail = tails[kind];
-    qk_q80_pair *pairs[4] = {NULL, NULL, NULL, NULL};
+    const size_t prepared_bytes = qk_prepared_bytes_avx512(n);
+    uint8_t *scratch = aligned_alloc(64, 4 * prepared_bytes);  // [4 tokens][prepared_bytes]
+    qk_q80_pair *pairs[4];
+    for (int t = 0; t < 4; t++) pairs[t] = scratch ? (qk_q80_pair *)(scratch + (size_t)t * prepared_bytes) : NULL;
     for (int t0 = 0; t0 < batch; t0 += 4) {
         const int tokens = batch - t0 < 4 ? batch - t0 : 4;
         if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
-            for (int t = 0; t < tokens; t++)
-                per_token[kind](n, w, row_bytes, rows, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes, out + (size_t)(t0 + t) * out_stride);
+            for (int t = 0; t < tokens; t++) {
+                const void *yt = (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes;
+                float *out_t = out + (size_t)(t0 + t) * out_stride;
+                if (!scratch) { per_token[kind](n, w, row_bytes, rows, yt, out_t); continue; }
+                prepare[kind](n, yt, scratch);
+                per_token_prepared[kind](n, w, row_bytes, rows, scratch, out_t);
+            }
             break;
         }
-        int ok = 1;
-        for (int t = 0; t < tokens; t++) {
-            pairs[t] = prepare_pairs(nb, (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes), 1, kind_correction[kind]);
-            ok = ok && pairs[t];
-        }
+        const int ok = scratch != NULL;
+        for (int t = 0; ok && t < tokens; t++) prepare[kind](n, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes, pairs[t]);
         for (int r = 0; r < rows; r++) {
             const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
             float sums[4];
@@ -357,8 +361,8 @@ AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, c
                 out[(size_t)(t0 + t) * out_stride + r] = sums[t];
             }
         }
-        for (int t = 0; t < tokens; t++) { free(pairs[t]); pairs[t] = NULL; }
     }
+    free(scratch);
 }
 
 AVX512 void qk_matmat_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,

@@ -23,7 +23,7 @@ struct SourceTensor {
 
     /// The kernel type that reads it, or `unsupportedTensorType` naming the tensor.
     func blockType() throws -> BlockType {
-        guard let type, let block = BlockType(ggmlType: Int(type.rawValue)) else {
+        guard let type, let block = BlockType(type) else {
             throw ConverterError.unsupportedTensorType(path: file.path, tensor: name, type: typeName)
         }
         return block

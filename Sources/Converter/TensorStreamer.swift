@@ -43,7 +43,7 @@ final class TensorStreamer {
         let source = tensor.source, target = tensor.target
         let input = try source.file.bytes(source.offset..<(source.offset + source.byteCount))
         let inputType = try source.blockType()
-        guard let outputType = BlockType(ggmlType: Int(target.type.rawValue)), let quantize = kernels.quantize(outputType) else {
+        guard let outputType = BlockType(target.type), let quantize = kernels.quantize(outputType) else {
             throw ConverterError.unsupportedTensorType(path: source.file.path, tensor: target.name, type: target.type.description)
         }
         let dequantizeInput = kernels.dequantize(inputType), dequantizeOutput = kernels.dequantize(outputType)

@@ -1,8 +1,9 @@
 import QuantKernels
 
 /// An activation vector ready for matrix-vector products against weights of any type: the F32
-/// values, and their Q80 encoding (32-value block weights) and Q8_K encoding (K-quant weights), each
-/// computed once, on first use, after the values change.
+/// values, their Q80 encoding (32-value block weights) and Q8_K encoding (K-quant weights), and
+/// the layouts the kernel path's whole-share kernels read (`MatrixVector.prepare`, one per weight
+/// type), each computed once, on first use, after the values change, and shared by the threads.
 final class Activation: @unchecked Sendable {  // unchecked: used by its node's thread only; the pool's workers read it
     private let storage: Floats
     var values: UnsafeMutableBufferPointer<Float> { storage.buffer }  // [count]
@@ -11,6 +12,8 @@ final class Activation: @unchecked Sendable {  // unchecked: used by its node's 
     private var superBlocks: UnsafeMutableRawBufferPointer?  // [count / 256] Q8_K blocks, allocated on first use
     private var superBlocksAreCurrent = false
     private let kernels: KernelTable
+    /// Per weight type met so far: its prepared layout and whether it matches `values`.
+    private var prepared: [(weights: BlockType, buffer: UnsafeMutableRawPointer, isCurrent: Bool)] = []
 
     init(count: Int, kernels: KernelTable) {
         storage = Floats(count)
@@ -21,6 +24,7 @@ final class Activation: @unchecked Sendable {  // unchecked: used by its node's 
     deinit {
         quantized.deallocate()
         superBlocks?.deallocate()
+        for entry in prepared { entry.buffer.deallocate() }
     }
 
     var count: Int { values.count }
@@ -29,10 +33,28 @@ final class Activation: @unchecked Sendable {  // unchecked: used by its node's 
     func invalidate() {
         quantizedIsCurrent = false
         superBlocksAreCurrent = false
+        for i in prepared.indices { prepared[i].isCurrent = false }
     }
 
-    /// The input a dot kernel for `weights` expects.
+    /// The input `MatrixVector.multiply(_:prepared:...)` expects for `weights`.
     func input(for weights: BlockType) -> UnsafeRawPointer {
+        let encoded = encoded(for: weights)
+        guard let preparation = kernels.prepare(weights: weights) else { return encoded }
+        guard let i = prepared.firstIndex(where: { $0.weights == weights }) else {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: preparation.bytes(Int32(count)), alignment: 64)
+            preparation.kernel(Int32(count), encoded, buffer)
+            prepared.append((weights, buffer, true))
+            return UnsafeRawPointer(buffer)
+        }
+        if !prepared[i].isCurrent {
+            preparation.kernel(Int32(count), encoded, prepared[i].buffer)
+            prepared[i].isCurrent = true
+        }
+        return UnsafeRawPointer(prepared[i].buffer)
+    }
+
+    /// The values in the encoding dot kernels for `weights` read.
+    private func encoded(for weights: BlockType) -> UnsafeRawPointer {
         switch weights.activationType {
         case .q80:
             if !quantizedIsCurrent {

@@ -54,8 +54,8 @@ final class KVCache: @unchecked Sendable {  // unchecked: written by its node's 
         let offset = (layer * maxSeqLen + position) * rowBytes
         switch type {
         case .f16:
-            kernels.quantizeF16(Int32(kvDim), key.baseAddress, keyBytes + offset)
-            kernels.quantizeF16(Int32(kvDim), value.baseAddress, valueBytes + offset)
+            kernels[.f16].quantize!(Int32(kvDim), key.baseAddress, keyBytes + offset)
+            kernels[.f16].quantize!(Int32(kvDim), value.baseAddress, valueBytes + offset)
         case .f32:
             (keyBytes + offset).copyMemory(from: key.baseAddress!, byteCount: rowBytes)
             (valueBytes + offset).copyMemory(from: value.baseAddress!, byteCount: rowBytes)

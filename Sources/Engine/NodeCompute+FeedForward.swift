@@ -18,8 +18,7 @@ extension NodeCompute {
     /// `out = down . (act(gate . x) * (up . x))` over this node's rows.
     func swiGLU(gate gateWeights: WeightMatrix, up upWeights: WeightMatrix, down: WeightMatrix,
                 into out: UnsafeMutablePointer<Float>) {
-        multiply(gateWeights, input, into: gate.values.baseAddress!)
-        multiply(upWeights, input, into: up.buffer.baseAddress!)
+        multiply([(gateWeights, gate.values.baseAddress!), (upWeights, up.buffer.baseAddress!)], input)
         profiler.measure(.elementwise) {
             if model.activation == .gelu { Elementwise.gelu(gate.values) } else { Elementwise.silu(gate.values) }
             Elementwise.multiply(gate.values, by: UnsafeBufferPointer(up.buffer))

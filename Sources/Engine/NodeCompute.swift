@@ -88,7 +88,15 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
 
     func multiply(_ matrix: WeightMatrix, _ x: Activation, into out: UnsafeMutablePointer<Float>) {
         profiler.measure(.matmul) {
-            MatrixVector.multiply(matrix, x.input(for: matrix.type), into: out, pool: pool, kernels: kernels)
+            MatrixVector.multiply(matrix, prepared: x.input(for: matrix.type), into: out, pool: pool, kernels: kernels)
+        }
+    }
+
+    /// Several products of one activation in one pool dispatch (a layer's q, k and v; gate and up).
+    func multiply(_ products: [(weights: WeightMatrix, out: UnsafeMutablePointer<Float>)], _ x: Activation) {
+        profiler.measure(.matmul) {
+            let group = products.map { MatrixVectorProduct($0.weights, prepared: x.input(for: $0.weights.type), into: $0.out) }
+            MatrixVector.multiply(group, pool: pool, kernels: kernels)
         }
     }
 
@@ -97,7 +105,7 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
         try profiler.measure(.logits) {
             try store.withRowChunks(of: model.tiedEmbedding ? .tokenEmbedding : .output) { chunk, rows in
                 let matrix = chunk.matrix()
-                MatrixVector.multiply(matrix, y.input(for: matrix.type), into: out + rows.lowerBound, pool: pool, kernels: kernels)
+                MatrixVector.multiply(matrix, prepared: y.input(for: matrix.type), into: out + rows.lowerBound, pool: pool, kernels: kernels)
             }
         }
     }

@@ -122,7 +122,7 @@ public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one 
         wireScratch = OwnedBuffer(byteCount: options.encodePartialsAlone ? wireEncoding.byteCount((dim + 31) / 32 * 32 * rows) : 0)
         let embedding = try file.tensor("token_embd")
         embeddingRow = OwnedBuffer(byteCount: embedding.rowBytes)
-        guard let embeddingType = BlockType(ggmlType: Int(embedding.type.rawValue)) else {
+        guard let embeddingType = BlockType(embedding.type) else {
             throw ModelFormatError.unsupportedTensorType(path: file.path, tensor: "token_embd", type: embedding.type.description)
         }
         self.embeddingType = embeddingType

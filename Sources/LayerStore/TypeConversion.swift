@@ -31,7 +31,7 @@ enum TypeConversion {
 
     /// The kernels' name for `type` (nil for the GGML types QuantKernels cannot decode).
     static func blockType(_ type: TensorType) -> BlockType? {
-        BlockType(ggmlType: Int(type.rawValue))
+        BlockType(type)
     }
 
     /// Converts `layout.rowCount` rows from the file's type in `source` to the stored type in

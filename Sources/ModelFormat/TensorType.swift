@@ -1,4 +1,6 @@
-/// The element encodings a tensor can have, with their GGML type ids.
+/// The element encodings a tensor can have, with their GGML type ids: the one table of GGML block
+/// geometry in this project (QuantKernels' `BlockType` takes its sizes from here, and its
+/// `KernelTable` holds each type's kernels, as GGML's type traits and CPU type traits do).
 ///
 /// Quantized types store a row as blocks of `blockSize` consecutive values taking `blockBytes`
 /// bytes each; a block never straddles two rows, so a row length must be a multiple of the block
@@ -16,6 +18,8 @@ public enum TensorType: UInt32, CaseIterable, Codable, Sendable, CustomStringCon
     case q4_K = 12
     case q5_K = 13
     case q6_K = 14
+    /// Activations only: what K-quant weights are dotted with (never stored as a model's weights).
+    case q8_K = 15
     case bf16 = 30
 
     /// Values per block (1 for plain floats).
@@ -23,7 +27,7 @@ public enum TensorType: UInt32, CaseIterable, Codable, Sendable, CustomStringCon
         switch self {
         case .f32, .f16, .bf16: return 1
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: return 32
-        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: return 256
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K: return 256
         }
     }
 
@@ -42,6 +46,7 @@ public enum TensorType: UInt32, CaseIterable, Codable, Sendable, CustomStringCon
         case .q4_K: return 144  // f16 d, f16 dmin, u8 scales[12], u8 qs[128]
         case .q5_K: return 176  // f16 d, f16 dmin, u8 scales[12], u8 qh[32], u8 qs[128]
         case .q6_K: return 210  // u8 ql[128], u8 qh[64], i8 scales[16], f16 d
+        case .q8_K: return 292  // f32 d, i8 qs[256], i16 bsums[16]
         }
     }
 
@@ -61,6 +66,7 @@ public enum TensorType: UInt32, CaseIterable, Codable, Sendable, CustomStringCon
         case .q4_K: return "Q4_K"
         case .q5_K: return "Q5_K"
         case .q6_K: return "Q6_K"
+        case .q8_K: return "Q8_K"
         }
     }
 
@@ -97,7 +103,7 @@ public enum TensorType: UInt32, CaseIterable, Codable, Sendable, CustomStringCon
     static func name(ofGGMLType id: UInt32) -> String {
         if let known = TensorType(rawValue: id) { return known.description }
         let others: [UInt32: String] = [
-            4: "Q4_2 (removed from GGML)", 5: "Q4_3 (removed from GGML)", 9: "Q8_1", 15: "Q8_K",
+            4: "Q4_2 (removed from GGML)", 5: "Q4_3 (removed from GGML)", 9: "Q8_1",
             16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S",
             22: "IQ2_S", 23: "IQ4_XS", 24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64",
             29: "IQ1_M", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4",

@@ -1,6 +1,8 @@
 import CQuantKernels
+import ModelFormat
 
-/// The element encodings QuantKernels reads and writes, with their GGML block geometry.
+/// The element encodings QuantKernels reads and writes: a subset of GGML's types, whose block
+/// geometry comes from ModelFormat's `TensorType` table and whose kernels from `KernelTable`.
 ///
 /// A row of `n` values of a block type is `n / valuesPerBlock` blocks back to back; blocks never
 /// straddle rows, so `n` must be a multiple of `valuesPerBlock`.
@@ -16,29 +18,45 @@ public enum BlockType: String, CaseIterable, Sendable {
     /// GGML's Q8_K: activations only (what K-quant weights are dotted with), never a model's weights.
     case q8K
 
-    /// Values covered by one block (1 for the plain float types).
-    public var valuesPerBlock: Int {
+    /// The GGML type this is, whose `TensorType` entry holds the block geometry.
+    public var ggmlType: TensorType {
         switch self {
-        case .f32, .f16, .bf16: 1
-        case .q40, .q41, .q80, .q50, .q51: 32
-        case .q4K, .q5K, .q6K, .q8K: 256
+        case .f32: .f32
+        case .f16: .f16
+        case .bf16: .bf16
+        case .q40: .q4_0
+        case .q41: .q4_1
+        case .q80: .q8_0
+        case .q50: .q5_0
+        case .q51: .q5_1
+        case .q4K: .q4_K
+        case .q5K: .q5_K
+        case .q6K: .q6_K
+        case .q8K: .q8_K
         }
     }
 
+    /// Values covered by one block (1 for the plain float types).
+    public var valuesPerBlock: Int { ggmlType.blockSize }
+
     /// Bytes of one block, checked against the C structs' `sizeof` by the tests.
-    public var bytesPerBlock: Int {
+    public var bytesPerBlock: Int { ggmlType.blockBytes }
+
+    /// The position of this type in `allCases`: its entry in `KernelTable`.
+    var ordinal: Int {
         switch self {
-        case .f32: 4
-        case .f16, .bf16: 2
-        case .q40: 18
-        case .q41: 20
-        case .q80: 34
-        case .q50: 22
-        case .q51: 24
-        case .q4K: 144
-        case .q5K: 176
-        case .q6K: 210
-        case .q8K: 292  // f32 d, i8 qs[256], i16 bsums[16]
+        case .f32: 0
+        case .f16: 1
+        case .bf16: 2
+        case .q40: 3
+        case .q41: 4
+        case .q80: 5
+        case .q50: 6
+        case .q51: 7
+        case .q4K: 8
+        case .q5K: 9
+        case .q6K: 10
+        case .q8K: 11
         }
     }
 
@@ -60,24 +78,27 @@ public enum BlockType: String, CaseIterable, Sendable {
         }
     }
 
-    /// The type of a GGUF tensor from its GGML type id (0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1,
-    /// 8 Q8_0, 12 Q4_K, 13 Q5_K, 14 Q6_K, 30 BF16); nil for types QuantKernels cannot read.
+    /// The block type of a GGML type; nil for types QuantKernels cannot read (Q2_K, Q3_K).
     ///
     /// ```swift
-    /// let type = BlockType(ggmlType: 3)   // .q41
+    /// let type = BlockType(TensorType.q4_1)   // .q41
     /// ```
-    public init?(ggmlType: Int) {
-        let types: [Int: BlockType] = [0: .f32, 1: .f16, 2: .q40, 3: .q41, 6: .q50, 7: .q51, 8: .q80,
-                                       12: .q4K, 13: .q5K, 14: .q6K, 30: .bf16]
-        guard let type = types[ggmlType] else { return nil }
-        self = type
+    public init?(_ type: TensorType) {
+        guard let match = Self.allCases.first(where: { $0.ggmlType == type }) else { return nil }
+        self = match
+    }
+
+    /// The type of a GGUF tensor from its GGML type id (0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1,
+    /// 8 Q8_0, 12 Q4_K, 13 Q5_K, 14 Q6_K, 15 Q8_K, 30 BF16); nil for types QuantKernels cannot read.
+    public init?(ggmlType id: Int) {
+        guard let id = UInt32(exactly: id), let type = TensorType(rawValue: id) else { return nil }
+        self.init(type)
     }
 
     /// The type of a distributed-llama `.m` weight float type (0 F32, 1 F16, 2 Q40, 3 Q80).
     public init?(dllamaFloatType: Int) {
-        let types: [Int: BlockType] = [0: .f32, 1: .f16, 2: .q40, 3: .q80]
-        guard let type = types[dllamaFloatType] else { return nil }
-        self = type
+        guard let type = TensorType(dllamaFloatType: dllamaFloatType) else { return nil }
+        self.init(type)
     }
 
     /// The `sizeof` of the C block struct (for the size checks), or nil for the plain float types.

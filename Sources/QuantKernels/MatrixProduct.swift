@@ -29,7 +29,8 @@ public enum MatrixProduct {
             let rowBytes = weights.rowBytes, activationBytes = BlockType.q80.rowBytes(columns)
             let activations = UnsafeMutableRawPointer.allocate(byteCount: batch * activationBytes, alignment: 64)  // [batch][columns] Q80
             defer { activations.deallocate() }
-            for b in 0..<batch { kernels.quantizeQ80(Int32(columns), x + b * columns, activations + b * activationBytes) }
+            let quantizeQ80 = kernels.quantize(.q80)!
+            for b in 0..<batch { quantizeQ80(Int32(columns), x + b * columns, activations + b * activationBytes) }
             let tasks = pool?.taskCount(for: rows, minimumPerTask: 16) ?? 1
             let body = { (task: Int) in
                 let share = ThreadPool.share(of: 0..<rows, worker: task, workers: tasks)
@@ -49,10 +50,13 @@ public enum MatrixProduct {
         // Q80 (32-value block types) or Q8_K (K-quants), one token at a time.
         let activationType = weights.type.activationType!, quantize = kernels.quantize(activationType)!
         let activation = UnsafeMutableRawPointer.allocate(byteCount: activationType.rowBytes(columns), alignment: 64)  // [columns]
-        defer { activation.deallocate() }
+        let preparedBytes = MatrixVector.preparedBytes(weights: weights.type, columns: columns, kernels: kernels)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(preparedBytes, 1), alignment: 64)  // [preparedBytes]
+        defer { activation.deallocate(); scratch.deallocate() }
         for b in 0..<batch {
             quantize(Int32(columns), x + b * columns, activation)
-            MatrixVector.multiply(weights, activation, into: out + b * rows, pool: pool, kernels: kernels)
+            let prepared = MatrixVector.prepare(weights: weights.type, columns: columns, activation, into: scratch, kernels: kernels)
+            MatrixVector.multiply(weights, prepared: prepared, into: out + b * rows, pool: pool, kernels: kernels)
         }
     }
 }

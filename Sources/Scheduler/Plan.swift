@@ -18,7 +18,7 @@ public enum ActivationWireType: String, Codable, Sendable, CaseIterable {
     /// Bytes of one `dim`-long vector on the wire (before LZ4).
     public func bytes(dim: Int) -> Int {
         switch self {
-        case .q80: (dim + 31) / 32 * 34
+        case .q80: TensorType.q8_0.byteCount(elements: (dim + 31) / 32 * 32)!
         case .f16: dim * 2
         case .f32: dim * 4
         }

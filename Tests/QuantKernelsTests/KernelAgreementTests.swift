@@ -43,7 +43,13 @@ struct KernelAgreementTests {
                 let w = weightRows(type, rows: rows, columns: n, seed: UInt64(blocks))
                 let x = quantized(cosData(n, offset: 2.9), activation)
                 var out = [Float](repeating: .nan, count: rows)
-                kernel(Int32(n), w, type.rowBytes(n), Int32(rows), x, &out)
+                let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, MatrixVector.preparedBytes(weights: type, columns: n, kernels: simd)),
+                                                               alignment: 64)
+                defer { scratch.deallocate() }
+                x.withUnsafeBytes { xb in
+                    let prepared = MatrixVector.prepare(weights: type, columns: n, xb.baseAddress!, into: scratch, kernels: simd)
+                    kernel(Int32(n), w, type.rowBytes(n), Int32(rows), prepared, &out)
+                }
                 for r in 0..<rows {
                     let row = Array(w[(r * type.rowBytes(n))..<((r + 1) * type.rowBytes(n))])
                     let reference = scalarKernels.dot(weights: type)!(Int32(n), row, x)
@@ -129,21 +135,21 @@ struct F16ConversionAgreementTests {
             let x = Array(values.prefix(count))
             var a = [UInt16](repeating: 0, count: count), b = a
             x.withUnsafeBufferPointer { p in
-                a.withUnsafeMutableBytes { reference.quantizeF16(Int32(count), p.baseAddress, $0.baseAddress) }
-                b.withUnsafeMutableBytes { simd.quantizeF16(Int32(count), p.baseAddress, $0.baseAddress) }
+                a.withUnsafeMutableBytes { reference[.f16].quantize!(Int32(count), p.baseAddress, $0.baseAddress) }
+                b.withUnsafeMutableBytes { simd[.f16].quantize!(Int32(count), p.baseAddress, $0.baseAddress) }
             }
             #expect(a == b)
             var fa = [Float](repeating: 0, count: count), fb = fa
             a.withUnsafeBytes { h in
-                fa.withUnsafeMutableBufferPointer { reference.dequantizeF16(Int32(count), h.baseAddress, $0.baseAddress) }
-                fb.withUnsafeMutableBufferPointer { simd.dequantizeF16(Int32(count), h.baseAddress, $0.baseAddress) }
+                fa.withUnsafeMutableBufferPointer { reference[.f16].dequantize(Int32(count), h.baseAddress, $0.baseAddress) }
+                fb.withUnsafeMutableBufferPointer { simd[.f16].dequantize(Int32(count), h.baseAddress, $0.baseAddress) }
             }
             #expect(fa.map(\.bitPattern) == fb.map(\.bitPattern))
         }
         // NaN stays NaN.
         var nan = [UInt16](repeating: 0, count: 8)
         let nans = [Float](repeating: .nan, count: 8)
-        nans.withUnsafeBufferPointer { p in nan.withUnsafeMutableBytes { simd.quantizeF16(8, p.baseAddress, $0.baseAddress) } }
+        nans.withUnsafeBufferPointer { p in nan.withUnsafeMutableBytes { simd[.f16].quantize!(8, p.baseAddress, $0.baseAddress) } }
         #expect(nan.allSatisfy { $0 & 0x7C00 == 0x7C00 && $0 & 0x03FF != 0 })
     }
 }

@@ -172,6 +172,43 @@ struct ThreadPoolTests {
         #expect(single == pooled)
         #expect(Array(single[20..<30]) == ranged)
     }
+
+    @Test("a group of products in one dispatch equals each product alone, whatever the row counts")
+    func productGroup() {
+        // A layer's q, k, v: different row counts (and here types), one activation, one dispatch.
+        let columns = 32 * 9
+        let shapes: [(type: BlockType, rows: Int)] = [(.q41, 61), (.q50, 7), (.q80, 1), (.q40, 40), (.f32, 3)]
+        let x = cosData(columns, offset: 1.3)
+        let pool = ThreadPool(threadCount: 3)
+        // Copies the lifetimes of which this test controls (weights, activations, prepared layouts).
+        func owned(_ bytes: [UInt8]) -> UnsafeMutableRawPointer {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 64)
+            bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+            return p
+        }
+        let weights = shapes.enumerated().map { owned(weightRows($1.type, rows: $1.rows, columns: columns, seed: UInt64($0 + 1))) }
+        let activations = shapes.map { owned(quantized(x, $0.type.activationType!)) }
+        let outputs = shapes.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.rows) }  // [rows] each
+        let scratch = shapes.map { UnsafeMutableRawPointer.allocate(byteCount: max(1, MatrixVector.preparedBytes(weights: $0.type, columns: columns)), alignment: 64) }
+        defer { (weights + activations + scratch).forEach { $0.deallocate() }; outputs.forEach { $0.deallocate() } }
+        for pool in [nil, pool] {
+            var alone: [[Float]] = []
+            var group: [MatrixVectorProduct] = []
+            for (i, shape) in shapes.enumerated() {
+                let matrix = WeightMatrix(type: shape.type, rows: shape.rows, columns: columns, data: weights[i])
+                var single = [Float](repeating: .nan, count: shape.rows)
+                MatrixVector.multiply(matrix, activations[i], into: &single)
+                alone.append(single)
+                let prepared = MatrixVector.prepare(weights: shape.type, columns: columns, activations[i], into: scratch[i])
+                outputs[i].update(repeating: .nan, count: shape.rows)
+                group.append(MatrixVectorProduct(matrix, prepared: prepared, into: outputs[i]))
+            }
+            MatrixVector.multiply(group, pool: pool)
+            for (i, shape) in shapes.enumerated() {
+                #expect(Array(UnsafeBufferPointer(start: outputs[i], count: shape.rows)) == alone[i], "\(shape.type), \(shape.rows) rows, pool \(pool != nil)")
+            }
+        }
+    }
 }
 
 /// Counters incremented atomically from any thread.

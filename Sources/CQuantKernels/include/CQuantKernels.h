@@ -130,9 +130,36 @@ float qk_dot_q80_q80_avx512(int n, const void *x, const void *y);
 float qk_dot_f32_f32_avx512(int n, const void *x, const void *y);
 float qk_dot_f16_f32_avx512(int n, const void *x, const void *y);
 
-/// Matrix-vector products: out[r] = dot(row r of w, y) for `rows` rows `row_bytes` apart, each of
-/// `n` values; y is one Q80 row. Same results as calling the dot kernel per row (up to float
-/// summation order); faster because the activation is prepared once per call.
+/// Prepared activations: a Q80 row `y` of `n` values laid out for one weight type's whole-share
+/// kernel (`qk_prepared_bytes_*(n)` bytes at `out`, aligned to 64). Prepared once per activation and
+/// read by every thread's share, so a matrix-vector call allocates nothing and repeats no work.
+size_t qk_prepared_bytes_avx512(int n);
+void qk_prepare_q40_avx512(int n, const void *y, void *out);
+void qk_prepare_q41_avx512(int n, const void *y, void *out);
+void qk_prepare_q50_avx512(int n, const void *y, void *out);
+void qk_prepare_q51_avx512(int n, const void *y, void *out);
+void qk_prepare_q80_avx512(int n, const void *y, void *out);
+size_t qk_prepared_bytes_avx2(int n);
+void qk_prepare_q40_avx2(int n, const void *y, void *out);
+void qk_prepare_q41_avx2(int n, const void *y, void *out);
+void qk_prepare_q50_avx2(int n, const void *y, void *out);
+void qk_prepare_q51_avx2(int n, const void *y, void *out);
+
+/// Matrix-vector products over a prepared activation: out[r] = dot(row r of w, y) for `rows` rows
+/// `row_bytes` apart, each of `n` values, `prepared` made from y by the same path's prepare kernel
+/// for the weights' type. Same results as the dot kernel per row (up to float summation order).
+void qk_matvec_prepared_q40_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out);
+void qk_matvec_prepared_q41_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out);
+void qk_matvec_prepared_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out);
+void qk_matvec_prepared_q50_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out);
+void qk_matvec_prepared_q51_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out);
+void qk_matvec_prepared_q40_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out);
+void qk_matvec_prepared_q41_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out);
+void qk_matvec_prepared_q50_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out);
+void qk_matvec_prepared_q51_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out);
+
+/// The same from a plain Q80 row y: each call prepares y into a buffer it allocates (for callers
+/// without a prepared activation: tests, benchmarks, the batched kernels' last tokens).
 void qk_matvec_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 void qk_matvec_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 void qk_matvec_q80_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
