@@ -13,9 +13,16 @@ static inline int32x4_t dot16(int32x4_t acc, int8x16_t x, int8x16_t y) {
     return vpadalq_s16(vpadalq_s16(acc, vmull_s8(vget_low_s8(x), vget_low_s8(y))), vmull_high_s8(x, y));
 }
 
-/// For functions that may execute SDOT: only call them where qk_cpu_features() reports
-/// QK_CPU_NEON_DOTPROD. The spelling is the one GCC and Clang both accept.
+/// For functions that may execute SDOT: call them only where qk_cpu_features() reports
+/// QK_CPU_NEON_DOTPROD. Nothing when the build already targets the extension; else Clang adds it to
+/// the build's target, and GCC needs the architecture too (its vdotq_s32 is declared for ARMv8.2-A).
+#if defined(__ARM_FEATURE_DOTPROD)
+#define QK_DOTPROD
+#elif defined(__clang__)
+#define QK_DOTPROD __attribute__((target("dotprod")))
+#else
 #define QK_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+#endif
 
 /// dot16 with one SDOT (same lane sums up to the order inside each lane of 4 products). Not
 /// always_inline: a caller compiled without the extension keeps a call it never makes (see matvec_neon.c).
