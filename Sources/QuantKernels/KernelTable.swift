@@ -93,9 +93,9 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         #endif
         #if arch(arm64)
         case .neon:
-            (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
-            (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (nil, nil)
-            (matrixMatrixQ50Q80, matrixMatrixQ51Q80) = (nil, nil)
+            (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_neon, qk_matvec_q41_q80_neon, qk_matvec_q80_q80_neon)
+            (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (qk_matmat_q40_q80_neon, qk_matmat_q41_q80_neon)
+            (matrixMatrixQ50Q80, matrixMatrixQ51Q80) = (qk_matmat_q50_q80_neon, qk_matmat_q51_q80_neon)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_neon, qk_dot_q41_q80_neon, qk_dot_q80_q80_neon)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_neon, qk_dot_f16_f32_neon)
             quantizeQ80 = qk_quantize_q80_neon
@@ -103,8 +103,8 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             (quantizeF16, dequantizeF16) = (qk_quantize_f16_neon, qk_dequantize_f16_neon)
             (dotQ50Q80, dotQ51Q80) = (qk_dot_q50_q80_neon, qk_dot_q51_q80_neon)
             (dotQ4KQ8K, dotQ5KQ8K, dotQ6KQ8K) = (qk_dot_q4k_q8k_neon, qk_dot_q5k_q8k_neon, qk_dot_q6k_q8k_neon)
-            (matrixVectorQ50Q80, matrixVectorQ51Q80) = (nil, nil)
-            (matrixVectorQ4KQ8K, matrixVectorQ5KQ8K, matrixVectorQ6KQ8K) = (nil, nil, nil)
+            (matrixVectorQ50Q80, matrixVectorQ51Q80) = (qk_matvec_q50_q80_neon, qk_matvec_q51_q80_neon)
+            (matrixVectorQ4KQ8K, matrixVectorQ5KQ8K, matrixVectorQ6KQ8K) = (qk_matvec_q4k_q8k_neon, qk_matvec_q5k_q8k_neon, qk_matvec_q6k_q8k_neon)
         #endif
         default:  // .scalar, and any path not compiled into this binary
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
