@@ -12,6 +12,8 @@
 #include "neon_helpers.h"
 
 #define INLINE static inline __attribute__((always_inline))
+/// On the loops over a tile's rows and tokens, so their arrays of vectors stay in registers.
+#define UNROLL _Pragma("GCC unroll 4")
 
 /// acc + x . y in 4 lanes. `dp` is a constant after inlining, so the other branch disappears.
 INLINE int32x4_t dot(int dp, int32x4_t acc, int8x16_t x, int8x16_t y) { return dp ? sdot16(acc, x, y) : dot16(acc, x, y); }
@@ -89,26 +91,34 @@ INLINE void tile_q80(int dp, int kind, int R, int T, int nb, const uint8_t *w, s
                      size_t y_row_bytes, float *out, size_t out_stride) {
     const int minimum = kind == KIND_Q41 || kind == KIND_Q51;
     float32x4_t acc[4][4];  // [row][token]: integer block sums times d_x d_y, 4 lanes
-    float mins[4][4];       // [row][token]: sum of m_x * d_y * sum(q_y) over blocks
-    for (int r = 0; r < R; r++)
-        for (int t = 0; t < T; t++) { acc[r][t] = vdupq_n_f32(0.0f); mins[r][t] = 0.0f; }
+    float32x4_t mins[4];    // [row]: lane t the sum of m_x * d_y * sum(q_y) over blocks for token t
+    for (int r = 0; r < R; r++) {
+        mins[r] = vdupq_n_f32(0.0f);
+        for (int t = 0; t < T; t++) acc[r][t] = vdupq_n_f32(0.0f);
+    }
     for (int b = 0; b < nb; b++) {
+        float sy[4] = {0.0f, 0.0f, 0.0f, 0.0f};  // [token]: d_y * sum(q_y)
         weight_block x[4];  // [row]
-        for (int r = 0; r < R; r++) x[r] = unpack(kind, w + (size_t)r * row_bytes, b);
-        for (int t = 0; t < T; t++) {
+        UNROLL for (int r = 0; r < R; r++) x[r] = unpack(kind, w + (size_t)r * row_bytes, b);
+        UNROLL for (int t = 0; t < T; t++) {
             const qk_block_q80 *a = (const qk_block_q80 *)(y + (size_t)t * y_row_bytes) + b;
             int8x16_t y0 = vld1q_s8(a->qs), y1 = vld1q_s8(a->qs + 16);
             float dy = h2f(a->d);
-            float sy = minimum ? dy * (float)(vaddlvq_s8(y0) + vaddlvq_s8(y1)) : 0.0f;
-            for (int r = 0; r < R; r++) {
+            if (minimum) sy[t] = dy * (float)(vaddlvq_s8(y0) + vaddlvq_s8(y1));
+            UNROLL for (int r = 0; r < R; r++) {
                 int32x4_t p = dot(dp, dot(dp, vdupq_n_s32(0), x[r].lo, y0), x[r].hi, y1);
                 acc[r][t] = vmlaq_n_f32(acc[r][t], vcvtq_f32_s32(p), x[r].d * dy);
-                if (minimum) mins[r][t] += x[r].m * sy;
             }
         }
+        if (minimum) {  // one vector for all tokens: 8 scalar accumulators would not fit in registers beside acc
+            float32x4_t syv = vld1q_f32(sy);
+            UNROLL for (int r = 0; r < R; r++) mins[r] = vmlaq_n_f32(mins[r], syv, x[r].m);
+        }
     }
+    float m[4][4];  // [row][token]
+    for (int r = 0; r < R; r++) vst1q_f32(m[r], mins[r]);
     for (int r = 0; r < R; r++)
-        for (int t = 0; t < T; t++) out[(size_t)t * out_stride + r] = vaddvq_f32(acc[r][t]) + mins[r][t];
+        for (int t = 0; t < T; t++) out[(size_t)t * out_stride + r] = vaddvq_f32(acc[r][t]) + m[r][t];
 }
 
 INLINE void matvec_q80(int dp, int kind, int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
