@@ -1,10 +1,8 @@
 // Attention over cached rows, ARM64 NEON (contracts in attention_ref.c).
 #if defined(__aarch64__)
-#include "CQuantKernels.h"
-#include <arm_neon.h>
+#include "neon_helpers.h"
 
 static inline float32x4_t load_f16x4(const qk_half *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
-static inline float h2f(qk_half h) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0); }
 
 void qk_attention_scores_f32_neon(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out) {
     for (int t = 0; t < count; t++) {

@@ -1,18 +1,8 @@
 // ARM64 NEON kernels (Advanced SIMD is part of every ARMv8-A core, so no run-time check is needed
 // beyond the architecture). Widening multiplies, so no dependency on the optional dot-product extension.
 #if defined(__aarch64__)
-#include "CQuantKernels.h"
-#include <arm_neon.h>
+#include "neon_helpers.h"
 #include <float.h>
-
-static inline float h2f(qk_half h) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0); }
-
-/// Sum of x*y over 16 signed bytes, added pairwise into 4 int32 lanes.
-static inline int32x4_t dot_i8x16(int32x4_t acc, int8x16_t x, int8x16_t y) {
-    int16x8_t lo = vmull_s8(vget_low_s8(x), vget_low_s8(y));
-    int16x8_t hi = vmull_high_s8(x, y);
-    return vpadalq_s16(vpadalq_s16(acc, lo), hi);
-}
 
 float qk_dot_q40_q80_neon(int n, const void *x, const void *y) {
     const qk_block_q40 *wx = x;
@@ -22,7 +12,7 @@ float qk_dot_q40_q80_neon(int n, const void *x, const void *y) {
         uint8x16_t raw = vld1q_u8(wx[b].qs);
         int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(raw, vdupq_n_u8(0x0F))), vdupq_n_s8(8));
         int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(raw, 4)), vdupq_n_s8(8));
-        int32x4_t p = dot_i8x16(dot_i8x16(vdupq_n_s32(0), lo, vld1q_s8(ay[b].qs)), hi, vld1q_s8(ay[b].qs + 16));
+        int32x4_t p = dot16(dot16(vdupq_n_s32(0), lo, vld1q_s8(ay[b].qs)), hi, vld1q_s8(ay[b].qs + 16));
         acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), h2f(wx[b].d) * h2f(ay[b].d));
     }
     return vaddvq_f32(acc);
@@ -38,7 +28,7 @@ float qk_dot_q41_q80_neon(int n, const void *x, const void *y) {
         int8x16_t lo = vreinterpretq_s8_u8(vandq_u8(raw, vdupq_n_u8(0x0F)));
         int8x16_t hi = vreinterpretq_s8_u8(vshrq_n_u8(raw, 4));
         int8x16_t y0 = vld1q_s8(ay[b].qs), y1 = vld1q_s8(ay[b].qs + 16);
-        int32x4_t p = dot_i8x16(dot_i8x16(vdupq_n_s32(0), lo, y0), hi, y1);
+        int32x4_t p = dot16(dot16(vdupq_n_s32(0), lo, y0), hi, y1);
         int32_t ysum = vaddlvq_s8(y0) + vaddlvq_s8(y1);
         float dy = h2f(ay[b].d);
         acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), h2f(wx[b].d) * dy);
@@ -52,7 +42,7 @@ float qk_dot_q80_q80_neon(int n, const void *x, const void *y) {
     const qk_block_q80 *ay = y;
     float32x4_t acc = vdupq_n_f32(0.0f);
     for (int b = 0; b < n / QK_BLOCK; b++) {
-        int32x4_t p = dot_i8x16(dot_i8x16(vdupq_n_s32(0), vld1q_s8(wx[b].qs), vld1q_s8(ay[b].qs)),
+        int32x4_t p = dot16(dot16(vdupq_n_s32(0), vld1q_s8(wx[b].qs), vld1q_s8(ay[b].qs)),
                                 vld1q_s8(wx[b].qs + 16), vld1q_s8(ay[b].qs + 16));
         acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), h2f(wx[b].d) * h2f(ay[b].d));
     }

@@ -35,6 +35,8 @@ public enum BatchedProduct {
         switch kernels.path {
         case .avx512 where kernels.matrixVector(weights: weights) != nil: return nil
         case .avx2 where kernels.matrixVector(weights: weights) != nil: return 64
+        // NEON has batched kernels (qk_matmat_*_neon) and whole-share ones; the crossover is unmeasured
+        // (no ARM hardware here), so 16 as before.
         case .avx2, .avx512, .neon: return 16
         case .scalar: return 4
         }

@@ -96,14 +96,16 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         #endif
         #if arch(arm64)
         case .neon:
-            set(.q40) { $0.dot = qk_dot_q40_q80_neon }
-            set(.q41) { $0.dot = qk_dot_q41_q80_neon }
-            set(.q80) { $0.dot = qk_dot_q80_q80_neon; $0.quantize = qk_quantize_q80_neon }
-            set(.q50) { $0.dot = qk_dot_q50_q80_neon }
-            set(.q51) { $0.dot = qk_dot_q51_q80_neon }
-            set(.q4K) { $0.dot = qk_dot_q4k_q8k_neon }
-            set(.q5K) { $0.dot = qk_dot_q5k_q8k_neon }
-            set(.q6K) { $0.dot = qk_dot_q6k_q8k_neon }
+            // Whole-share kernels read the plain Q80 / Q8_K row (SDOT multiplies signed bytes): no prepare.
+            set(.q40) { $0.dot = qk_dot_q40_q80_neon; $0.matrixVector = qk_matvec_q40_q80_neon; $0.matrixMatrix = qk_matmat_q40_q80_neon }
+            set(.q41) { $0.dot = qk_dot_q41_q80_neon; $0.matrixVector = qk_matvec_q41_q80_neon; $0.matrixMatrix = qk_matmat_q41_q80_neon }
+            set(.q80) { $0.dot = qk_dot_q80_q80_neon; $0.quantize = qk_quantize_q80_neon
+                        $0.matrixVector = qk_matvec_q80_q80_neon; $0.matrixMatrix = qk_matmat_q80_q80_neon }
+            set(.q50) { $0.dot = qk_dot_q50_q80_neon; $0.matrixVector = qk_matvec_q50_q80_neon; $0.matrixMatrix = qk_matmat_q50_q80_neon }
+            set(.q51) { $0.dot = qk_dot_q51_q80_neon; $0.matrixVector = qk_matvec_q51_q80_neon; $0.matrixMatrix = qk_matmat_q51_q80_neon }
+            set(.q4K) { $0.dot = qk_dot_q4k_q8k_neon; $0.matrixVector = qk_matvec_q4k_q8k_neon }
+            set(.q5K) { $0.dot = qk_dot_q5k_q8k_neon; $0.matrixVector = qk_matvec_q5k_q8k_neon }
+            set(.q6K) { $0.dot = qk_dot_q6k_q8k_neon; $0.matrixVector = qk_matvec_q6k_q8k_neon }
             set(.f32) { $0.dot = qk_dot_f32_f32_neon }
             set(.f16) { $0.dot = qk_dot_f16_f32_neon; $0.quantize = qk_quantize_f16_neon; $0.dequantize = qk_dequantize_f16_neon }
         #endif

@@ -6,6 +6,8 @@
 //   quantizers    F32 -> blocks, byte-identical to the reference (special values included)
 //   dequantizers  blocks -> F32, bit-identical
 //   dots          one weight row . one activation row, within a tolerance of sum |w_i x_i|
+//   matvecs       whole shares (rows 1..9): every row against the reference dot, same tolerance
+//   matmats       batches (rows 1..9 x tokens 1..9): every row and token against the reference dot
 //   attention     q . k over cached rows and sum a v, F16 and F32 rows, within a tolerance
 // Block types (how to make valid random rows of them) are described once, in `types`.
 #include "CQuantKernels.h"
@@ -119,6 +121,12 @@ typedef float (*dot_fn)(int n, const void *x, const void *y);
 typedef struct { const char *name; const block_type *type; quantize_fn ref, neon; } quantizer;
 typedef struct { const char *name; const block_type *type; dequantize_fn ref, neon; } dequantizer;
 typedef struct { const char *name; const block_type *weights, *activations; dot_fn ref, neon; } dot_kernel;
+typedef void (*matvec_fn)(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+typedef void (*matmat_fn)(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes, int batch,
+                          float *out, size_t out_stride);
+/// `ref` is the reference dot every row (and token) is checked against.
+typedef struct { const char *name; const block_type *weights, *activations; dot_fn ref; matvec_fn neon; } matvec_kernel;
+typedef struct { const char *name; const block_type *weights; dot_fn ref; matmat_fn neon; } matmat_kernel;  // Q80 tokens
 typedef void (*scores_fn)(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out);
 typedef void (*values_fn)(int n, const float *a, const void *rows, size_t stride, int count, float *out);
 typedef struct { const char *name; const block_type *rows; scores_fn ref, neon; } scores_kernel;
@@ -143,6 +151,23 @@ static const dot_kernel dots[] = {
     {"dot_q6k_q8k", &Q6K, &Q8K, qk_dot_q6k_q8k_ref, qk_dot_q6k_q8k_neon},
     {"dot_f32_f32", &F32, &F32, qk_dot_f32_f32_ref, qk_dot_f32_f32_neon},
     {"dot_f16_f32", &F16, &F32, qk_dot_f16_f32_ref, qk_dot_f16_f32_neon},
+};
+static const matvec_kernel matvecs[] = {
+    {"matvec_q40_q80", &Q40, &Q80, qk_dot_q40_q80_ref, qk_matvec_q40_q80_neon},
+    {"matvec_q41_q80", &Q41, &Q80, qk_dot_q41_q80_ref, qk_matvec_q41_q80_neon},
+    {"matvec_q80_q80", &Q80, &Q80, qk_dot_q80_q80_ref, qk_matvec_q80_q80_neon},
+    {"matvec_q50_q80", &Q50, &Q80, qk_dot_q50_q80_ref, qk_matvec_q50_q80_neon},
+    {"matvec_q51_q80", &Q51, &Q80, qk_dot_q51_q80_ref, qk_matvec_q51_q80_neon},
+    {"matvec_q4k_q8k", &Q4K, &Q8K, qk_dot_q4k_q8k_ref, qk_matvec_q4k_q8k_neon},
+    {"matvec_q5k_q8k", &Q5K, &Q8K, qk_dot_q5k_q8k_ref, qk_matvec_q5k_q8k_neon},
+    {"matvec_q6k_q8k", &Q6K, &Q8K, qk_dot_q6k_q8k_ref, qk_matvec_q6k_q8k_neon},
+};
+static const matmat_kernel matmats[] = {
+    {"matmat_q40_q80", &Q40, qk_dot_q40_q80_ref, qk_matmat_q40_q80_neon},
+    {"matmat_q41_q80", &Q41, qk_dot_q41_q80_ref, qk_matmat_q41_q80_neon},
+    {"matmat_q80_q80", &Q80, qk_dot_q80_q80_ref, qk_matmat_q80_q80_neon},
+    {"matmat_q50_q80", &Q50, qk_dot_q50_q80_ref, qk_matmat_q50_q80_neon},
+    {"matmat_q51_q80", &Q51, qk_dot_q51_q80_ref, qk_matmat_q51_q80_neon},
 };
 static const scores_kernel scores[] = {
     {"attention_scores_f32", &F32, qk_attention_scores_f32_ref, qk_attention_scores_f32_neon},
@@ -269,6 +294,82 @@ static void check_dots(void) {
     }
 }
 
+// Whole shares and batches: row and token counts around the kernels' groups of 2 and 4.
+#define MAX_ROWS 9
+#define MAX_TOKENS 9
+#define SENTINEL 12345.0f
+static float weights_f[MAX_ROWS << 16], tokens_f[MAX_TOKENS << 13];  // [row][n], [token][n] dequantized
+static float results[MAX_TOKENS * (MAX_ROWS + 3)];                    // [token][out_stride]
+
+/// `rows` random weight rows `row_bytes` apart and `batch` random activation rows `y_row_bytes` apart;
+/// the gaps between rows hold 0xFF bytes (NaN scales), so a kernel reading past a row fails.
+static void make_rows(int n, const block_type *type, int count, size_t stride, uint8_t *out, float *dequantized) {
+    memset(out, 0xFF, (size_t)count * stride);
+    for (int r = 0; r < count; r++) {
+        type->make(n, out + (size_t)r * stride);
+        type->dequantize(n, out + (size_t)r * stride, dequantized + (size_t)r * n);
+    }
+}
+
+/// results[t * out_stride + r] against the reference dot of row r and token t, and the sentinel
+/// left in every slot past `rows`.
+static void check_results(const char *name, dot_fn ref, int n, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *y,
+                          size_t y_row_bytes, int batch, size_t out_stride) {
+    for (int t = 0; t < batch; t++) {
+        for (int r = 0; r < rows; r++) {
+            float expected = ref(n, w + (size_t)r * row_bytes, y + (size_t)t * y_row_bytes), got = results[(size_t)t * out_stride + r];
+            double scale = 0;
+            for (int i = 0; i < n; i++) scale += fabs((double)weights_f[(size_t)r * n + i] * (double)tokens_f[(size_t)t * n + i]);
+            checks++;
+            if (!(fabs((double)got - (double)expected) <= dot_tolerance * scale + 1e-30)) {
+                char what[160];
+                snprintf(what, sizeof what, "row %d of %d, token %d of %d: %.9g, reference %.9g", r, rows, t, batch, got, expected);
+                fail(name, what, n);
+            }
+        }
+        checks++;
+        for (size_t r = (size_t)rows; r < out_stride; r++)
+            if (results[(size_t)t * out_stride + r] != SENTINEL) { fail(name, "wrote past its rows", n); break; }
+    }
+}
+
+static void check_matvecs(void) {
+    for (int k = 0; k < COUNT(matvecs); k++) {
+        const matvec_kernel *m = &matvecs[k];
+        for (int c = 0; c < BLOCK_COUNTS; c++) {
+            int n = block_counts[c] * m->weights->values;
+            for (int rows = 1; rows <= MAX_ROWS; rows++) {
+                size_t row_bytes = (size_t)(block_counts[c] + rows % 2) * m->weights->bytes;  // a gap of one block for odd counts
+                make_rows(n, m->weights, rows, row_bytes, bytes_a, weights_f);
+                make_rows(n, m->activations, 1, 0, bytes_b, tokens_f);
+                for (int i = 0; i < rows + 3; i++) results[i] = SENTINEL;
+                m->neon(n, bytes_a, row_bytes, rows, bytes_b, results);
+                check_results(m->name, m->ref, n, bytes_a, row_bytes, rows, bytes_b, 0, 1, (size_t)rows + 3);
+            }
+        }
+    }
+}
+
+static void check_matmats(void) {
+    for (int k = 0; k < COUNT(matmats); k++) {
+        const matmat_kernel *m = &matmats[k];
+        for (int c = 0; c < BLOCK_COUNTS; c++) {
+            int n = block_counts[c] * QK_BLOCK;
+            for (int rows = 1; rows <= MAX_ROWS; rows++) {
+                for (int batch = 1; batch <= MAX_TOKENS; batch++) {
+                    size_t row_bytes = (size_t)(block_counts[c] + rows % 2) * m->weights->bytes;
+                    size_t y_row_bytes = (size_t)(block_counts[c] + batch % 2) * Q80.bytes, out_stride = (size_t)rows + 1 + batch % 3;
+                    make_rows(n, m->weights, rows, row_bytes, bytes_a, weights_f);
+                    make_rows(n, &Q80, batch, y_row_bytes, bytes_b, tokens_f);
+                    for (size_t i = 0; i < (size_t)batch * out_stride; i++) results[i] = SENTINEL;
+                    m->neon(n, bytes_a, row_bytes, rows, bytes_b, y_row_bytes, batch, results, out_stride);
+                    check_results(m->name, m->ref, n, bytes_a, row_bytes, rows, bytes_b, y_row_bytes, batch, out_stride);
+                }
+            }
+        }
+    }
+}
+
 // Attention rows: head sizes with and without SIMD tails, rows padded apart as a cache's KV heads are.
 static const int head_sizes[] = {1, 3, 4, 8, 13, 16, 32, 64, 80, 128};
 static const int row_counts[] = {1, 2, 7, 33, 129};
@@ -322,8 +423,11 @@ int main(void) {
     check_quantizers();
     check_dequantizers();
     check_dots();
+    check_matvecs();
+    check_matmats();
     check_attention();
     printf("%d kernels, %d checks, %d failures\n",
-           COUNT(quantizers) + COUNT(dequantizers) + COUNT(dots) + COUNT(scores) + COUNT(values), checks, failures);
+           COUNT(quantizers) + COUNT(dequantizers) + COUNT(dots) + COUNT(matvecs) + COUNT(matmats) + COUNT(scores) + COUNT(values),
+           checks, failures);
     return failures == 0 ? 0 : 1;
 }

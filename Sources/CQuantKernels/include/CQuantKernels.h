@@ -222,6 +222,27 @@ float qk_dot_q51_q80_neon(int n, const void *x, const void *y);
 float qk_dot_q4k_q8k_neon(int n, const void *x, const void *y);
 float qk_dot_q5k_q8k_neon(int n, const void *x, const void *y);
 float qk_dot_q6k_q8k_neon(int n, const void *x, const void *y);
+/// Whole-share and batched products (matvec_neon.c), the contracts of the x86 ones above; y is the
+/// plain Q80 (K-quants: Q8_K) row. SDOT where the CPU has the dot-product extension, else widening
+/// multiplies, chosen per call; no allocation.
+void qk_matvec_q40_q80_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q41_q80_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q80_q80_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q50_q80_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q51_q80_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q4k_q8k_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q5k_q8k_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matvec_q6k_q8k_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
+void qk_matmat_q40_q80_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
+void qk_matmat_q41_q80_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
+void qk_matmat_q80_q80_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
+void qk_matmat_q50_q80_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
+void qk_matmat_q51_q80_neon(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
 #endif
 
 /// Portable read probe (plain C, any CPU).
