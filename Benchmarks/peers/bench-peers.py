@@ -41,12 +41,23 @@ def ours(args, model, threads, tokenizer=None, nodes=1):
     if out.returncode != 0:
         raise SystemExit(f"dllama bench failed: {out.stderr[-2000:]}")
     result = json.loads(out.stdout)["results"][0]
-    return {"prompt tokens": json.loads(out.stdout)["promptTokens"],
+    document = json.loads(out.stdout)
+    return {"prompt tokens": document["promptTokens"], "weight bytes": document["modelWeightBytes"],
             "prefill": result["prefillTokensPerSecond"]["median"],
             "generation": result["generationTokensPerSecond"]["median"],
             "sync ms": result["syncMillisecondsPerToken"]["median"],
             "sent kB": result["sentBytesPerToken"]["median"] / 1000,
             "received kB": result["receivedBytesPerToken"]["median"] / 1000}
+
+
+def read_bandwidth(args, threads):
+    """GB/s `dllama info --bandwidth` reads memory at with `threads` threads (512 MiB, best of 5)."""
+    out = subprocess.run([os.path.join(args.build, "dllama"), "info", "--bandwidth", "--nthreads", str(threads)],
+                         capture_output=True, text=True, timeout=300)
+    found = re.search(r"read bandwidth\s+([0-9.]+) GB/s", out.stdout)
+    if out.returncode != 0 or not found:
+        raise SystemExit(f"dllama info --bandwidth failed: {out.stderr[-2000:]}")
+    return float(found.group(1))
 
 
 def llama_cpp(args, model, threads):
@@ -158,6 +169,10 @@ def main():
 
     results = {}
     for r in range(args.rounds):
+        for t in threads:  # the bound decode is judged against, in the same round
+            results.setdefault(("bandwidth", "dllama info", t), []).append(read_bandwidth(args, t))
+            print(f"round {r + 1}/{args.rounds}: read bandwidth, {t} thread{'s' if t > 1 else ''}: "
+                  f"{results[('bandwidth', 'dllama info', t)][-1]:.1f} GB/s", file=sys.stderr)
         for model, engine, t, run in runs:
             result = run()
             results.setdefault((model, engine, t), []).append(result)
@@ -185,7 +200,7 @@ def report(args, results, threads, peers):
     print("| model | engine | threads | prompt tokens | prefill tokens/s | generation tokens/s |")
     print("|---|---|---|---|---|---|")
     for (model, engine, t), runs in results.items():
-        if model == "cluster":
+        if model in ("cluster", "bandwidth"):
             continue
         print(f"| {model} | {engine} | {t} | {runs[0]['prompt tokens']} | {spread((model, engine, t), 'prefill', '%.0f')} | "
               f"{spread((model, engine, t), 'generation', '%.1f')} |")
@@ -202,6 +217,19 @@ def report(args, results, threads, peers):
             continue
         ratio = lambda field: " / ".join(f"{median(results, (om, oe, t), field) / median(results, (pm, pe, t), field):.2f}" for t in threads)
         print(f"| {name} | {ratio('generation')} | {ratio('prefill')} |")
+
+    # Decode against the memory bound: each generated token reads every weight byte the node holds
+    # once (`modelWeightBytes`: the layers and the output matrix; an embedding table apart from the
+    # output is only looked up, one row per token, and not counted).
+    print(f"\nDecode against the read bandwidth `dllama info --bandwidth` measured in the same rounds (medians):\n")
+    print("| model | threads | weight MB per token | decode GB/s | read bandwidth GB/s | decode / bandwidth |")
+    print("|---|---|---|---|---|---|")
+    for (model, engine, t), runs in results.items():
+        if engine != "dllama" or model in ("cluster", "bandwidth"):
+            continue
+        bandwidth = statistics.median(results[("bandwidth", "dllama info", t)])
+        decode = median(results, (model, engine, t), "generation") * runs[0]["weight bytes"] / 1e9
+        print(f"| {model} | {t} | {runs[0]['weight bytes'] / 1e6:.1f} | {decode:.1f} | {bandwidth:.1f} | {decode / bandwidth:.0%} |")
 
     if any(k[0] == "cluster" for k in results):
         print(f"\nSmolLM2 on local nodes (root + workers on 127.0.0.1, one thread each, all on this machine's cores): "
