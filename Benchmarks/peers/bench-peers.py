@@ -45,6 +45,7 @@ def ours(args, model, threads, tokenizer=None, nodes=1):
     return {"prompt tokens": document["promptTokens"], "weight bytes": document["modelWeightBytes"],
             "prefill": result["prefillTokensPerSecond"]["median"],
             "generation": result["generationTokensPerSecond"]["median"],
+            "peak RSS": result["peakResidentBytes"][0]["median"],
             "sync ms": result["syncMillisecondsPerToken"]["median"],
             "sent kB": result["sentBytesPerToken"]["median"] / 1000,
             "received kB": result["receivedBytesPerToken"]["median"] / 1000}
@@ -67,7 +68,7 @@ def llama_cpp(args, model, threads):
         raise SystemExit(f"llama.cpp failed: {out.stderr[-2000:]}")
     result = json.loads(out.stdout)
     return {"prompt tokens": result["promptTokens"], "prefill": result["prefillTokensPerSecond"],
-            "generation": result["generationTokensPerSecond"]}
+            "generation": result["generationTokensPerSecond"], "peak RSS": result["peakResidentBytes"]}
 
 
 def distributed_llama(args, threads, nodes=1):
@@ -197,13 +198,16 @@ def report(args, results, threads, peers):
 
     print(f"\n{args.tokens} greedy tokens after a {len(PARAGRAPH.split())}-word paragraph, one node; medians of {args.rounds} "
           f"interleaved rounds (min-max); {', '.join(peers.values()) or 'no peer available'}\n")
-    print("| model | engine | threads | prompt tokens | prefill tokens/s | generation tokens/s |")
-    print("|---|---|---|---|---|---|")
+    # Peak RSS: ours is the process's VmHWM over the run; llama.cpp's the Python process's ru_maxrss,
+    # interpreter included; distributed-llama reports none.
+    print("| model | engine | threads | prompt tokens | prefill tokens/s | generation tokens/s | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|")
     for (model, engine, t), runs in results.items():
         if model in ("cluster", "bandwidth"):
             continue
+        rss = f"{max(r['peak RSS'] for r in runs) / 2**20:.0f}" if "peak RSS" in runs[0] else "-"
         print(f"| {model} | {engine} | {t} | {runs[0]['prompt tokens']} | {spread((model, engine, t), 'prefill', '%.0f')} | "
-              f"{spread((model, engine, t), 'generation', '%.1f')} |")
+              f"{spread((model, engine, t), 'generation', '%.1f')} | {rss} |")
 
     comparisons = [("llama.cpp, SmolLM2, same GGUF", ("SmolLM2 GGUF", "dllama"), ("SmolLM2 GGUF", "llama.cpp")),
                    ("distributed-llama, SmolLM2, same Q40 .m", ("SmolLM2 Q40 .m", "dllama"), ("SmolLM2 Q40 .m", "distributed-llama")),
