@@ -4,7 +4,8 @@ import CQuantKernels
 public typealias DotKernel = @convention(c) (Int32, UnsafeRawPointer?, UnsafeRawPointer?) -> Float
 /// `out[r] = dot(row r of w, y)` for `rows` rows `rowBytes` apart, each of `n` values.
 public typealias MatrixVectorKernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, UnsafeRawPointer?, UnsafeMutablePointer<Float>?) -> Void
-/// `out[t * outStride + r] = dot(row r of w, token t of y)` for `batch` Q80 token rows `yRowBytes` apart.
+/// `out[t * outStride + r] = dot(row r of w, token t of y)` for `batch` token rows `yRowBytes` apart, in the
+/// weight type's `activationType` (Q80, or Q8_K for the K-quants).
 public typealias MatrixMatrixKernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, UnsafeRawPointer?, Int, Int32,
                                                       UnsafeMutablePointer<Float>?, Int) -> Void
 /// Converts `n` floats to a row of blocks.
@@ -56,6 +57,10 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
     public let matrixMatrixQ41Q80: MatrixMatrixKernel?
     public let matrixMatrixQ50Q80: MatrixMatrixKernel?
     public let matrixMatrixQ51Q80: MatrixMatrixKernel?
+    /// K-quant weights: `batch` Q8_K token rows, read as they are.
+    public let matrixMatrixQ4KQ8K: MatrixMatrixKernel?
+    public let matrixMatrixQ5KQ8K: MatrixMatrixKernel?
+    public let matrixMatrixQ6KQ8K: MatrixMatrixKernel?
 
     /// The table of `path`; the caller makes sure the path can run here (`KernelPath.available()`).
     public init(path: KernelPath) {
@@ -66,6 +71,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_avx2, qk_matvec_q41_q80_avx2, nil)
             (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (qk_matmat_q40_q80_avx2, qk_matmat_q41_q80_avx2)
             (matrixMatrixQ50Q80, matrixMatrixQ51Q80) = (nil, nil)
+            (matrixMatrixQ4KQ8K, matrixMatrixQ5KQ8K, matrixMatrixQ6KQ8K) = (qk_matmat_q4k_q8k_avx2, qk_matmat_q5k_q8k_avx2, qk_matmat_q6k_q8k_avx2)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q80_q80_avx2)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_avx2, qk_dot_f16_f32_avx2)
             quantizeQ80 = qk_quantize_q80_avx2
@@ -79,6 +85,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (qk_matvec_q40_q80_avx512, qk_matvec_q41_q80_avx512, qk_matvec_q80_q80_avx512)
             (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (qk_matmat_q40_q80_avx512, qk_matmat_q41_q80_avx512)
             (matrixMatrixQ50Q80, matrixMatrixQ51Q80) = (qk_matmat_q50_q80_avx512, qk_matmat_q51_q80_avx512)
+            (matrixMatrixQ4KQ8K, matrixMatrixQ5KQ8K, matrixMatrixQ6KQ8K) = (qk_matmat_q4k_q8k_avx512, qk_matmat_q5k_q8k_avx512, qk_matmat_q6k_q8k_avx512)
             // Single-row dots, 1 thread, cold 14336 x 4096 (GB/s, AVX2 / AVX-512): Q40 10.3 / 9.6 (so
             // AVX2's), Q41 5.6 / 5.6, Q80 10.7 / 10.8, F32 33.8 / 37.6, F16 31.5 / 39.4.
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx512, qk_dot_q80_q80_avx512)
@@ -96,6 +103,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
             (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (nil, nil)
             (matrixMatrixQ50Q80, matrixMatrixQ51Q80) = (nil, nil)
+            (matrixMatrixQ4KQ8K, matrixMatrixQ5KQ8K, matrixMatrixQ6KQ8K) = (nil, nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_neon, qk_dot_q41_q80_neon, qk_dot_q80_q80_neon)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_neon, qk_dot_f16_f32_neon)
             quantizeQ80 = qk_quantize_q80_neon
@@ -110,6 +118,7 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             (matrixVectorQ40Q80, matrixVectorQ41Q80, matrixVectorQ80Q80) = (nil, nil, nil)
             (matrixMatrixQ40Q80, matrixMatrixQ41Q80) = (nil, nil)
             (matrixMatrixQ50Q80, matrixMatrixQ51Q80) = (nil, nil)
+            (matrixMatrixQ4KQ8K, matrixMatrixQ5KQ8K, matrixMatrixQ6KQ8K) = (nil, nil, nil)
             (dotQ40Q80, dotQ41Q80, dotQ80Q80) = (qk_dot_q40_q80_ref, qk_dot_q41_q80_ref, qk_dot_q80_q80_ref)
             (dotF32F32, dotF16F32) = (qk_dot_f32_f32_ref, qk_dot_f16_f32_ref)
             quantizeQ80 = qk_quantize_q80_ref
@@ -164,6 +173,9 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         case .q41: matrixMatrixQ41Q80
         case .q50: matrixMatrixQ50Q80
         case .q51: matrixMatrixQ51Q80
+        case .q4K: matrixMatrixQ4KQ8K
+        case .q5K: matrixMatrixQ5KQ8K
+        case .q6K: matrixMatrixQ6KQ8K
         default: nil
         }
     }
