@@ -28,12 +28,18 @@ public enum BatchedProduct {
     ///   the whole matrix), OpenBLAS ahead from batch 4 (758 vs 691) and 2.4x ahead at 8;
     /// - Q80 weights on AVX2 (one dot per row, half the whole-share Q40 kernel's speed): not
     ///   measured, taken as 16;
-    /// - Q5_0 / Q5_1 / K-quant weights (whole-share kernels on AVX2 and AVX-512, batched Q5 kernels on
-    ///   AVX-512): not measured, taken as Q40's (never on AVX-512, 64 on AVX2).
+    /// - K-quant weights (batched `qk_matmat_q{4,5,6}k_q8k_*` kernels on AVX2 and AVX-512): never. At
+    ///   batch 16 / 64 / 128 (tokens/s, Q4_K, loaded machine) OpenBLAS ran 690 / 1 490 / 1 900 (it
+    ///   pays for the scalar K-quant dequantizer), the batched kernels 2 290 / 2 230 / 2 340 on AVX2
+    ///   and 2 700 / 2 810 / 3 020 on AVX-512; Q6_K alike, Q5_K on AVX2 about even at 128 (1 670 vs
+    ///   1 720). Prompt batches stop at the runner's `batchLimit` (64 by default).
+    /// - Q5_0 / Q5_1 weights (whole-share kernels on AVX2 and AVX-512, batched kernels on AVX-512):
+    ///   not measured, taken as Q40's (never on AVX-512, 64 on AVX2).
     public static func minimumBatch(weights: BlockType, kernels: KernelTable = .current) -> Int? {
         if weights == .f32 || weights == .f16 { return 4 }
         switch kernels.path {
         case .avx512 where kernels.matrixVector(weights: weights) != nil: return nil
+        case .avx2 where weights.activationType == .q8K && kernels.matrixMatrix(weights: weights) != nil: return nil
         case .avx2 where kernels.matrixVector(weights: weights) != nil: return 64
         // NEON has batched kernels (qk_matmat_*_neon) and whole-share ones; the crossover is unmeasured
         // (no ARM hardware here), so 16 as before.

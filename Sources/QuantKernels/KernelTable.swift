@@ -65,9 +65,9 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
                         $0.prepare = (qk_prepare_q50_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q50_avx2 }
             set(.q51) { $0.dot = qk_dot_q51_q80_avx2
                         $0.prepare = (qk_prepare_q51_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q51_avx2 }
-            set(.q4K) { $0.dot = qk_dot_q4k_q8k_avx2; $0.matrixVector = qk_matvec_q4k_q8k_avx2 }
-            set(.q5K) { $0.dot = qk_dot_q5k_q8k_avx2; $0.matrixVector = qk_matvec_q5k_q8k_avx2 }
-            set(.q6K) { $0.dot = qk_dot_q6k_q8k_avx2; $0.matrixVector = qk_matvec_q6k_q8k_avx2 }
+            set(.q4K) { $0.dot = qk_dot_q4k_q8k_avx2; $0.matrixVector = qk_matvec_q4k_q8k_avx2; $0.matrixMatrix = qk_matmat_q4k_q8k_avx2 }
+            set(.q5K) { $0.dot = qk_dot_q5k_q8k_avx2; $0.matrixVector = qk_matvec_q5k_q8k_avx2; $0.matrixMatrix = qk_matmat_q5k_q8k_avx2 }
+            set(.q6K) { $0.dot = qk_dot_q6k_q8k_avx2; $0.matrixVector = qk_matvec_q6k_q8k_avx2; $0.matrixMatrix = qk_matmat_q6k_q8k_avx2 }
             set(.f32) { $0.dot = qk_dot_f32_f32_avx2 }
             set(.f16) { $0.dot = qk_dot_f16_f32_avx2; $0.quantize = qk_quantize_f16_avx2; $0.dequantize = qk_dequantize_f16_avx2 }
         case .avx512:
@@ -88,9 +88,9 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             set(.q51) { $0.dot = qk_dot_q51_q80_avx512
                         $0.prepare = (qk_prepare_q51_avx512, qk_prepared_bytes_avx512); $0.matrixVector = qk_matvec_prepared_q51_avx512
                         $0.matrixMatrix = qk_matmat_q51_q80_avx512 }
-            set(.q4K) { $0.dot = qk_dot_q4k_q8k_avx512; $0.matrixVector = qk_matvec_q4k_q8k_avx512 }
-            set(.q5K) { $0.dot = qk_dot_q5k_q8k_avx512; $0.matrixVector = qk_matvec_q5k_q8k_avx512 }
-            set(.q6K) { $0.dot = qk_dot_q6k_q8k_avx512; $0.matrixVector = qk_matvec_q6k_q8k_avx512 }
+            set(.q4K) { $0.dot = qk_dot_q4k_q8k_avx512; $0.matrixVector = qk_matvec_q4k_q8k_avx512; $0.matrixMatrix = qk_matmat_q4k_q8k_avx512 }
+            set(.q5K) { $0.dot = qk_dot_q5k_q8k_avx512; $0.matrixVector = qk_matvec_q5k_q8k_avx512; $0.matrixMatrix = qk_matmat_q5k_q8k_avx512 }
+            set(.q6K) { $0.dot = qk_dot_q6k_q8k_avx512; $0.matrixVector = qk_matvec_q6k_q8k_avx512; $0.matrixMatrix = qk_matmat_q6k_q8k_avx512 }
             set(.f32) { $0.dot = qk_dot_f32_f32_avx512 }
             set(.f16) { $0.dot = qk_dot_f16_f32_avx512; $0.quantize = qk_quantize_f16_avx2; $0.dequantize = qk_dequantize_f16_avx2 }
         #endif

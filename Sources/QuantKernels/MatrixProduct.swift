@@ -1,7 +1,8 @@
 /// `out[b] = W x[b]` for a batch of F32 activation rows, by whichever method measured faster for
 /// the batch size on this kernel path: a batched integer kernel that unpacks each weight block once
-/// for several tokens (AVX2 and AVX-512, Q40 / Q41), one matrix-vector product per token (activations
-/// quantized to Q80 for quantized weights), or OpenBLAS over dequantized tiles (`BatchedProduct`).
+/// for several tokens (AVX2: Q40, Q41 and the K-quants; AVX-512: also Q5_0 / Q5_1), one
+/// matrix-vector product per token (activations quantized to Q80, or Q8_K for K-quant weights), or
+/// OpenBLAS over dequantized tiles (`BatchedProduct`).
 ///
 /// ```swift
 /// // x: [batch][columns] F32 (e.g. a prompt's normalized hidden states), out: [batch][rows]
@@ -25,12 +26,12 @@ public enum MatrixProduct {
             return
         }
         let columns = weights.columns, rows = weights.rows
-        if batch > 1, let matrixMatrix = kernels.matrixMatrix(weights: weights.type) {
-            let rowBytes = weights.rowBytes, activationBytes = BlockType.q80.rowBytes(columns)
-            let activations = UnsafeMutableRawPointer.allocate(byteCount: batch * activationBytes, alignment: 64)  // [batch][columns] Q80
+        if batch > 1, let matrixMatrix = kernels.matrixMatrix(weights: weights.type),
+           let activationType = weights.type.activationType, let quantize = kernels.quantize(activationType) {
+            let rowBytes = weights.rowBytes, activationBytes = activationType.rowBytes(columns)
+            let activations = UnsafeMutableRawPointer.allocate(byteCount: batch * activationBytes, alignment: 64)  // [batch][columns] Q80 or Q8_K
             defer { activations.deallocate() }
-            let quantizeQ80 = kernels.quantize(.q80)!
-            for b in 0..<batch { quantizeQ80(Int32(columns), x + b * columns, activations + b * activationBytes) }
+            for b in 0..<batch { quantize(Int32(columns), x + b * columns, activations + b * activationBytes) }
             let tasks = pool?.taskCount(for: rows, minimumPerTask: 16) ?? 1
             let body = { (task: Int) in
                 let share = ThreadPool.share(of: 0..<rows, worker: task, workers: tasks)

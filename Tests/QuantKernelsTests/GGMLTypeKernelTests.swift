@@ -103,4 +103,29 @@ struct GGMLTypeKernelTests {
             #expect(abs(Double(ours - value)) <= tolerance * dotScale(row, type, x, activation, count: n), "\(type) row \(r) on \(path): \(ours) vs \(value)")
         }
     }
+
+    /// The batched kernels on the same fixture: 5 tokens (a group of 4 and a single one), each the
+    /// fixture's activation, every row at once.
+    @Test("batched kernels equal llama.cpp's CPU vec_dot on the same blocks", arguments: simdPaths, readOnlyWeightTypes)
+    func llamaCppBatches(path: KernelPath, type: BlockType) throws {
+        let kernels = KernelTable(path: path)
+        guard let kernel = kernels.matrixMatrix(weights: type) else { return }  // no batched kernel on this path
+        let name = ["q50": "q5_0", "q51": "q5_1", "q4K": "q4_k", "q5K": "q5_k", "q6K": "q6_k"][type.rawValue]!
+        let weights = try Paths.quantFixture("ggml_dot_\(name).bin").bytes
+        let expected = try Paths.quantFixture("ggml_dot_\(name).f32").floats
+        let input = try Paths.quantFixture("ggml_dot_input.f32").floats
+        let activation = try #require(type.activationType)
+        let x = quantized(input, activation, kernels: kernels), n = input.count, rowBytes = type.rowBytes(n), batch = 5
+        let tokens = Array([[UInt8]](repeating: x, count: batch).joined())  // [batch][x.count]
+        var out = [Float](repeating: .nan, count: batch * expected.count)  // [batch][rows]
+        kernel(Int32(n), weights, rowBytes, Int32(expected.count), tokens, x.count, Int32(batch), &out, expected.count)
+        let tolerance = type == .q51 ? 1e-4 : 1e-5  // Q5_1: llama.cpp's Q8_1 activation, as above
+        for t in 0..<batch {
+            for (r, value) in expected.enumerated() {
+                let row = Array(weights[(r * rowBytes)..<((r + 1) * rowBytes)])
+                #expect(abs(Double(out[t * expected.count + r] - value)) <= tolerance * dotScale(row, type, x, activation, count: n),
+                        "\(type) token \(t) row \(r) on \(path): \(out[t * expected.count + r]) vs \(value)")
+            }
+        }
+    }
 }

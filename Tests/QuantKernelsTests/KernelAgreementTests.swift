@@ -60,27 +60,51 @@ struct KernelAgreementTests {
         }
     }
 
+    @Test("x86-64 SIMD paths have batched kernels for the 4-bit and K-quant weights (the next test is not vacuous)",
+          arguments: simdPaths)
+    func matrixMatrixKernelsPresent(path: KernelPath) {
+        guard path == .avx2 || path == .avx512 else { return }
+        for type in [BlockType.q40, .q41, .q4K, .q5K, .q6K] {
+            #expect(KernelTable(path: path).matrixMatrix(weights: type) != nil, "\(type) on \(path)")
+        }
+    }
+
     @Test("batched kernels equal one reference dot per token and row", arguments: simdPaths)
     func matrixMatrixKernels(path: KernelPath) throws {
         let simd = KernelTable(path: path)
         for type in BlockType.allCases {
-            guard let kernel = simd.matrixMatrix(weights: type) else { continue }
-            for blocks in [1, 3, 4, 17] {
-                let n = blocks * 32, rows = 3, activationBytes = BlockType.q80.rowBytes(n)
+            guard let kernel = simd.matrixMatrix(weights: type), let activation = type.activationType else { continue }
+            let reference = try #require(scalarKernels.dot(weights: type))
+            for blocks in type.valuesPerBlock == 256 ? [1, 3, 7] : [1, 3, 4, 17] {
+                let n = blocks * type.valuesPerBlock, rows = 6, rowBytes = type.rowBytes(n)
+                // Token rows further apart than their size, so a kernel that ignores the stride fails.
+                let tokenBytes = activation.rowBytes(n), activationStride = tokenBytes + 64
                 let w = weightRows(type, rows: rows, columns: n, seed: UInt64(blocks))
-                for batch in [1, 3, 4, 6, 9] {  // full groups of 4 tokens and partial ones
-                    let x = (0..<batch).flatMap { quantized(cosData(n, offset: 2.9 + Float($0)), .q80) }  // [batch] Q80 rows
-                    var out = [Float](repeating: .nan, count: batch * rows)  // [batch][rows]
-                    kernel(Int32(n), w, type.rowBytes(n), Int32(rows), x, activationBytes, Int32(batch), &out, rows)
+                // Rows 1..<4 of the matrix only, into output rows wider than that: the rest must stay untouched.
+                let first = 1, count = 3, outStride = rows + 1
+                for batch in 1...9 {  // full groups of 4 tokens and partial ones
+                    var x = [UInt8](repeating: 0xA5, count: batch * activationStride)  // [batch][activationStride]
                     for t in 0..<batch {
-                        let xt = Array(x[(t * activationBytes)..<((t + 1) * activationBytes)])
-                        for r in 0..<rows {
-                            let row = Array(w[(r * type.rowBytes(n))..<((r + 1) * type.rowBytes(n))])
-                            let reference = scalarKernels.dot(weights: type)!(Int32(n), row, xt)
-                            let scale = zip(dequantized(row, type, count: n), dequantized(xt, .q80, count: n))
-                                .reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
-                            #expect(abs(Double(out[t * rows + r] - reference)) <= Self.dotTolerance * scale,
-                                    "\(type), \(blocks) blocks, token \(t) of \(batch), row \(r) on \(path)")
+                        let row = quantized(cosData(n, offset: 2.9 + Float(t)), activation)
+                        x.replaceSubrange((t * activationStride)..<(t * activationStride + tokenBytes), with: row)
+                    }
+                    var out = [Float](repeating: .nan, count: batch * outStride)  // [batch][outStride]
+                    w.withUnsafeBytes { wb in
+                        kernel(Int32(n), wb.baseAddress! + first * rowBytes, rowBytes, Int32(count), x, activationStride, Int32(batch),
+                               &out, outStride)
+                    }
+                    for t in 0..<batch {
+                        let xt = Array(x[(t * activationStride)..<(t * activationStride + tokenBytes)])
+                        for r in 0..<outStride {
+                            let value = out[t * outStride + r]
+                            guard r < count else {
+                                #expect(value.isNaN, "\(type) wrote output \(r) past its \(count) rows, token \(t) of \(batch) on \(path)")
+                                continue
+                            }
+                            let row = Array(w[((first + r) * rowBytes)..<((first + r + 1) * rowBytes)])
+                            let expected = reference(Int32(n), row, xt)
+                            #expect(abs(Double(value - expected)) <= Self.dotTolerance * dotScale(row, type, xt, activation, count: n),
+                                    "\(type), \(blocks) blocks, token \(t) of \(batch), row \(first + r) on \(path): \(value) vs \(expected)")
                         }
                     }
                 }

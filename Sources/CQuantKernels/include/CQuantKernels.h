@@ -180,6 +180,20 @@ void qk_matmat_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, co
                             int batch, float *out, size_t out_stride);
 void qk_matmat_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                             int batch, float *out, size_t out_stride);
+/// K-quant batches (matmat_kquants_*.c): `batch` Q8_K token rows `y_row_bytes` apart, read as they are
+/// (no allocation); each super-block is unpacked once for up to 4 tokens.
+void qk_matmat_q4k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                              int batch, float *out, size_t out_stride);
+void qk_matmat_q5k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                              int batch, float *out, size_t out_stride);
+void qk_matmat_q6k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                              int batch, float *out, size_t out_stride);
+void qk_matmat_q4k_q8k_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
+void qk_matmat_q5k_q8k_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
+void qk_matmat_q6k_q8k_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
 
 // Q5_0 / Q5_1 x Q80 and K-quants x Q8_K (q5_kquants_*.c; the Q5 whole-share kernels in matvec_*.c).
 float qk_dot_q50_q80_avx2(int n, const void *x, const void *y);
