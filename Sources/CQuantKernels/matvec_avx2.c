@@ -208,40 +208,47 @@ AVX2 __attribute__((always_inline)) static inline void q4_row_tokens(int nb, con
     }
 }
 
-/// out[t * out_stride + r] = dot(row r of w, token t of y) for 4-bit weights (Q40 or Q41).
-AVX2 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                           int batch, float *out, size_t out_stride, int q41) {
+/// out[t * out_stride + r] = dot(row r of w, token t) for 4-bit weights (Q40 or Q41), over token
+/// rows prepared for them (`prepared_row_bytes` apart, each 32-byte aligned).
+AVX2 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
+                                    size_t prepared_row_bytes, int batch, float *out, size_t out_stride, int q41) {
     const int nb = n / QK_BLOCK;
-    float (*dot)(int, const void *, const void *) = q41 ? qk_dot_q41_q80_avx2 : qk_dot_q40_q80_avx2;
-    qk_q80_prepared *prepared[4] = {NULL, NULL, NULL, NULL};
     for (int t0 = 0; t0 < batch; t0 += 4) {
         const int tokens = batch - t0 < 4 ? batch - t0 : 4;
         if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
             for (int t = 0; t < tokens; t++)
-                (q41 ? qk_matvec_q41_q80_avx2 : qk_matvec_q40_q80_avx2)(n, w, row_bytes, rows, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes,
-                                out + (size_t)(t0 + t) * out_stride);
+                (q41 ? qk_matvec_prepared_q41_avx2 : qk_matvec_prepared_q40_avx2)(n, w, row_bytes, rows, prepared + (size_t)(t0 + t) * prepared_row_bytes,
+                                                                              out + (size_t)(t0 + t) * out_stride);
             break;
         }
-        int ok = 1;
-        for (int t = 0; t < tokens; t++) {
-            prepared[t] = aligned_alloc(32, sizeof(qk_q80_prepared) * (size_t)(nb > 0 ? nb : 1));
-            if (prepared[t]) prepare_blocks(nb, (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes), prepared[t], q41 ? 0 : 8);
-            ok = ok && prepared[t];
-        }
+        qk_q80_prepared *blocks[4];  // [4 tokens][nb]
+        for (int t = 0; t < 4; t++) blocks[t] = (qk_q80_prepared *)(prepared + (size_t)(t0 + t) * prepared_row_bytes);
         for (int r = 0; r < rows; r++) {
             const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
             float sums[4];
-            if (!ok) {  // out of memory: one dot product per token
-                for (int t = 0; t < tokens; t++) sums[t] = dot(n, row, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
-            } else if (q41) {  // constant arguments: the token loop unrolls into registers
-                q4_row_tokens(nb, row, 20, 1, 4, prepared, sums);
-            } else {
-                q4_row_tokens(nb, row, 18, 0, 4, prepared, sums);
-            }
-            for (int t = 0; t < tokens; t++) out[(size_t)(t0 + t) * out_stride + r] = sums[t];
+            if (q41) q4_row_tokens(nb, row, 20, 1, 4, blocks, sums);  // constant arguments: the token loop unrolls
+            else q4_row_tokens(nb, row, 18, 0, 4, blocks, sums);
+            for (int t = 0; t < 4; t++) out[(size_t)(t0 + t) * out_stride + r] = sums[t];
         }
-        for (int t = 0; t < tokens; t++) { free(prepared[t]); prepared[t] = NULL; }
     }
+}
+
+/// The same from plain Q80 token rows `y_row_bytes` apart, prepared into a buffer of its own.
+AVX2 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                           int batch, float *out, size_t out_stride, int q41) {
+    const size_t prepared_bytes = qk_prepared_bytes_avx2(n);
+    uint8_t *prepared = aligned_alloc(32, (size_t)(batch > 0 ? batch : 1) * prepared_bytes);  // [batch][prepared_bytes]
+    if (!prepared) {  // out of memory: one dot product per token and row
+        for (int t = 0; t < batch; t++)
+            for (int r = 0; r < rows; r++)
+                out[(size_t)t * out_stride + r] = (q41 ? qk_dot_q41_q80_avx2 : qk_dot_q40_q80_avx2)(
+                    n, (const uint8_t *)w + (size_t)r * row_bytes, (const uint8_t *)y + (size_t)t * y_row_bytes);
+        return;
+    }
+    for (int t = 0; t < batch; t++)
+        (q41 ? qk_prepare_q41_avx2 : qk_prepare_q40_avx2)(n, (const uint8_t *)y + (size_t)t * y_row_bytes, prepared + (size_t)t * prepared_bytes);
+    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_bytes, batch, out, out_stride, q41);
+    free(prepared);
 }
 
 AVX2 void qk_matmat_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
@@ -252,5 +259,15 @@ AVX2 void qk_matmat_q40_q80_avx2(int n, const void *w, size_t row_bytes, int row
 AVX2 void qk_matmat_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                                  int batch, float *out, size_t out_stride) {
     q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 1);
+}
+
+AVX2 void qk_matmat_prepared_q40_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
+                                      size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
+    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 0);
+}
+
+AVX2 void qk_matmat_prepared_q41_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
+                                      size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
+    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 1);
 }
 #endif

@@ -311,77 +311,72 @@ AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, c
     for (int t = 0; t < tokens; t++) sums[t] = finish(even[t], odd[t], minimums[t]);
 }
 
-/// out[t * out_stride + r] = dot(row r of w, token t of y) for 4- or 5-bit weights of `kind`.
-AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                             int batch, float *out, size_t out_stride, int kind) {
+/// out[t * out_stride + r] = dot(row r of w, token t) for 4- or 5-bit weights of `kind`, over token
+/// rows prepared for `kind` (`prepared_row_bytes` apart, each 64-byte aligned).
+AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
+                                      size_t prepared_row_bytes, int batch, float *out, size_t out_stride, int kind) {
     const int nb = n / QK_BLOCK, block_bytes = kind_block_bytes[kind];
     static const dot_fn_t tails[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512};
     typedef void (*matvec_fn_t)(int, const void *, size_t, int, const void *, float *);
-    static const matvec_fn_t per_token[] = {qk_matvec_q40_q80_avx512, qk_matvec_q41_q80_avx512, qk_matvec_q50_q80_avx512, qk_matvec_q51_q80_avx512};
-    static const matvec_fn_t per_token_prepared[] = {qk_matvec_prepared_q40_avx512, qk_matvec_prepared_q41_avx512,
-                                                     qk_matvec_prepared_q50_avx512, qk_matvec_prepared_q51_avx512};
-    static void (*const prepare[])(int, const void *, void *) = {
-        qk_prepare_q40_avx512, qk_prepare_q41_avx512, qk_prepare_q50_avx512, qk_prepare_q51_avx512};
-    dot_fn_t tail = tails[kind];
-    const size_t prepared_bytes = qk_prepared_bytes_avx512(n);
-    uint8_t *scratch = aligned_alloc(64, 4 * prepared_bytes);  // [4 tokens][prepared_bytes]
-    qk_q80_pair *pairs[4];
-    for (int t = 0; t < 4; t++) pairs[t] = scratch ? (qk_q80_pair *)(scratch + (size_t)t * prepared_bytes) : NULL;
+    static const matvec_fn_t per_token[] = {qk_matvec_prepared_q40_avx512, qk_matvec_prepared_q41_avx512,
+                                            qk_matvec_prepared_q50_avx512, qk_matvec_prepared_q51_avx512};
     for (int t0 = 0; t0 < batch; t0 += 4) {
         const int tokens = batch - t0 < 4 ? batch - t0 : 4;
         if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
-            for (int t = 0; t < tokens; t++) {
-                const void *yt = (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes;
-                float *out_t = out + (size_t)(t0 + t) * out_stride;
-                if (!scratch) { per_token[kind](n, w, row_bytes, rows, yt, out_t); continue; }
-                prepare[kind](n, yt, scratch);
-                per_token_prepared[kind](n, w, row_bytes, rows, scratch, out_t);
-            }
+            for (int t = 0; t < tokens; t++)
+                per_token[kind](n, w, row_bytes, rows, prepared + (size_t)(t0 + t) * prepared_row_bytes, out + (size_t)(t0 + t) * out_stride);
             break;
         }
-        const int ok = scratch != NULL;
-        for (int t = 0; ok && t < tokens; t++) prepare[kind](n, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes, pairs[t]);
+        qk_q80_pair *pairs[4];
+        for (int t = 0; t < 4; t++) pairs[t] = (qk_q80_pair *)(prepared + (size_t)(t0 + t) * prepared_row_bytes);
         for (int r = 0; r < rows; r++) {
             const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
             float sums[4];
-            if (ok) {  // constant arguments, so the token loop unrolls into registers
-                switch (kind) {
-                case KIND_Q40: q4_row_tokens(nb / 2, row, KIND_Q40, 4, pairs, sums); break;
-                case KIND_Q41: q4_row_tokens(nb / 2, row, KIND_Q41, 4, pairs, sums); break;
-                case KIND_Q50: q4_row_tokens(nb / 2, row, KIND_Q50, 4, pairs, sums); break;
-                default: q4_row_tokens(nb / 2, row, KIND_Q51, 4, pairs, sums); break;
-                }
-            } else {  // out of memory: one dot product per token
-                for (int t = 0; t < tokens; t++)
-                    sums[t] = tail(nb / 2 * 2 * QK_BLOCK, row, (const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
+            switch (kind) {  // constant arguments, so the token loop unrolls into registers
+            case KIND_Q40: q4_row_tokens(nb / 2, row, KIND_Q40, 4, pairs, sums); break;
+            case KIND_Q41: q4_row_tokens(nb / 2, row, KIND_Q41, 4, pairs, sums); break;
+            case KIND_Q50: q4_row_tokens(nb / 2, row, KIND_Q50, 4, pairs, sums); break;
+            default: q4_row_tokens(nb / 2, row, KIND_Q51, 4, pairs, sums); break;
             }
-            for (int t = 0; t < tokens; t++) {
-                const qk_block_q80 *yt = (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
-                if (nb & 1) sums[t] += tail(QK_BLOCK, row + (size_t)(nb - 1) * block_bytes, &yt[nb - 1]);  // odd last block
+            for (int t = 0; t < 4; t++) {
+                if (nb & 1) sums[t] += tails[kind](QK_BLOCK, row + (size_t)(nb - 1) * block_bytes, prepared_tail(pairs[t], nb));  // odd last block
                 out[(size_t)(t0 + t) * out_stride + r] = sums[t];
             }
         }
     }
-    free(scratch);
 }
 
-AVX512 void qk_matmat_q40_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                                     int batch, float *out, size_t out_stride) {
-    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, KIND_Q40);
+/// The same from plain Q80 token rows `y_row_bytes` apart, prepared into a buffer of its own.
+AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                             int batch, float *out, size_t out_stride, int kind) {
+    static void (*const prepare[])(int, const void *, void *) = {
+        qk_prepare_q40_avx512, qk_prepare_q41_avx512, qk_prepare_q50_avx512, qk_prepare_q51_avx512};
+    static const dot_fn_t dots[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx512, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512};
+    const size_t prepared_bytes = qk_prepared_bytes_avx512(n);
+    uint8_t *prepared = aligned_alloc(64, (size_t)(batch > 0 ? batch : 1) * prepared_bytes);  // [batch][prepared_bytes]
+    if (!prepared) {  // out of memory: one dot product per token and row
+        for (int t = 0; t < batch; t++)
+            for (int r = 0; r < rows; r++)
+                out[(size_t)t * out_stride + r] = dots[kind](n, (const uint8_t *)w + (size_t)r * row_bytes, (const uint8_t *)y + (size_t)t * y_row_bytes);
+        return;
+    }
+    for (int t = 0; t < batch; t++) prepare[kind](n, (const uint8_t *)y + (size_t)t * y_row_bytes, prepared + (size_t)t * prepared_bytes);
+    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_bytes, batch, out, out_stride, kind);
+    free(prepared);
 }
 
-AVX512 void qk_matmat_q41_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                                     int batch, float *out, size_t out_stride) {
-    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, KIND_Q41);
-}
+#define MATMAT(suffix, kind)                                                                                              \
+    AVX512 void qk_matmat_##suffix##_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y,         \
+                                                size_t y_row_bytes, int batch, float *out, size_t out_stride) {         \
+        q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, kind);                                 \
+    }                                                                                                                    \
+    AVX512 void qk_matmat_prepared_##suffix##_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, \
+                                                     size_t prepared_row_bytes, int batch, float *out, size_t out_stride) { \
+        q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, kind);          \
+    }
 
-AVX512 void qk_matmat_q50_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                                     int batch, float *out, size_t out_stride) {
-    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, KIND_Q50);
-}
-
-AVX512 void qk_matmat_q51_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                                     int batch, float *out, size_t out_stride) {
-    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, KIND_Q51);
-}
+MATMAT(q40, KIND_Q40)
+MATMAT(q41, KIND_Q41)
+MATMAT(q50, KIND_Q50)
+MATMAT(q51, KIND_Q51)
 #endif

@@ -5,7 +5,8 @@ public typealias DotKernel = @convention(c) (Int32, UnsafeRawPointer?, UnsafeRaw
 /// `out[r] = dot(row r of w, y)` for `rows` rows `rowBytes` apart, each of `n` values; `y` is the
 /// activation row as the type's `prepare` kernel left it (as it is when the type has none).
 public typealias MatrixVectorKernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, UnsafeRawPointer?, UnsafeMutablePointer<Float>?) -> Void
-/// `out[t * outStride + r] = dot(row r of w, token t of y)` for `batch` activation rows `yRowBytes` apart.
+/// `out[t * outStride + r] = dot(row r of w, token t of y)` for `batch` activation rows `yRowBytes`
+/// apart, each as the type's `prepare` kernel left it (as it is when the type has none).
 public typealias MatrixMatrixKernel = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, UnsafeRawPointer?, Int, Int32,
                                                       UnsafeMutablePointer<Float>?, Int) -> Void
 /// Converts `n` floats to a row of blocks.
@@ -26,7 +27,8 @@ public struct TypeKernels: @unchecked Sendable {  // holds only C function point
     public var prepare: (kernel: PrepareKernel, bytes: PreparedBytesKernel)?
     /// Whole-share products (nil: one `dot` per row).
     public var matrixVector: MatrixVectorKernel?
-    /// Batched products that unpack each weight block once for several tokens (nil: per token).
+    /// Batched products that unpack each weight block once for several tokens (nil: per token); they
+    /// read token rows laid out by `prepare` too.
     public var matrixMatrix: MatrixMatrixKernel?
     /// Floats to a row of this type, if QuantKernels can write it.
     public var quantize: QuantizeKernel?
@@ -56,10 +58,10 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
         case .avx2:
             set(.q40) { $0.dot = qk_dot_q40_q80_avx2; $0.dequantize = qk_dequantize_q40_avx2
                         $0.prepare = (qk_prepare_q40_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q40_avx2
-                        $0.matrixMatrix = qk_matmat_q40_q80_avx2 }
+                        $0.matrixMatrix = qk_matmat_prepared_q40_avx2 }
             set(.q41) { $0.dot = qk_dot_q41_q80_avx2; $0.dequantize = qk_dequantize_q41_avx2
                         $0.prepare = (qk_prepare_q41_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q41_avx2
-                        $0.matrixMatrix = qk_matmat_q41_q80_avx2 }
+                        $0.matrixMatrix = qk_matmat_prepared_q41_avx2 }
             set(.q80) { $0.dot = qk_dot_q80_q80_avx2; $0.quantize = qk_quantize_q80_avx2 }
             set(.q50) { $0.dot = qk_dot_q50_q80_avx2
                         $0.prepare = (qk_prepare_q50_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q50_avx2 }
@@ -75,19 +77,19 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             // AVX2's), Q41 5.6 / 5.6, Q80 10.7 / 10.8, F32 33.8 / 37.6, F16 31.5 / 39.4.
             set(.q40) { $0.dot = qk_dot_q40_q80_avx2; $0.dequantize = qk_dequantize_q40_avx2
                         $0.prepare = (qk_prepare_q40_avx512, qk_prepared_bytes_avx512); $0.matrixVector = qk_matvec_prepared_q40_avx512
-                        $0.matrixMatrix = qk_matmat_q40_q80_avx512 }
+                        $0.matrixMatrix = qk_matmat_prepared_q40_avx512 }
             set(.q41) { $0.dot = qk_dot_q41_q80_avx512; $0.dequantize = qk_dequantize_q41_avx2
                         $0.prepare = (qk_prepare_q41_avx512, qk_prepared_bytes_avx512); $0.matrixVector = qk_matvec_prepared_q41_avx512
-                        $0.matrixMatrix = qk_matmat_q41_q80_avx512 }
+                        $0.matrixMatrix = qk_matmat_prepared_q41_avx512 }
             // 128 blocks per 4096-value token: no AVX-512 quantizer written.
             set(.q80) { $0.dot = qk_dot_q80_q80_avx512; $0.quantize = qk_quantize_q80_avx2
                         $0.prepare = (qk_prepare_q80_avx512, qk_prepared_bytes_avx512); $0.matrixVector = qk_matvec_prepared_q80_avx512 }
             set(.q50) { $0.dot = qk_dot_q50_q80_avx512
                         $0.prepare = (qk_prepare_q50_avx512, qk_prepared_bytes_avx512); $0.matrixVector = qk_matvec_prepared_q50_avx512
-                        $0.matrixMatrix = qk_matmat_q50_q80_avx512 }
+                        $0.matrixMatrix = qk_matmat_prepared_q50_avx512 }
             set(.q51) { $0.dot = qk_dot_q51_q80_avx512
                         $0.prepare = (qk_prepare_q51_avx512, qk_prepared_bytes_avx512); $0.matrixVector = qk_matvec_prepared_q51_avx512
-                        $0.matrixMatrix = qk_matmat_q51_q80_avx512 }
+                        $0.matrixMatrix = qk_matmat_prepared_q51_avx512 }
             set(.q4K) { $0.dot = qk_dot_q4k_q8k_avx512; $0.matrixVector = qk_matvec_q4k_q8k_avx512; $0.matrixMatrix = qk_matmat_q4k_q8k_avx512 }
             set(.q5K) { $0.dot = qk_dot_q5k_q8k_avx512; $0.matrixVector = qk_matvec_q5k_q8k_avx512; $0.matrixMatrix = qk_matmat_q5k_q8k_avx512 }
             set(.q6K) { $0.dot = qk_dot_q6k_q8k_avx512; $0.matrixVector = qk_matvec_q6k_q8k_avx512; $0.matrixMatrix = qk_matmat_q6k_q8k_avx512 }

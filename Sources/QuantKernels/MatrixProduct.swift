@@ -28,16 +28,24 @@ public enum MatrixProduct {
         let columns = weights.columns, rows = weights.rows
         if batch > 1, let matrixMatrix = kernels.matrixMatrix(weights: weights.type),
            let activationType = weights.type.activationType, let quantize = kernels.quantize(activationType) {
+            // The batch quantized (and laid out for the kernels) once, then read by every task.
             let rowBytes = weights.rowBytes, activationBytes = activationType.rowBytes(columns)
-            let activations = UnsafeMutableRawPointer.allocate(byteCount: batch * activationBytes, alignment: 64)  // [batch][columns] Q80 or Q8_K
-            defer { activations.deallocate() }
-            for b in 0..<batch { quantize(Int32(columns), x + b * columns, activations + b * activationBytes) }
+            let preparedBytes = MatrixVector.preparedBytes(weights: weights.type, columns: columns, kernels: kernels)
+            let activations = UnsafeMutableRawPointer.allocate(byteCount: batch * activationBytes, alignment: 64)  // [batch][activationBytes]
+            let prepared = UnsafeMutableRawPointer.allocate(byteCount: max(1, batch * preparedBytes), alignment: 64)  // [batch][preparedBytes]
+            defer { activations.deallocate(); prepared.deallocate() }
+            for b in 0..<batch {
+                quantize(Int32(columns), x + b * columns, activations + b * activationBytes)
+                MatrixVector.prepare(weights: weights.type, columns: columns, activations + b * activationBytes,
+                                     into: prepared + b * preparedBytes, kernels: kernels)
+            }
+            let (tokens, tokenBytes) = preparedBytes > 0 ? (UnsafeRawPointer(prepared), preparedBytes) : (UnsafeRawPointer(activations), activationBytes)
             let tasks = pool?.taskCount(for: rows, minimumPerTask: 16) ?? 1
             let body = { (task: Int) in
                 let share = ThreadPool.share(of: 0..<rows, worker: task, workers: tasks)
                 guard !share.isEmpty else { return }
                 matrixMatrix(Int32(columns), weights.data + share.lowerBound * rowBytes, rowBytes, Int32(share.count),
-                             activations, activationBytes, Int32(batch), out + share.lowerBound, rows)
+                             tokens, tokenBytes, Int32(batch), out + share.lowerBound, rows)
             }
             if let pool { pool.run(tasks: tasks, body) } else { body(0) }
             return

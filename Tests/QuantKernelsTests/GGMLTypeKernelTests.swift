@@ -116,9 +116,19 @@ struct GGMLTypeKernelTests {
         let input = try Paths.quantFixture("ggml_dot_input.f32").floats
         let activation = try #require(type.activationType)
         let x = quantized(input, activation, kernels: kernels), n = input.count, rowBytes = type.rowBytes(n), batch = 5
-        let tokens = Array([[UInt8]](repeating: x, count: batch).joined())  // [batch][x.count]
+        // The token rows as the path's kernels read them: laid out by its prepare kernel, if it has one.
+        let preparation = kernels.prepare(weights: type)
+        let tokenBytes = preparation.map { $0.bytes(Int32(n)) } ?? x.count
+        let tokens = UnsafeMutableRawPointer.allocate(byteCount: batch * tokenBytes, alignment: 64)  // [batch][tokenBytes]
+        defer { tokens.deallocate() }
+        x.withUnsafeBytes { xb in
+            for t in 0..<batch {
+                if let preparation { preparation.kernel(Int32(n), xb.baseAddress!, tokens + t * tokenBytes) }
+                else { (tokens + t * tokenBytes).copyMemory(from: xb.baseAddress!, byteCount: x.count) }
+            }
+        }
         var out = [Float](repeating: .nan, count: batch * expected.count)  // [batch][rows]
-        kernel(Int32(n), weights, rowBytes, Int32(expected.count), tokens, x.count, Int32(batch), &out, expected.count)
+        kernel(Int32(n), weights, rowBytes, Int32(expected.count), tokens, tokenBytes, Int32(batch), &out, expected.count)
         let tolerance = type == .q51 ? 1e-4 : 1e-5  // Q5_1: llama.cpp's Q8_1 activation, as above
         for t in 0..<batch {
             for (r, value) in expected.enumerated() {

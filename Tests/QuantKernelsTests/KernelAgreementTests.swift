@@ -88,10 +88,21 @@ struct KernelAgreementTests {
                         let row = quantized(cosData(n, offset: 2.9 + Float(t)), activation)
                         x.replaceSubrange((t * activationStride)..<(t * activationStride + tokenBytes), with: row)
                     }
+                    // Where the path lays token rows out for its kernels, the kernel reads them so (rows 64 bytes apart too).
+                    let preparation = simd.prepare(weights: type)
+                    let preparedStride = preparation.map { $0.bytes(Int32(n)) + 64 } ?? 0
+                    let prepared = UnsafeMutableRawPointer.allocate(byteCount: max(1, batch * preparedStride), alignment: 64)  // [batch][preparedStride]
+                    defer { prepared.deallocate() }
                     var out = [Float](repeating: .nan, count: batch * outStride)  // [batch][outStride]
                     w.withUnsafeBytes { wb in
-                        kernel(Int32(n), wb.baseAddress! + first * rowBytes, rowBytes, Int32(count), x, activationStride, Int32(batch),
-                               &out, outStride)
+                        x.withUnsafeBytes { xb in
+                            if let preparation {
+                                for t in 0..<batch { preparation.kernel(Int32(n), xb.baseAddress! + t * activationStride, prepared + t * preparedStride) }
+                            }
+                            kernel(Int32(n), wb.baseAddress! + first * rowBytes, rowBytes, Int32(count),
+                                   preparation == nil ? xb.baseAddress! : UnsafeRawPointer(prepared),
+                                   preparation == nil ? activationStride : preparedStride, Int32(batch), &out, outStride)
+                        }
                     }
                     for t in 0..<batch {
                         let xt = Array(x[(t * activationStride)..<(t * activationStride + tokenBytes)])
