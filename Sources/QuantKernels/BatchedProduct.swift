@@ -28,11 +28,12 @@ public enum BatchedProduct {
     ///   the whole matrix), OpenBLAS ahead from batch 4 (758 vs 691) and 2.4x ahead at 8;
     /// - Q80 weights on AVX2 (one dot per row, half the whole-share Q40 kernel's speed): not
     ///   measured, taken as 16;
-    /// - K-quant weights (batched `qk_matmat_q{4,5,6}k_q8k_*` kernels on AVX2 and AVX-512): never. At
-    ///   batch 16 / 64 / 128 (tokens/s, Q4_K, loaded machine) OpenBLAS ran 690 / 1 490 / 1 900 (it
-    ///   pays for the scalar K-quant dequantizer), the batched kernels 2 290 / 2 230 / 2 340 on AVX2
-    ///   and 2 700 / 2 810 / 3 020 on AVX-512; Q6_K alike, Q5_K on AVX2 about even at 128 (1 670 vs
-    ///   1 720). Prompt batches stop at the runner's `batchLimit` (64 by default).
+    /// - K-quant weights (batched `qk_matmat_q{4,5,6}k_q8k_*` kernels on AVX2 and AVX-512): never, up to
+    ///   the runner's `batchLimit` (64 by default). `Benchmarks/CKernelHarness/kquant_prefill.c`, shared
+    ///   machine: 4096 x 4096 Q4_K at batch 16 / 64 / 128, OpenBLAS 545 / 1 740 / 2 150 tokens/s (it pays
+    ///   for the scalar K-quant dequantizer), batched AVX2 2 120 / 3 380 / 3 380, AVX-512 2 760 / 3 575 /
+    ///   3 575; Q5_K and Q6_K alike. On Qwen2.5-0.5B's ffn_down (896 x 4864) OpenBLAS comes closer at
+    ///   batch 64 (Q4_K 7 800 against 8 700 on AVX2 and 10 200 on AVX-512): past 64, AVX2 may lose.
     /// - Q5_0 / Q5_1 weights (whole-share kernels on AVX2 and AVX-512, batched kernels on AVX-512):
     ///   not measured, taken as Q40's (never on AVX-512, 64 on AVX2).
     public static func minimumBatch(weights: BlockType, kernels: KernelTable = .current) -> Int? {
