@@ -58,12 +58,12 @@ extension NodeCompute {
             preconditionFailure("no attention kernels for a \(cache.type) cache")
         }
         let keys = cache.keys(localLayer), values = cache.values(localLayer), rowBytes = cache.rowBytes
-        let valueBytes = cache.type.bytesPerValue
+        let valueBytes = cache.type.bytesPerValue, softmax = kernels.softmax
         let body = { (h: Int) in
             let headOffset = (h / group) * hd * valueBytes  // this query head's KV head within a row
             let weights = self.scores.buffer.baseAddress! + h * seq  // [position + 1]
             scoresKernel(Int32(hd), self.q.buffer.baseAddress! + h * hd, keys + headOffset, rowBytes, count, scale, weights)
-            Elementwise.softmax(UnsafeMutableBufferPointer(start: weights, count: position + 1))
+            softmax(count, weights)
             valuesKernel(Int32(hd), weights, values + headOffset, rowBytes, count, self.attended.values.baseAddress! + h * hd)
         }
         if let pool { pool.run(tasks: queryHeads, body) } else { for h in 0..<queryHeads { body(h) } }

@@ -42,8 +42,12 @@ extension NodeCompute {
         multiplyBatch(gate, x, batch: batch, into: gates.buffer.baseAddress!)
         multiplyBatch(up, x, batch: batch, into: ups.buffer.baseAddress!)
         profiler.measure(.elementwise) {
-            if model.activation == .gelu { Elementwise.gelu(gates.buffer) } else { Elementwise.silu(gates.buffer) }
-            Elementwise.multiply(gates.buffer, by: UnsafeBufferPointer(ups.buffer))
+            if model.activation == .gelu {
+                Elementwise.gelu(gates.buffer)
+                Elementwise.multiply(gates.buffer, by: UnsafeBufferPointer(ups.buffer))
+            } else {
+                kernels.swiGLU(Int32(batch * ffnWidth), gates.buffer.baseAddress, ups.buffer.baseAddress)
+            }
         }
         multiplyBatch(down, gates.buffer.baseAddress!, batch: batch, into: out)
     }

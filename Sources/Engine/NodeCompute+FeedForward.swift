@@ -20,8 +20,12 @@ extension NodeCompute {
                 into out: UnsafeMutablePointer<Float>) {
         multiply([(gateWeights, gate.values.baseAddress!), (upWeights, up.buffer.baseAddress!)], input)
         profiler.measure(.elementwise) {
-            if model.activation == .gelu { Elementwise.gelu(gate.values) } else { Elementwise.silu(gate.values) }
-            Elementwise.multiply(gate.values, by: UnsafeBufferPointer(up.buffer))
+            if model.activation == .gelu {
+                Elementwise.gelu(gate.values)
+                Elementwise.multiply(gate.values, by: UnsafeBufferPointer(up.buffer))
+            } else {
+                kernels.swiGLU(Int32(gate.values.count), gate.values.baseAddress, up.buffer.baseAddress)
+            }
         }
         gate.invalidate()
         multiply(down, gate, into: out)

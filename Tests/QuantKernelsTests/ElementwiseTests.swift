@@ -1,3 +1,4 @@
+import CQuantKernels
 import Foundation
 import Testing
 @testable import QuantKernels
@@ -103,5 +104,30 @@ struct RoPEFrequencyDivisorTests {
         let fromTensor = RoPE(headDimension: 128, theta: 500_000, layout: .adjacentPairs, frequencyDivisors: divisors)
         for (a, b) in zip(fromTensor.frequencies, scaled.frequencies) { #expect(abs(a - b) <= 1e-6 * abs(b)) }
         #expect(divisors.first == 1 && divisors.last == 8)
+    }
+
+    @Test("SwiGLU and softmax kernels agree with the libm reference, keep NaN and survive the extremes", arguments: simdPaths)
+    func vectorExponentials(path: KernelPath) {
+        let simd = KernelTable(path: path)
+        for (n, scale) in [(1, Float(1)), (7, 3), (8, 10), (1003, 30), (1536, 60)] {  // tails, whole vectors, wide ranges
+            let gate = (0..<n).map { scale * sin(Float($0) * 0.7 + 0.3) }, up = cosData(n, offset: 0.9)
+            var reference = gate, fast = gate
+            qk_swiglu_f32_ref(Int32(n), &reference, up)
+            simd.swiGLU(Int32(n), &fast, up)
+            for i in 0..<n {
+                #expect(abs(fast[i] - reference[i]) <= 1e-6 * abs(reference[i]) + 1e-30, "SwiGLU \(i) of \(n) on \(path): \(fast[i]) vs \(reference[i])")
+            }
+            var weights = gate, fastWeights = gate
+            qk_softmax_f32_ref(Int32(n), &weights)
+            simd.softmax(Int32(n), &fastWeights)
+            for i in 0..<n {
+                #expect(abs(fastWeights[i] - weights[i]) <= 4e-6 * weights[i] + 1e-30, "softmax \(i) of \(n) on \(path): \(fastWeights[i]) vs \(weights[i])")
+            }
+        }
+        var extremes: [Float] = [.nan, -1e30, 1e30, -100, 100, 0, 89, -89], ones = [Float](repeating: 1, count: 8)
+        simd.swiGLU(8, &extremes, &ones)
+        #expect(extremes[0].isNaN)
+        #expect(extremes[1] == 0 && extremes[2] == 1e30 && extremes[3] == 0 && extremes[4] == 100 && extremes[5] == 0)
+        #expect(abs(extremes[6] - 89) < 1e-5 && abs(extremes[7]) < 1e-30)
     }
 }

@@ -276,6 +276,17 @@ void qk_matmat_q51_q80_neon(int n, const void *w, size_t row_bytes, int rows, co
 /// Portable read probe (plain C, any CPU).
 float qk_read_bandwidth_probe_ref(size_t n, const float *x);
 
+// ---------------------------------------------------------------- element-wise
+/// SwiGLU's gate in place: gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + e^-g).
+void qk_swiglu_f32_ref(int n, float *gate, const float *up);
+/// Numerically stable softmax in place: x[i] = e^(x[i] - max) / sum.
+void qk_softmax_f32_ref(int n, float *x);
+#if defined(__x86_64__)
+/// The same with eight polynomial exponentials at a time (a few ULP from expf; NaN stays NaN).
+void qk_swiglu_f32_avx2(int n, float *gate, const float *up);
+void qk_softmax_f32_avx2(int n, float *x);
+#endif
+
 // ---------------------------------------------------------------- attention over cached rows
 
 /// One query head against `count` cached rows (one KV head's slice at consecutive positions),
