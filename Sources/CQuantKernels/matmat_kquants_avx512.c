@@ -17,13 +17,6 @@
 #define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define INLINE __attribute__((always_inline)) static inline
 
-/// Rows per tile: a tile stays in L2 while each group of 4 tokens passes over it, so the weights
-/// come from memory once per call, not once per group.
-static int tile_rows(size_t row_bytes) {
-    size_t rows = (256u << 10) / (row_bytes ? row_bytes : 1);
-    return rows < 1 ? 1 : (int)rows;
-}
-
 AVX512 static inline float hsum_ps256(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -134,55 +127,7 @@ AVX512 INLINE void q6k_row(int nb, const uint8_t *row, int tokens, const qk_bloc
     for (int t = 0; t < tokens; t++) sums[t] = _mm512_reduce_add_ps(acc[t]);
 }
 
-// ---------------------------------------------------------------- the shared loop
-
-enum { KIND_Q4K, KIND_Q5K, KIND_Q6K };
-
-/// One row times 1-4 tokens, with the kind and token count constant in every call so the token
-/// loops unroll into registers.
-AVX512 static void row_tokens(int kind, int tokens, int nb, const uint8_t *row, const qk_block_q8k *const *y, float *sums) {
-#define TOKENS(call1, call2, call3, call4) \
-    switch (tokens) { case 1: call1; break; case 2: call2; break; case 3: call3; break; default: call4; break; }
-    switch (kind) {
-    case KIND_Q4K: TOKENS(k45_row(nb, row, 0, 1, y, sums), k45_row(nb, row, 0, 2, y, sums), k45_row(nb, row, 0, 3, y, sums),
-                          k45_row(nb, row, 0, 4, y, sums)) break;
-    case KIND_Q5K: TOKENS(k45_row(nb, row, 1, 1, y, sums), k45_row(nb, row, 1, 2, y, sums), k45_row(nb, row, 1, 3, y, sums),
-                          k45_row(nb, row, 1, 4, y, sums)) break;
-    default: TOKENS(q6k_row(nb, row, 1, y, sums), q6k_row(nb, row, 2, y, sums), q6k_row(nb, row, 3, y, sums), q6k_row(nb, row, 4, y, sums))
-    }
-#undef TOKENS
-}
-
-AVX512 static void kquant_matmat(int kind, int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                                 int batch, float *out, size_t out_stride) {
-    const int nb = n / QK_SUPER, tile = tile_rows(row_bytes);
-    for (int r0 = 0; r0 < rows; r0 += tile) {
-        const int r1 = rows - r0 < tile ? rows : r0 + tile;
-        for (int t0 = 0; t0 < batch; t0 += 4) {
-            const int tokens = batch - t0 < 4 ? batch - t0 : 4;
-            const qk_block_q8k *ys[4];  // the group's token rows
-            for (int t = 0; t < tokens; t++) ys[t] = (const qk_block_q8k *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
-            for (int r = r0; r < r1; r++) {
-                float sums[4];
-                row_tokens(kind, tokens, nb, (const uint8_t *)w + (size_t)r * row_bytes, ys, sums);
-                for (int t = 0; t < tokens; t++) out[(size_t)(t0 + t) * out_stride + r] = sums[t];
-            }
-        }
-    }
-}
-
-AVX512 void qk_matmat_q4k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                                     int batch, float *out, size_t out_stride) {
-    kquant_matmat(KIND_Q4K, n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride);
-}
-
-AVX512 void qk_matmat_q5k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                                     int batch, float *out, size_t out_stride) {
-    kquant_matmat(KIND_Q5K, n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride);
-}
-
-AVX512 void qk_matmat_q6k_q8k_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                                     int batch, float *out, size_t out_stride) {
-    kquant_matmat(KIND_Q6K, n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride);
-}
+#define KQ_TARGET AVX512
+#define KQ_SUFFIX avx512
+#include "matmat_kquants_loop.h"
 #endif

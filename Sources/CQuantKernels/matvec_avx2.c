@@ -143,23 +143,12 @@ AVX2 void qk_matvec_prepared_q51_avx2(int n, const void *w, size_t row_bytes, in
     for (int r = 0; r < rows; r++) out[r] = q5_row(n / QK_BLOCK, ROW(w, r), 1, prepared);
 }
 
-/// The same from a plain Q80 row, prepared into a buffer of its own (for callers without one).
-#define UNPREPARED_MATVEC(name, prepare, prepared_kernel, dot)                                         \
-    void name(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {         \
-        void *prepared = aligned_alloc(32, qk_prepared_bytes_avx2(n));                                 \
-        if (!prepared) { /* out of memory: one dot product per row */                                  \
-            for (int r = 0; r < rows; r++) out[r] = dot(n, ROW(w, r), y);                              \
-            return;                                                                                    \
-        }                                                                                              \
-        prepare(n, y, prepared);                                                                       \
-        prepared_kernel(n, w, row_bytes, rows, prepared, out);                                         \
-        free(prepared);                                                                                \
-    }
+#include "unprepared_matvec.h"
 
-UNPREPARED_MATVEC(qk_matvec_q40_q80_avx2, qk_prepare_q40_avx2, qk_matvec_prepared_q40_avx2, qk_dot_q40_q80_avx2)
-UNPREPARED_MATVEC(qk_matvec_q41_q80_avx2, qk_prepare_q41_avx2, qk_matvec_prepared_q41_avx2, qk_dot_q41_q80_avx2)
-UNPREPARED_MATVEC(qk_matvec_q50_q80_avx2, qk_prepare_q50_avx2, qk_matvec_prepared_q50_avx2, qk_dot_q50_q80_avx2)
-UNPREPARED_MATVEC(qk_matvec_q51_q80_avx2, qk_prepare_q51_avx2, qk_matvec_prepared_q51_avx2, qk_dot_q51_q80_avx2)
+UNPREPARED_MATVEC(qk_matvec_q40_q80_avx2, 32, qk_prepared_bytes_avx2, qk_prepare_q40_avx2, qk_matvec_prepared_q40_avx2, qk_dot_q40_q80_avx2)
+UNPREPARED_MATVEC(qk_matvec_q41_q80_avx2, 32, qk_prepared_bytes_avx2, qk_prepare_q41_avx2, qk_matvec_prepared_q41_avx2, qk_dot_q41_q80_avx2)
+UNPREPARED_MATVEC(qk_matvec_q50_q80_avx2, 32, qk_prepared_bytes_avx2, qk_prepare_q50_avx2, qk_matvec_prepared_q50_avx2, qk_dot_q50_q80_avx2)
+UNPREPARED_MATVEC(qk_matvec_q51_q80_avx2, 32, qk_prepared_bytes_avx2, qk_prepare_q51_avx2, qk_matvec_prepared_q51_avx2, qk_dot_q51_q80_avx2)
 
 // ---------------------------------------------------------------- batches of activation rows
 

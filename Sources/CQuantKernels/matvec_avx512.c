@@ -234,24 +234,13 @@ PREPARED_MATVEC(qk_matvec_prepared_q80_avx512, qk_block_q80, q80_row(nb / 2, x, 
 PREPARED_MATVEC(qk_matvec_prepared_q50_avx512, qk_block_q50, q5_row(nb / 2, (const uint8_t *)x, 0, prepared), qk_dot_q50_q80_avx512)
 PREPARED_MATVEC(qk_matvec_prepared_q51_avx512, qk_block_q51, q5_row(nb / 2, (const uint8_t *)x, 1, prepared), qk_dot_q51_q80_avx512)
 
-/// The same from a plain Q80 row, prepared into a buffer of its own (for callers without one).
-#define UNPREPARED_MATVEC(name, prepare, prepared_kernel, dot)                                                   \
-    void name(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {                   \
-        void *prepared = aligned_alloc(64, qk_prepared_bytes_avx512(n));                                         \
-        if (!prepared) { /* out of memory: one dot product per row */                                            \
-            for (int r = 0; r < rows; r++) out[r] = dot(n, ROW(w, r), y);                                        \
-            return;                                                                                              \
-        }                                                                                                        \
-        prepare(n, y, prepared);                                                                                 \
-        prepared_kernel(n, w, row_bytes, rows, prepared, out);                                                   \
-        free(prepared);                                                                                          \
-    }
+#include "unprepared_matvec.h"
 
-UNPREPARED_MATVEC(qk_matvec_q40_q80_avx512, qk_prepare_q40_avx512, qk_matvec_prepared_q40_avx512, qk_dot_q40_q80_avx2)
-UNPREPARED_MATVEC(qk_matvec_q41_q80_avx512, qk_prepare_q41_avx512, qk_matvec_prepared_q41_avx512, qk_dot_q41_q80_avx512)
-UNPREPARED_MATVEC(qk_matvec_q80_q80_avx512, qk_prepare_q80_avx512, qk_matvec_prepared_q80_avx512, qk_dot_q80_q80_avx512)
-UNPREPARED_MATVEC(qk_matvec_q50_q80_avx512, qk_prepare_q50_avx512, qk_matvec_prepared_q50_avx512, qk_dot_q50_q80_avx512)
-UNPREPARED_MATVEC(qk_matvec_q51_q80_avx512, qk_prepare_q51_avx512, qk_matvec_prepared_q51_avx512, qk_dot_q51_q80_avx512)
+UNPREPARED_MATVEC(qk_matvec_q40_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q40_avx512, qk_matvec_prepared_q40_avx512, qk_dot_q40_q80_avx2)
+UNPREPARED_MATVEC(qk_matvec_q41_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q41_avx512, qk_matvec_prepared_q41_avx512, qk_dot_q41_q80_avx512)
+UNPREPARED_MATVEC(qk_matvec_q80_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q80_avx512, qk_matvec_prepared_q80_avx512, qk_dot_q80_q80_avx512)
+UNPREPARED_MATVEC(qk_matvec_q50_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q50_avx512, qk_matvec_prepared_q50_avx512, qk_dot_q50_q80_avx512)
+UNPREPARED_MATVEC(qk_matvec_q51_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q51_avx512, qk_matvec_prepared_q51_avx512, qk_dot_q51_q80_avx512)
 // ---------------------------------------------------------------- batches of activation rows
 
 /// One weight pair (unpacked `q`, scales `dx`, minimums `mx`) times one token's prepared pair.
