@@ -92,3 +92,17 @@ final class Floats: @unchecked Sendable {  // unchecked: used by its node's thre
 
     subscript(range: Range<Int>) -> UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(rebasing: buffer[range]) }
 }
+
+/// Prefill's per-batch buffers, kept across layers and batches and grown to the largest batch seen:
+/// a layer of a batch allocates (and page-faults and zero-fills) nothing.
+final class BatchScratch: @unchecked Sendable {  // unchecked: used by its node's thread only
+    private var slots: [Floats] = []
+
+    /// Buffer `slot` with room for at least `count` floats; its first `count` are the caller's until
+    /// the next call for the same slot.
+    func floats(_ slot: Int, count: Int) -> Floats {
+        while slots.count <= slot { slots.append(Floats(0)) }
+        if slots[slot].buffer.count < count { slots[slot] = Floats(count) }
+        return slots[slot]
+    }
+}

@@ -9,8 +9,9 @@ extension NodeCompute {
     /// for positions `first ..< first + batch`.
     func attentionBatch(_ w: LayerWeights, localLayer: Int, first: Int, batch: Int,
                         x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let queries = Floats(batch * qDim), keys = Floats(batch * kvDim), values = Floats(batch * kvDim)
-        let attendedRows = Floats(batch * qDim)  // [batch][qDim]
+        // [batch][qDim], [batch][kvDim] x 2, [batch][qDim]: kept from batch to batch (see BatchScratch)
+        let queries = batchScratch.floats(0, count: batch * qDim), keys = batchScratch.floats(1, count: batch * kvDim)
+        let values = batchScratch.floats(2, count: batch * kvDim), attendedRows = batchScratch.floats(3, count: batch * qDim)
         multiplyBatch(w.query, x, batch: batch, into: queries.buffer.baseAddress!)
         multiplyBatch(w.key, x, batch: batch, into: keys.buffer.baseAddress!)
         multiplyBatch(w.value, x, batch: batch, into: values.buffer.baseAddress!)
@@ -38,18 +39,19 @@ extension NodeCompute {
             }
             return
         }
-        let gates = Floats(batch * ffnWidth), ups = Floats(batch * ffnWidth)
-        multiplyBatch(gate, x, batch: batch, into: gates.buffer.baseAddress!)
-        multiplyBatch(up, x, batch: batch, into: ups.buffer.baseAddress!)
+        let count = batch * ffnWidth  // gates, ups: [batch][ffnWidth]
+        let gates = batchScratch.floats(4, count: count)[0..<count], ups = batchScratch.floats(5, count: count)[0..<count]
+        multiplyBatch(gate, x, batch: batch, into: gates.baseAddress!)
+        multiplyBatch(up, x, batch: batch, into: ups.baseAddress!)
         profiler.measure(.elementwise) {
             if model.activation == .gelu {
-                Elementwise.gelu(gates.buffer)
-                Elementwise.multiply(gates.buffer, by: UnsafeBufferPointer(ups.buffer))
+                Elementwise.gelu(gates)
+                Elementwise.multiply(gates, by: UnsafeBufferPointer(ups))
             } else {
-                kernels.swiGLU(Int32(batch * ffnWidth), gates.buffer.baseAddress, ups.buffer.baseAddress)
+                kernels.swiGLU(Int32(count), gates.baseAddress, ups.baseAddress)
             }
         }
-        multiplyBatch(down, gates.buffer.baseAddress!, batch: batch, into: out)
+        multiplyBatch(down, gates.baseAddress!, batch: batch, into: out)
     }
 
     func multiplyBatch(_ weights: TensorView, _ x: UnsafePointer<Float>, batch: Int, into out: UnsafeMutablePointer<Float>) {

@@ -38,6 +38,7 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
     let expertOutput: Floats   // [dim]
     let router: Floats         // [expertCount]
     let partial: Floats        // [dim] this node's contribution
+    let batchScratch = BatchScratch()  // prefill's [batch][...] buffers
 
     init(model: ModelDescription, share: NodeShare, store: LayerStore, maxSeqLen: Int, kvCacheType: KVCacheType,
          pool: ThreadPool?, kernels: KernelTable, profiler: Profiler) {
