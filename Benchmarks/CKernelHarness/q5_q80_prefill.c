@@ -6,7 +6,7 @@
 //
 //   clang -O2 -I../../Sources/CQuantKernels/include -I/usr/include/x86_64-linux-gnu/openblas-pthread \
 //     ../../Sources/CQuantKernels/*.c q5_q80_prefill.c -lopenblas -lm -o /tmp/q5_q80_prefill
-//   /tmp/q5_q80_prefill
+//   /tmp/q5_q80_prefill [kind: 0 Q5_0, 1 Q5_1, 2 Q8_0]   (--check: only the check)
 //
 // Every method is what the kernel table runs per token or per batch, the activations' Q80
 // quantization and preparation included. The batched results are first checked against the
@@ -27,7 +27,9 @@ typedef void (*matmat_fn)(int, const void *, size_t, int, const void *, size_t, 
 typedef void (*dequantize_fn)(int, const void *, float *);
 void openblas_set_num_threads(int);
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+/// This thread's CPU time: every method runs on the calling thread (OpenBLAS with 1 thread), and on a
+/// shared machine wall time would count the time other processes had the core.
+static double now(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 
 /// One path's kernels for a type, as KernelTable sets them: `prepare` nil means plain Q80 token rows,
 /// `matvec` nil one dot per row.
@@ -87,7 +89,7 @@ static const uint8_t *lay_out(const path_kernels *k, int n, int batch, const uin
 /// Failures of the batched kernels against one reference dot per token and row.
 static int check(int kind) {
     int failures = 0;
-    for (int nb = 1; nb <= 19; nb += 3) {  // odd and even block counts
+    for (int nb = 1; nb <= 70; nb += nb < 19 ? 3 : 23) {  // odd and even block counts, up to several column chunks
         const int n = nb * QK_BLOCK, rows = 5;
         const size_t row_bytes = (size_t)nb * kinds[kind].block_bytes, stride = (size_t)nb * sizeof(qk_block_q80) + 40;
         uint8_t *w = make_blocks(kind, (size_t)rows * nb);
@@ -118,7 +120,7 @@ static int check(int kind) {
     return failures;
 }
 
-/// Best of 3 for each method: per-token avx2 / avx512, batched avx2 / avx512, OpenBLAS.
+/// Best of 5 for each method: per-token avx2 / avx512, batched avx2 / avx512, OpenBLAS.
 static void measure(int kind, int rows, int n, int batch) {
     const size_t row_bytes = (size_t)n / QK_BLOCK * kinds[kind].block_bytes, stride = (size_t)n / QK_BLOCK * sizeof(qk_block_q80);
     uint8_t *w = make_blocks(kind, (size_t)rows * (n / QK_BLOCK));
@@ -128,7 +130,7 @@ static void measure(int kind, int rows, int n, int batch) {
     const size_t pstride = qk_prepared_bytes_avx2(n) > qk_prepared_bytes_avx512(n) ? qk_prepared_bytes_avx2(n) : qk_prepared_bytes_avx512(n);
     uint8_t *prepared = aligned_alloc(64, (size_t)batch * pstride);  // [batch][pstride]
     double best[5] = {1e9, 1e9, 1e9, 1e9, 1e9};
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 5; k++) {
         for (int m = 0; m < 5; m++) {
             const path_kernels *p = (m & 1) ? &kinds[kind].avx512 : &kinds[kind].avx2;
             double start = now();
@@ -165,8 +167,10 @@ int main(int argc, char **argv) {
     for (int kind = 0; kind < 3; kind++) failures += check(kind);
     printf("batched kernels against the reference: %d failures\n", failures);
     if (argc > 1 && strcmp(argv[1], "--check") == 0) return failures != 0;
-    printf("prefill, 1 thread, tokens/s\n");
+    printf("prefill, 1 thread, tokens/s of thread CPU time\n");
+    const int only = argc > 1 ? atoi(argv[1]) : -1;  // one kind (0 Q5_0, 1 Q5_1, 2 Q8_0), else all
     for (int kind = 0; kind < 3; kind++) {
+        if (only >= 0 && kind != only) continue;
         for (int batch = 16; batch <= 64; batch *= 4) {
             measure(kind, 4864, 896, batch);
             measure(kind, 896, 4864, batch);

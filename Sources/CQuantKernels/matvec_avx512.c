@@ -306,11 +306,17 @@ AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, c
     for (int t = 0; t < tokens; t++) sums[t] = finish(even[t], odd[t], minimums[t]);
 }
 
-/// out[t * out_stride + r] = dot(row r of w, token t) for weights of `kind`, over token
-/// rows prepared for `kind` (`prepared_row_bytes` apart, each 64-byte aligned).
+/// Pairs per pass over the rows: 4 tokens x 16 pairs x 192 bytes = 12 KiB of prepared activations,
+/// which stay in L1 while the rows go by (whole 4096-value token rows, 96 KiB for 4, came from L2 for
+/// every row and made the batch no faster than one token at a time).
+enum { CHUNK_PAIRS = 16 };
+
+/// out[t * out_stride + r] = dot(row r of w, token t) for weights of `kind`, over token rows prepared
+/// for `kind` (`prepared_row_bytes` apart, each 64-byte aligned). Each chunk of columns adds its
+/// partial sums into `out`.
 AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
                                       size_t prepared_row_bytes, int batch, float *out, size_t out_stride, int kind) {
-    const int nb = n / QK_BLOCK, block_bytes = kind_block_bytes[kind];
+    const int nb = n / QK_BLOCK, np = nb / 2, block_bytes = kind_block_bytes[kind];
     static const dot_fn_t tails[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512, qk_dot_q80_q80_avx2};
     typedef void (*matvec_fn_t)(int, const void *, size_t, int, const void *, float *);
     static const matvec_fn_t per_token[] = {qk_matvec_prepared_q40_avx512, qk_matvec_prepared_q41_avx512,
@@ -322,23 +328,34 @@ AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, in
                 per_token[kind](n, w, row_bytes, rows, prepared + (size_t)(t0 + t) * prepared_row_bytes, out + (size_t)(t0 + t) * out_stride);
             break;
         }
-        qk_q80_pair *pairs[4];
-        for (int t = 0; t < 4; t++) pairs[t] = (qk_q80_pair *)(prepared + (size_t)(t0 + t) * prepared_row_bytes);
-        for (int r = 0; r < rows; r++) {
-            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
-            float sums[4];
-            switch (kind) {  // constant arguments, so the token loop unrolls into registers
-            case KIND_Q40: q4_row_tokens(nb / 2, row, KIND_Q40, 4, pairs, sums); break;
-            case KIND_Q41: q4_row_tokens(nb / 2, row, KIND_Q41, 4, pairs, sums); break;
-            case KIND_Q50: q4_row_tokens(nb / 2, row, KIND_Q50, 4, pairs, sums); break;
-            case KIND_Q51: q4_row_tokens(nb / 2, row, KIND_Q51, 4, pairs, sums); break;
-            default: q4_row_tokens(nb / 2, row, KIND_Q80, 4, pairs, sums); break;
-            }
-            for (int t = 0; t < 4; t++) {
-                if (nb & 1) sums[t] += tails[kind](QK_BLOCK, row + (size_t)(nb - 1) * block_bytes, prepared_tail(pairs[t], nb));  // odd last block
-                out[(size_t)(t0 + t) * out_stride + r] = sums[t];
+        qk_q80_pair *pairs[4];  // [4 tokens][np], each from pair p0 of its row
+        float *o = out + (size_t)t0 * out_stride;  // [4][out_stride]
+        for (int p0 = 0; p0 < np; p0 += CHUNK_PAIRS) {
+            const int count = np - p0 < CHUNK_PAIRS ? np - p0 : CHUNK_PAIRS;
+            for (int t = 0; t < 4; t++) pairs[t] = (qk_q80_pair *)(prepared + (size_t)(t0 + t) * prepared_row_bytes) + p0;
+            for (int r = 0; r < rows; r++) {
+                const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes + (size_t)(2 * p0) * block_bytes;
+                // The rows are read a chunk at a time, not as one stream: fetch a later row's chunk ahead.
+                if (r + 2 < rows)
+                    for (int line = 0; line < 2 * count * block_bytes; line += 64) _mm_prefetch((const char *)row + 2 * row_bytes + line, _MM_HINT_T0);
+                float sums[4];
+                switch (kind) {  // constant arguments, so the token loop unrolls into registers
+                case KIND_Q40: q4_row_tokens(count, row, KIND_Q40, 4, pairs, sums); break;
+                case KIND_Q41: q4_row_tokens(count, row, KIND_Q41, 4, pairs, sums); break;
+                case KIND_Q50: q4_row_tokens(count, row, KIND_Q50, 4, pairs, sums); break;
+                case KIND_Q51: q4_row_tokens(count, row, KIND_Q51, 4, pairs, sums); break;
+                default: q4_row_tokens(count, row, KIND_Q80, 4, pairs, sums); break;
+                }
+                for (int t = 0; t < 4; t++) o[(size_t)t * out_stride + r] = (p0 ? o[(size_t)t * out_stride + r] : 0.0f) + sums[t];
             }
         }
+        if (nb & 1)  // an odd last block, after the pairs (or alone)
+            for (int r = 0; r < rows; r++) {
+                const uint8_t *last = (const uint8_t *)w + (size_t)r * row_bytes + (size_t)(nb - 1) * block_bytes;
+                for (int t = 0; t < 4; t++)
+                    o[(size_t)t * out_stride + r] = (np ? o[(size_t)t * out_stride + r] : 0.0f) +
+                                                    tails[kind](QK_BLOCK, last, prepared_tail(prepared + (size_t)(t0 + t) * prepared_row_bytes, nb));
+            }
     }
 }
 
