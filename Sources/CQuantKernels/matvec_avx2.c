@@ -207,14 +207,19 @@ AVX2 __attribute__((always_inline)) static inline void row_tokens(int nb, const 
     for (int t = 0; t < tokens; t++) sums[t] = hsum_f32x8(_mm256_add_ps(even[t], odd[t])) + minimums[t];
 }
 
+/// Blocks per pass over the rows: 4 tokens x 32 blocks x 96 bytes = 12 KiB of prepared activations,
+/// which stay in L1 while the rows go by (whole 4096-value token rows, 48 KiB for 4, do not).
+enum { CHUNK_BLOCKS = 32 };
+
 /// out[t * out_stride + r] = dot(row r of w, token t) for weights of `kind`, over token rows
-/// prepared for `kind` (`prepared_row_bytes` apart, each 32-byte aligned).
+/// prepared for `kind` (`prepared_row_bytes` apart, each 32-byte aligned). Each chunk of columns
+/// adds its partial sums into `out`.
 AVX2 static void matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
                                  size_t prepared_row_bytes, int batch, float *out, size_t out_stride, int kind) {
     typedef void (*matvec_fn_t)(int, const void *, size_t, int, const void *, float *);
     static const matvec_fn_t per_token[] = {qk_matvec_prepared_q40_avx2, qk_matvec_prepared_q41_avx2,
                                             qk_matvec_prepared_q50_avx2, qk_matvec_prepared_q51_avx2};
-    const int nb = n / QK_BLOCK;
+    const int nb = n / QK_BLOCK, block_bytes = kind_block_bytes[kind];
     for (int t0 = 0; t0 < batch; t0 += 4) {
         const int tokens = batch - t0 < 4 ? batch - t0 : 4;
         if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
@@ -222,18 +227,25 @@ AVX2 static void matmat_prepared(int n, const void *w, size_t row_bytes, int row
                 per_token[kind](n, w, row_bytes, rows, prepared + (size_t)(t0 + t) * prepared_row_bytes, out + (size_t)(t0 + t) * out_stride);
             break;
         }
-        qk_q80_prepared *blocks[4];  // [4 tokens][nb]
-        for (int t = 0; t < 4; t++) blocks[t] = (qk_q80_prepared *)(prepared + (size_t)(t0 + t) * prepared_row_bytes);
-        for (int r = 0; r < rows; r++) {
-            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
-            float sums[4];
-            switch (kind) {  // constant arguments, so the token loop unrolls into registers
-            case KIND_Q40: row_tokens(nb, row, KIND_Q40, 4, blocks, sums); break;
-            case KIND_Q41: row_tokens(nb, row, KIND_Q41, 4, blocks, sums); break;
-            case KIND_Q50: row_tokens(nb, row, KIND_Q50, 4, blocks, sums); break;
-            default: row_tokens(nb, row, KIND_Q51, 4, blocks, sums); break;
+        qk_q80_prepared *blocks[4];  // [4 tokens][nb], each from block b0 of its row
+        float *o = out + (size_t)t0 * out_stride;  // [4][out_stride]
+        for (int b0 = 0; b0 < nb; b0 += CHUNK_BLOCKS) {
+            const int count = nb - b0 < CHUNK_BLOCKS ? nb - b0 : CHUNK_BLOCKS;
+            for (int t = 0; t < 4; t++) blocks[t] = (qk_q80_prepared *)(prepared + (size_t)(t0 + t) * prepared_row_bytes) + b0;
+            for (int r = 0; r < rows; r++) {
+                const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes + (size_t)b0 * block_bytes;
+                // The rows are read a chunk at a time, not as one stream: fetch a later row's chunk ahead.
+                if (r + 2 < rows)
+                    for (int line = 0; line < count * block_bytes; line += 64) _mm_prefetch((const char *)row + 2 * row_bytes + line, _MM_HINT_T0);
+                float sums[4];
+                switch (kind) {  // constant arguments, so the token loop unrolls into registers
+                case KIND_Q40: row_tokens(count, row, KIND_Q40, 4, blocks, sums); break;
+                case KIND_Q41: row_tokens(count, row, KIND_Q41, 4, blocks, sums); break;
+                case KIND_Q50: row_tokens(count, row, KIND_Q50, 4, blocks, sums); break;
+                default: row_tokens(count, row, KIND_Q51, 4, blocks, sums); break;
+                }
+                for (int t = 0; t < 4; t++) o[(size_t)t * out_stride + r] = (b0 ? o[(size_t)t * out_stride + r] : 0.0f) + sums[t];
             }
-            for (int t = 0; t < 4; t++) out[(size_t)(t0 + t) * out_stride + r] = sums[t];
         }
     }
 }
