@@ -6,7 +6,7 @@
 //
 //   clang -O2 -I../../Sources/CQuantKernels/include -I/usr/include/x86_64-linux-gnu/openblas-pthread \
 //     ../../Sources/CQuantKernels/*.c q5_q80_prefill.c -lopenblas -lm -o /tmp/q5_q80_prefill
-//   /tmp/q5_q80_prefill [kind: 0 Q5_0, 1 Q5_1, 2 Q8_0]   (--check: only the check)
+//   /tmp/q5_q80_prefill [kind: 0 Q5_0, 1 Q5_1, 2 Q8_0 [batch]]   (--check: only the check)
 //
 // Every method is what the kernel table runs per token or per batch, the activations' Q80
 // quantization and preparation included. The batched results are first checked against the
@@ -169,9 +169,10 @@ int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--check") == 0) return failures != 0;
     printf("prefill, 1 thread, tokens/s of thread CPU time\n");
     const int only = argc > 1 ? atoi(argv[1]) : -1;  // one kind (0 Q5_0, 1 Q5_1, 2 Q8_0), else all
+    const int one_batch = argc > 2 ? atoi(argv[2]) : 0;  // one batch size, else 16 and 64
     for (int kind = 0; kind < 3; kind++) {
         if (only >= 0 && kind != only) continue;
-        for (int batch = 16; batch <= 64; batch *= 4) {
+        for (int batch = one_batch ? one_batch : 16; batch <= (one_batch ? one_batch : 64); batch *= 4) {
             measure(kind, 4864, 896, batch);
             measure(kind, 896, 4864, batch);
             measure(kind, 4096, 4096, batch);
