@@ -1,4 +1,4 @@
-// Q40, Q41, Q5_0 and Q5_1 x Q80 matrix-vector products for AVX2. The activation vector is prepared
+// Q40, Q41, Q5_0 and Q5_1 x Q80 matrix-vector and batched (4 tokens per weight pass) products for AVX2. The activation vector is prepared
 // once (`qk_prepare_*_avx2`, by the caller into a buffer of its own that every thread reads): each 4-byte group of q_y carries the correction -offset * sum(q_y) (offset 8 for
 // Q40, 16 for Q5_0), so the unsigned weight values (0..15, 0..31) multiply directly (VPMADDUBSW) with
 // no sign fix-ups; each block's scale, and dy * sum(q_y) for Q41 / Q5_1's minimum term, are floats.
