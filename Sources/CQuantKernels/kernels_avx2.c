@@ -200,4 +200,62 @@ AVX2 void qk_dequantize_f16_avx2(int n, const void *x, float *out) {
     for (; i < n; i++) out[i] = qk_half_to_float(h[i]);
 }
 
+// ---------------------------------------------------------------- batches of Q80 token rows
+
+/// Up to 4 plain Q80 token rows (`y[t]`, `nb` blocks) through one Q80 weight row: each weight block's
+/// |x| is taken once for every token, which only applies x's sign to its own bytes. No prepared form:
+/// VPMADDUBSW's pairs would saturate on x + 128 (255 * 127 * 2 > 32767), so the sign trick stays.
+AVX2 __attribute__((always_inline)) static inline void q80_row_tokens(int nb, const qk_block_q80 *x, int tokens,
+                                                                       const qk_block_q80 *const *y, float *sums) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    // Two accumulators per token (even and odd blocks), so no token waits on its own FMA latency.
+    __m256 even[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256 odd[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    int b = 0;
+    // Hot loop: two weight blocks times every token.
+    for (; b + 1 < nb; b += 2) {
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)x[b].qs), x1 = _mm256_loadu_si256((const __m256i *)x[b + 1].qs);
+        __m256i a0 = _mm256_sign_epi8(x0, x0), a1 = _mm256_sign_epi8(x1, x1);
+        float dx0 = _cvtsh_ss(x[b].d), dx1 = _cvtsh_ss(x[b + 1].d);
+        for (int t = 0; t < tokens; t++) {
+            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(a0, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y[t][b].qs), x0)), ones);
+            __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(a1, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y[t][b + 1].qs), x1)), ones);
+            even[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(dx0 * _cvtsh_ss(y[t][b].d)), even[t]);
+            odd[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(dx1 * _cvtsh_ss(y[t][b + 1].d)), odd[t]);
+        }
+    }
+    if (b < nb) {  // an odd last block
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)x[b].qs), a0 = _mm256_sign_epi8(x0, x0);
+        float dx0 = _cvtsh_ss(x[b].d);
+        for (int t = 0; t < tokens; t++) {
+            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(a0, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y[t][b].qs), x0)), ones);
+            even[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(dx0 * _cvtsh_ss(y[t][b].d)), even[t]);
+        }
+    }
+    for (int t = 0; t < tokens; t++) sums[t] = hsum_f32x8(_mm256_add_ps(even[t], odd[t]));
+}
+
+/// out[t * out_stride + r] = dot(row r of w, token t) for Q80 weights and `batch` plain Q80 token rows
+/// `y_row_bytes` apart (the AVX2 table has no Q80 prepare), 4 tokens per pass over the weights.
+AVX2 void qk_matmat_q80_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                                 int batch, float *out, size_t out_stride) {
+    const int nb = n / QK_BLOCK;
+    for (int t0 = 0; t0 < batch; t0 += 4) {
+        const int tokens = batch - t0 < 4 ? batch - t0 : 4;
+        const qk_block_q80 *tokens_y[4];  // [tokens][nb]
+        for (int t = 0; t < tokens; t++) tokens_y[t] = (const qk_block_q80 *)((const uint8_t *)y + (size_t)(t0 + t) * y_row_bytes);
+        for (int r = 0; r < rows; r++) {
+            const qk_block_q80 *x = (const qk_block_q80 *)((const uint8_t *)w + (size_t)r * row_bytes);
+            float sums[4];
+            switch (tokens) {  // constant token counts, so the token loop unrolls into registers; a last
+                               // 1-3 tokens still share each weight block (there is no per-token whole-share kernel)
+            case 4: q80_row_tokens(nb, x, 4, tokens_y, sums); break;
+            case 3: q80_row_tokens(nb, x, 3, tokens_y, sums); break;
+            case 2: q80_row_tokens(nb, x, 2, tokens_y, sums); break;
+            default: q80_row_tokens(nb, x, 1, tokens_y, sums); break;
+            }
+            for (int t = 0; t < tokens; t++) out[(size_t)(t0 + t) * out_stride + r] = sums[t];
+        }
+    }
+}
 #endif

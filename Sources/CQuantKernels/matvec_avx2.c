@@ -1,4 +1,4 @@
-// Q40, Q41, Q5_0 and Q5_1 x Q80 matrix-vector products for AVX2. The activation vector is prepared
+// Q40, Q41, Q5_0 and Q5_1 x Q80 matrix-vector and batched (4 tokens per weight pass) products for AVX2. The activation vector is prepared
 // once (`qk_prepare_*_avx2`, by the caller into a buffer of its own that every thread reads): each 4-byte group of q_y carries the correction -offset * sum(q_y) (offset 8 for
 // Q40, 16 for Q5_0), so the unsigned weight values (0..15, 0..31) multiply directly (VPMADDUBSW) with
 // no sign fix-ups; each block's scale, and dy * sum(q_y) for Q41 / Q5_1's minimum term, are floats.
@@ -152,111 +152,134 @@ UNPREPARED_MATVEC(qk_matvec_q51_q80_avx2, 32, qk_prepared_bytes_avx2, qk_prepare
 
 // ---------------------------------------------------------------- batches of activation rows
 
-/// Up to 4 tokens through one 4-bit row: each weight block is unpacked once and used for every token.
-/// `q41` selects Q41 (value d * q + m), else Q40 (corrections in the prepared blocks).
-AVX2 __attribute__((always_inline)) static inline __m256 q4_block_token(__m256i q, float dx, const qk_q80_prepared *yb, int q41, __m256 acc) {
+/// The block kinds the batched kernel takes. Odd kinds have a minimum term (value d * q + m, m at
+/// byte 2); the others' offset (8, 16) is in the prepared blocks' corrections.
+enum { KIND_Q40, KIND_Q41, KIND_Q50, KIND_Q51 };
+static const int kind_block_bytes[] = {18, 20, 22, 24};
+
+/// A block of `kind` unpacked to its unsigned values (0..15, or 0..31 with the fifth bits).
+AVX2 __attribute__((always_inline)) static inline __m256i unpack_kind(const uint8_t *block, int kind) {
+    if (kind == KIND_Q40) return unpack_nibbles(block + 2);
+    if (kind == KIND_Q41) return unpack_nibbles(block + 4);
+    const int qh_offset = kind == KIND_Q51 ? 4 : 2;
+    return _mm256_or_si256(unpack_nibbles(block + qh_offset + 4), fifth_bits_u(block + qh_offset));
+}
+
+/// One unpacked weight block `q` (scale `dx`) times one token's prepared block; `minimum` kinds
+/// skip the corrections (prepared with offset 0, they are zero).
+AVX2 __attribute__((always_inline)) static inline __m256 block_token(__m256i q, float dx, const qk_q80_prepared *yb, int minimum, __m256 acc) {
     __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, _mm256_load_si256((const __m256i *)yb->qy)), _mm256_set1_epi16(1));
-    if (!q41) p = _mm256_add_epi32(p, _mm256_load_si256((const __m256i *)yb->corr));
+    if (!minimum) p = _mm256_add_epi32(p, _mm256_load_si256((const __m256i *)yb->corr));
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dx * yb->dy), acc);
 }
 
-AVX2 __attribute__((always_inline)) static inline void q4_row_tokens(int nb, const uint8_t *row, int block_bytes, int q41,
-                                                                      int tokens, qk_q80_prepared *const *y, float *sums) {
+/// Up to 4 tokens through one row of 4- or 5-bit blocks of `kind`: each weight block is unpacked
+/// once (the Q5 fifth bits are the costly part) and used for every token.
+AVX2 __attribute__((always_inline)) static inline void row_tokens(int nb, const uint8_t *row, int kind, int tokens,
+                                                                   qk_q80_prepared *const *y, float *sums) {
+    const int block_bytes = kind_block_bytes[kind], minimum = kind & 1;
     // Two accumulators per token (even and odd blocks), so no token waits on its own FMA latency.
     __m256 even[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     __m256 odd[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    float minimum[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    const int qs_offset = q41 ? 4 : 2;
+    float minimums[4] = {0.0f, 0.0f, 0.0f, 0.0f};  // sum of m_x * dy * sum(q_y) per token
     int b = 0;
     // Hot loop: two weight blocks, each unpacked once, times every token.
     for (; b + 1 < nb; b += 2) {
         const uint8_t *b0 = row + (size_t)b * block_bytes, *b1 = b0 + block_bytes;
-        __m256i q0 = unpack_nibbles(b0 + qs_offset), q1 = unpack_nibbles(b1 + qs_offset);
+        __m256i q0 = unpack_kind(b0, kind), q1 = unpack_kind(b1, kind);
         float dx0 = _cvtsh_ss(*(const uint16_t *)b0), dx1 = _cvtsh_ss(*(const uint16_t *)b1);
+        float mx0 = minimum ? _cvtsh_ss(*(const uint16_t *)(b0 + 2)) : 0.0f, mx1 = minimum ? _cvtsh_ss(*(const uint16_t *)(b1 + 2)) : 0.0f;
         for (int t = 0; t < tokens; t++) {
-            even[t] = q4_block_token(q0, dx0, &y[t][b], q41, even[t]);
-            odd[t] = q4_block_token(q1, dx1, &y[t][b + 1], q41, odd[t]);
-            if (q41) minimum[t] += _cvtsh_ss(*(const uint16_t *)(b0 + 2)) * y[t][b].sy + _cvtsh_ss(*(const uint16_t *)(b1 + 2)) * y[t][b + 1].sy;
+            even[t] = block_token(q0, dx0, &y[t][b], minimum, even[t]);
+            odd[t] = block_token(q1, dx1, &y[t][b + 1], minimum, odd[t]);
+            if (minimum) minimums[t] += mx0 * y[t][b].sy + mx1 * y[t][b + 1].sy;
         }
     }
-    for (; b < nb; b++) {
+    if (b < nb) {  // an odd last block
         const uint8_t *b0 = row + (size_t)b * block_bytes;
-        __m256i q0 = unpack_nibbles(b0 + qs_offset);
-        float dx0 = _cvtsh_ss(*(const uint16_t *)b0);
+        __m256i q0 = unpack_kind(b0, kind);
+        float dx0 = _cvtsh_ss(*(const uint16_t *)b0), mx0 = minimum ? _cvtsh_ss(*(const uint16_t *)(b0 + 2)) : 0.0f;
         for (int t = 0; t < tokens; t++) {
-            even[t] = q4_block_token(q0, dx0, &y[t][b], q41, even[t]);
-            if (q41) minimum[t] += _cvtsh_ss(*(const uint16_t *)(b0 + 2)) * y[t][b].sy;
+            even[t] = block_token(q0, dx0, &y[t][b], minimum, even[t]);
+            if (minimum) minimums[t] += mx0 * y[t][b].sy;
         }
     }
-    for (int t = 0; t < tokens; t++) {
-        __m256 v = _mm256_add_ps(even[t], odd[t]);
-        __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        sums[t] = _mm_cvtss_f32(s) + minimum[t];
-    }
+    for (int t = 0; t < tokens; t++) sums[t] = hsum_f32x8(_mm256_add_ps(even[t], odd[t])) + minimums[t];
 }
 
-/// out[t * out_stride + r] = dot(row r of w, token t) for 4-bit weights (Q40 or Q41), over token
-/// rows prepared for them (`prepared_row_bytes` apart, each 32-byte aligned).
-AVX2 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
-                                    size_t prepared_row_bytes, int batch, float *out, size_t out_stride, int q41) {
-    const int nb = n / QK_BLOCK;
+/// Blocks per pass over the rows: 4 tokens x 32 blocks x 96 bytes = 12 KiB of prepared activations,
+/// which stay in L1 while the rows go by (whole 4096-value token rows, 48 KiB for 4, do not).
+enum { CHUNK_BLOCKS = 32 };
+
+/// out[t * out_stride + r] = dot(row r of w, token t) for weights of `kind`, over token rows
+/// prepared for `kind` (`prepared_row_bytes` apart, each 32-byte aligned). Each chunk of columns
+/// adds its partial sums into `out`.
+AVX2 static void matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
+                                 size_t prepared_row_bytes, int batch, float *out, size_t out_stride, int kind) {
+    typedef void (*matvec_fn_t)(int, const void *, size_t, int, const void *, float *);
+    static const matvec_fn_t per_token[] = {qk_matvec_prepared_q40_avx2, qk_matvec_prepared_q41_avx2,
+                                            qk_matvec_prepared_q50_avx2, qk_matvec_prepared_q51_avx2};
+    const int nb = n / QK_BLOCK, block_bytes = kind_block_bytes[kind];
     for (int t0 = 0; t0 < batch; t0 += 4) {
         const int tokens = batch - t0 < 4 ? batch - t0 : 4;
         if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
             for (int t = 0; t < tokens; t++)
-                (q41 ? qk_matvec_prepared_q41_avx2 : qk_matvec_prepared_q40_avx2)(n, w, row_bytes, rows, prepared + (size_t)(t0 + t) * prepared_row_bytes,
-                                                                              out + (size_t)(t0 + t) * out_stride);
+                per_token[kind](n, w, row_bytes, rows, prepared + (size_t)(t0 + t) * prepared_row_bytes, out + (size_t)(t0 + t) * out_stride);
             break;
         }
-        qk_q80_prepared *blocks[4];  // [4 tokens][nb]
-        for (int t = 0; t < 4; t++) blocks[t] = (qk_q80_prepared *)(prepared + (size_t)(t0 + t) * prepared_row_bytes);
-        for (int r = 0; r < rows; r++) {
-            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
-            float sums[4];
-            if (q41) q4_row_tokens(nb, row, 20, 1, 4, blocks, sums);  // constant arguments: the token loop unrolls
-            else q4_row_tokens(nb, row, 18, 0, 4, blocks, sums);
-            for (int t = 0; t < 4; t++) out[(size_t)(t0 + t) * out_stride + r] = sums[t];
+        qk_q80_prepared *blocks[4];  // [4 tokens][nb], each from block b0 of its row
+        float *o = out + (size_t)t0 * out_stride;  // [4][out_stride]
+        for (int b0 = 0; b0 < nb; b0 += CHUNK_BLOCKS) {
+            const int count = nb - b0 < CHUNK_BLOCKS ? nb - b0 : CHUNK_BLOCKS;
+            for (int t = 0; t < 4; t++) blocks[t] = (qk_q80_prepared *)(prepared + (size_t)(t0 + t) * prepared_row_bytes) + b0;
+            for (int r = 0; r < rows; r++) {
+                const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes + (size_t)b0 * block_bytes;
+                // The rows are read a chunk at a time, not as one stream: fetch a later row's chunk ahead.
+                if (r + 2 < rows)
+                    for (int line = 0; line < count * block_bytes; line += 64) _mm_prefetch((const char *)row + 2 * row_bytes + line, _MM_HINT_T0);
+                float sums[4];
+                switch (kind) {  // constant arguments, so the token loop unrolls into registers
+                case KIND_Q40: row_tokens(count, row, KIND_Q40, 4, blocks, sums); break;
+                case KIND_Q41: row_tokens(count, row, KIND_Q41, 4, blocks, sums); break;
+                case KIND_Q50: row_tokens(count, row, KIND_Q50, 4, blocks, sums); break;
+                default: row_tokens(count, row, KIND_Q51, 4, blocks, sums); break;
+                }
+                for (int t = 0; t < 4; t++) o[(size_t)t * out_stride + r] = (b0 ? o[(size_t)t * out_stride + r] : 0.0f) + sums[t];
+            }
         }
     }
 }
 
 /// The same from plain Q80 token rows `y_row_bytes` apart, prepared into a buffer of its own.
-AVX2 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                           int batch, float *out, size_t out_stride, int q41) {
+AVX2 static void matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                        int batch, float *out, size_t out_stride, int kind) {
+    static void (*const prepare[])(int, const void *, void *) = {qk_prepare_q40_avx2, qk_prepare_q41_avx2, qk_prepare_q50_avx2, qk_prepare_q51_avx2};
+    static float (*const dots[])(int, const void *, const void *) = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q50_q80_avx2, qk_dot_q51_q80_avx2};
     const size_t prepared_bytes = qk_prepared_bytes_avx2(n);
     uint8_t *prepared = aligned_alloc(32, (size_t)(batch > 0 ? batch : 1) * prepared_bytes);  // [batch][prepared_bytes]
     if (!prepared) {  // out of memory: one dot product per token and row
         for (int t = 0; t < batch; t++)
             for (int r = 0; r < rows; r++)
-                out[(size_t)t * out_stride + r] = (q41 ? qk_dot_q41_q80_avx2 : qk_dot_q40_q80_avx2)(
-                    n, (const uint8_t *)w + (size_t)r * row_bytes, (const uint8_t *)y + (size_t)t * y_row_bytes);
+                out[(size_t)t * out_stride + r] = dots[kind](n, (const uint8_t *)w + (size_t)r * row_bytes, (const uint8_t *)y + (size_t)t * y_row_bytes);
         return;
     }
-    for (int t = 0; t < batch; t++)
-        (q41 ? qk_prepare_q41_avx2 : qk_prepare_q40_avx2)(n, (const uint8_t *)y + (size_t)t * y_row_bytes, prepared + (size_t)t * prepared_bytes);
-    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_bytes, batch, out, out_stride, q41);
+    for (int t = 0; t < batch; t++) prepare[kind](n, (const uint8_t *)y + (size_t)t * y_row_bytes, prepared + (size_t)t * prepared_bytes);
+    matmat_prepared(n, w, row_bytes, rows, prepared, prepared_bytes, batch, out, out_stride, kind);
     free(prepared);
 }
 
-AVX2 void qk_matmat_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                                 int batch, float *out, size_t out_stride) {
-    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 0);
-}
+#define MATMAT(suffix, kind)                                                                                              \
+    AVX2 void qk_matmat_##suffix##_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y,             \
+                                            size_t y_row_bytes, int batch, float *out, size_t out_stride) {             \
+        matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, kind);                                    \
+    }                                                                                                                    \
+    AVX2 void qk_matmat_prepared_##suffix##_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, \
+                                                 size_t prepared_row_bytes, int batch, float *out, size_t out_stride) { \
+        matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, kind);             \
+    }
 
-AVX2 void qk_matmat_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                                 int batch, float *out, size_t out_stride) {
-    q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, 1);
-}
-
-AVX2 void qk_matmat_prepared_q40_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
-                                      size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
-    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 0);
-}
-
-AVX2 void qk_matmat_prepared_q41_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
-                                      size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
-    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 1);
-}
+MATMAT(q40, KIND_Q40)
+MATMAT(q41, KIND_Q41)
+MATMAT(q50, KIND_Q50)
+MATMAT(q51, KIND_Q51)
 #endif

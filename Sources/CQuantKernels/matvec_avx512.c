@@ -243,33 +243,39 @@ UNPREPARED_MATVEC(qk_matvec_q50_q80_avx512, 64, qk_prepared_bytes_avx512, qk_pre
 UNPREPARED_MATVEC(qk_matvec_q51_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q51_avx512, qk_matvec_prepared_q51_avx512, qk_dot_q51_q80_avx512)
 // ---------------------------------------------------------------- batches of activation rows
 
-/// One weight pair (unpacked `q`, scales `dx`, minimums `mx`) times one token's prepared pair.
+/// One weight pair (unpacked `q`, scales `dx`, minimums `mx`) times one token's prepared pair,
+/// `interleave`d as 4- and 5-bit weights unpack (Q80's is not).
 AVX512 __attribute__((always_inline)) static inline __m512 q4_pair_token(__m512i q, __m128 dx, __m128 mx, const qk_q80_pair *yp,
-                                                                         int minimum, __m512 acc, __m128 *minimums) {
+                                                                         int minimum, int interleave, __m512 acc, __m128 *minimums) {
     __m512i start = minimum ? _mm512_setzero_si512() : _mm512_load_si512(yp->corr);
     __m512i d = _mm512_dpbusd_epi32(start, q, _mm512_load_si512(yp->qy));
     __m512 s0, s1;
-    pair_scales(_mm_mul_ps(dx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->dy))), 1, &s0, &s1);
+    pair_scales(_mm_mul_ps(dx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->dy))), interleave, &s0, &s1);
     if (minimum) *minimums = _mm_fmadd_ps(mx, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)yp->sy)), *minimums);
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc);
 }
 
-/// The block kinds the batched kernel takes: Q40, Q41, Q5_0, Q5_1. Odd kinds have a minimum term
-/// (value d * q + m); the others' offset (8, 16) is in the prepared pairs' corrections.
-enum { KIND_Q40, KIND_Q41, KIND_Q50, KIND_Q51 };
-static const int kind_block_bytes[] = {18, 20, 22, 24}, kind_qs_offset[] = {2, 4, 6, 8};
+/// The block kinds the batched kernel takes: Q40, Q41, Q5_0, Q5_1, Q80. Odd kinds have a minimum term
+/// (value d * q + m); the others' offset (8, 16, 128) is in the prepared pairs' corrections.
+enum { KIND_Q40, KIND_Q41, KIND_Q50, KIND_Q51, KIND_Q80 };
+static const int kind_block_bytes[] = {18, 20, 22, 24, 34}, kind_qs_offset[] = {2, 4, 6, 8, 2};
 
-/// A pair of blocks of `kind` unpacked to unsigned values in the pair lane order.
+/// A pair of blocks of `kind` unpacked to unsigned values in the pair lane order (Q80: b0's 32
+/// bytes, then b1's, each + 128).
 AVX512 __attribute__((always_inline)) static inline __m512i unpack_kind(const uint8_t *b0, const uint8_t *b1, int kind) {
+    if (kind == KIND_Q80)
+        return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2))),
+                                                   _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1),
+                                _mm512_set1_epi8((char)0x80));
     if (kind >= KIND_Q50) return unpack_q5_pair(b0, b1, kind == KIND_Q51 ? 4 : 2);
     return unpack_pair(b0 + kind_qs_offset[kind], b1 + kind_qs_offset[kind]);
 }
 
-/// Up to 4 tokens through one row of 4- or 5-bit blocks: each weight pair is unpacked once and used
-/// for every token.
+/// Up to 4 tokens through one row of 4-, 5- or 8-bit blocks: each weight pair is unpacked once and
+/// used for every token.
 AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, const uint8_t *row, int kind, int tokens,
                                         qk_q80_pair *const *y, float *sums) {
-    const int block_bytes = kind_block_bytes[kind], minimum = kind & 1;
+    const int block_bytes = kind_block_bytes[kind], minimum = kind & 1, interleave = kind != KIND_Q80;
     // Two accumulators per token (even and odd pairs), so no token waits on its own FMA latency.
     __m512 even[4], odd[4];
     __m128 minimums[4];
@@ -285,8 +291,8 @@ AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, c
                             : _mm_setzero_ps();
         __m128 dx1 = _mm_movehl_ps(dx, dx), mx1 = _mm_movehl_ps(mx, mx);
         for (int t = 0; t < tokens; t++) {
-            even[t] = q4_pair_token(q0, dx, mx, &y[t][p], minimum, even[t], &minimums[t]);
-            odd[t] = q4_pair_token(q1, dx1, mx1, &y[t][p + 1], minimum, odd[t], &minimums[t]);
+            even[t] = q4_pair_token(q0, dx, mx, &y[t][p], minimum, interleave, even[t], &minimums[t]);
+            odd[t] = q4_pair_token(q1, dx1, mx1, &y[t][p + 1], minimum, interleave, odd[t], &minimums[t]);
         }
     }
     if (p < np) {
@@ -295,20 +301,26 @@ AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, c
         __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, 0, 0, 0, 0, 0, 0));
         __m128 mx = minimum ? _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), 0, 0, 0, 0, 0, 0))
                             : _mm_setzero_ps();
-        for (int t = 0; t < tokens; t++) even[t] = q4_pair_token(q0, dx, mx, &y[t][p], minimum, even[t], &minimums[t]);
+        for (int t = 0; t < tokens; t++) even[t] = q4_pair_token(q0, dx, mx, &y[t][p], minimum, interleave, even[t], &minimums[t]);
     }
     for (int t = 0; t < tokens; t++) sums[t] = finish(even[t], odd[t], minimums[t]);
 }
 
-/// out[t * out_stride + r] = dot(row r of w, token t) for 4- or 5-bit weights of `kind`, over token
-/// rows prepared for `kind` (`prepared_row_bytes` apart, each 64-byte aligned).
+/// Pairs per pass over the rows: 4 tokens x 16 pairs x 192 bytes = 12 KiB of prepared activations,
+/// which stay in L1 while the rows go by (whole 4096-value token rows, 96 KiB for 4, came from L2 for
+/// every row and made the batch no faster than one token at a time).
+enum { CHUNK_PAIRS = 16 };
+
+/// out[t * out_stride + r] = dot(row r of w, token t) for weights of `kind`, over token rows prepared
+/// for `kind` (`prepared_row_bytes` apart, each 64-byte aligned). Each chunk of columns adds its
+/// partial sums into `out`.
 AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
                                       size_t prepared_row_bytes, int batch, float *out, size_t out_stride, int kind) {
-    const int nb = n / QK_BLOCK, block_bytes = kind_block_bytes[kind];
-    static const dot_fn_t tails[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512};
+    const int nb = n / QK_BLOCK, np = nb / 2, block_bytes = kind_block_bytes[kind];
+    static const dot_fn_t tails[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512, qk_dot_q80_q80_avx2};
     typedef void (*matvec_fn_t)(int, const void *, size_t, int, const void *, float *);
     static const matvec_fn_t per_token[] = {qk_matvec_prepared_q40_avx512, qk_matvec_prepared_q41_avx512,
-                                            qk_matvec_prepared_q50_avx512, qk_matvec_prepared_q51_avx512};
+                                            qk_matvec_prepared_q50_avx512, qk_matvec_prepared_q51_avx512, qk_matvec_prepared_q80_avx512};
     for (int t0 = 0; t0 < batch; t0 += 4) {
         const int tokens = batch - t0 < 4 ? batch - t0 : 4;
         if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
@@ -316,22 +328,34 @@ AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, in
                 per_token[kind](n, w, row_bytes, rows, prepared + (size_t)(t0 + t) * prepared_row_bytes, out + (size_t)(t0 + t) * out_stride);
             break;
         }
-        qk_q80_pair *pairs[4];
-        for (int t = 0; t < 4; t++) pairs[t] = (qk_q80_pair *)(prepared + (size_t)(t0 + t) * prepared_row_bytes);
-        for (int r = 0; r < rows; r++) {
-            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
-            float sums[4];
-            switch (kind) {  // constant arguments, so the token loop unrolls into registers
-            case KIND_Q40: q4_row_tokens(nb / 2, row, KIND_Q40, 4, pairs, sums); break;
-            case KIND_Q41: q4_row_tokens(nb / 2, row, KIND_Q41, 4, pairs, sums); break;
-            case KIND_Q50: q4_row_tokens(nb / 2, row, KIND_Q50, 4, pairs, sums); break;
-            default: q4_row_tokens(nb / 2, row, KIND_Q51, 4, pairs, sums); break;
-            }
-            for (int t = 0; t < 4; t++) {
-                if (nb & 1) sums[t] += tails[kind](QK_BLOCK, row + (size_t)(nb - 1) * block_bytes, prepared_tail(pairs[t], nb));  // odd last block
-                out[(size_t)(t0 + t) * out_stride + r] = sums[t];
+        qk_q80_pair *pairs[4];  // [4 tokens][np], each from pair p0 of its row
+        float *o = out + (size_t)t0 * out_stride;  // [4][out_stride]
+        for (int p0 = 0; p0 < np; p0 += CHUNK_PAIRS) {
+            const int count = np - p0 < CHUNK_PAIRS ? np - p0 : CHUNK_PAIRS;
+            for (int t = 0; t < 4; t++) pairs[t] = (qk_q80_pair *)(prepared + (size_t)(t0 + t) * prepared_row_bytes) + p0;
+            for (int r = 0; r < rows; r++) {
+                const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes + (size_t)(2 * p0) * block_bytes;
+                // The rows are read a chunk at a time, not as one stream: fetch a later row's chunk ahead.
+                if (r + 2 < rows)
+                    for (int line = 0; line < 2 * count * block_bytes; line += 64) _mm_prefetch((const char *)row + 2 * row_bytes + line, _MM_HINT_T0);
+                float sums[4];
+                switch (kind) {  // constant arguments, so the token loop unrolls into registers
+                case KIND_Q40: q4_row_tokens(count, row, KIND_Q40, 4, pairs, sums); break;
+                case KIND_Q41: q4_row_tokens(count, row, KIND_Q41, 4, pairs, sums); break;
+                case KIND_Q50: q4_row_tokens(count, row, KIND_Q50, 4, pairs, sums); break;
+                case KIND_Q51: q4_row_tokens(count, row, KIND_Q51, 4, pairs, sums); break;
+                default: q4_row_tokens(count, row, KIND_Q80, 4, pairs, sums); break;
+                }
+                for (int t = 0; t < 4; t++) o[(size_t)t * out_stride + r] = (p0 ? o[(size_t)t * out_stride + r] : 0.0f) + sums[t];
             }
         }
+        if (nb & 1)  // an odd last block, after the pairs (or alone)
+            for (int r = 0; r < rows; r++) {
+                const uint8_t *last = (const uint8_t *)w + (size_t)r * row_bytes + (size_t)(nb - 1) * block_bytes;
+                for (int t = 0; t < 4; t++)
+                    o[(size_t)t * out_stride + r] = (np ? o[(size_t)t * out_stride + r] : 0.0f) +
+                                                    tails[kind](QK_BLOCK, last, prepared_tail(prepared + (size_t)(t0 + t) * prepared_row_bytes, nb));
+            }
     }
 }
 
@@ -339,8 +363,9 @@ AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, in
 AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                              int batch, float *out, size_t out_stride, int kind) {
     static void (*const prepare[])(int, const void *, void *) = {
-        qk_prepare_q40_avx512, qk_prepare_q41_avx512, qk_prepare_q50_avx512, qk_prepare_q51_avx512};
-    static const dot_fn_t dots[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx512, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512};
+        qk_prepare_q40_avx512, qk_prepare_q41_avx512, qk_prepare_q50_avx512, qk_prepare_q51_avx512, qk_prepare_q80_avx512};
+    static const dot_fn_t dots[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx512, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512,
+                                    qk_dot_q80_q80_avx512};
     const size_t prepared_bytes = qk_prepared_bytes_avx512(n);
     uint8_t *prepared = aligned_alloc(64, (size_t)(batch > 0 ? batch : 1) * prepared_bytes);  // [batch][prepared_bytes]
     if (!prepared) {  // out of memory: one dot product per token and row
@@ -368,4 +393,5 @@ MATMAT(q40, KIND_Q40)
 MATMAT(q41, KIND_Q41)
 MATMAT(q50, KIND_Q50)
 MATMAT(q51, KIND_Q51)
+MATMAT(q80, KIND_Q80)
 #endif

@@ -62,11 +62,14 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
             set(.q41) { $0.dot = qk_dot_q41_q80_avx2; $0.dequantize = qk_dequantize_q41_avx2
                         $0.prepare = (qk_prepare_q41_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q41_avx2
                         $0.matrixMatrix = qk_matmat_prepared_q41_avx2 }
-            set(.q80) { $0.dot = qk_dot_q80_q80_avx2; $0.quantize = qk_quantize_q80_avx2 }
+            // No Q80 prepare (VPMADDUBSW would saturate on unsigned Q80 codes): the batched kernel reads plain token rows.
+            set(.q80) { $0.dot = qk_dot_q80_q80_avx2; $0.quantize = qk_quantize_q80_avx2; $0.matrixMatrix = qk_matmat_q80_q80_avx2 }
             set(.q50) { $0.dot = qk_dot_q50_q80_avx2
-                        $0.prepare = (qk_prepare_q50_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q50_avx2 }
+                        $0.prepare = (qk_prepare_q50_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q50_avx2
+                        $0.matrixMatrix = qk_matmat_prepared_q50_avx2 }
             set(.q51) { $0.dot = qk_dot_q51_q80_avx2
-                        $0.prepare = (qk_prepare_q51_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q51_avx2 }
+                        $0.prepare = (qk_prepare_q51_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q51_avx2
+                        $0.matrixMatrix = qk_matmat_prepared_q51_avx2 }
             set(.q4K) { $0.dot = qk_dot_q4k_q8k_avx2; $0.matrixVector = qk_matvec_q4k_q8k_avx2; $0.matrixMatrix = qk_matmat_q4k_q8k_avx2 }
             set(.q5K) { $0.dot = qk_dot_q5k_q8k_avx2; $0.matrixVector = qk_matvec_q5k_q8k_avx2; $0.matrixMatrix = qk_matmat_q5k_q8k_avx2 }
             set(.q6K) { $0.dot = qk_dot_q6k_q8k_avx2; $0.matrixVector = qk_matvec_q6k_q8k_avx2; $0.matrixMatrix = qk_matmat_q6k_q8k_avx2 }
@@ -83,7 +86,8 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
                         $0.matrixMatrix = qk_matmat_prepared_q41_avx512 }
             // 128 blocks per 4096-value token: no AVX-512 quantizer written.
             set(.q80) { $0.dot = qk_dot_q80_q80_avx512; $0.quantize = qk_quantize_q80_avx2
-                        $0.prepare = (qk_prepare_q80_avx512, qk_prepared_bytes_avx512); $0.matrixVector = qk_matvec_prepared_q80_avx512 }
+                        $0.prepare = (qk_prepare_q80_avx512, qk_prepared_bytes_avx512); $0.matrixVector = qk_matvec_prepared_q80_avx512
+                        $0.matrixMatrix = qk_matmat_prepared_q80_avx512 }
             set(.q50) { $0.dot = qk_dot_q50_q80_avx512
                         $0.prepare = (qk_prepare_q50_avx512, qk_prepared_bytes_avx512); $0.matrixVector = qk_matvec_prepared_q50_avx512
                         $0.matrixMatrix = qk_matmat_prepared_q50_avx512 }

@@ -1,6 +1,6 @@
 /// `out[b] = W x[b]` for a batch of F32 activation rows, by whichever method measured faster for
 /// the batch size on this kernel path: a batched integer kernel that unpacks each weight block once
-/// for several tokens (AVX2: Q40, Q41 and the K-quants; AVX-512: also Q5_0 / Q5_1), one
+/// for several tokens (AVX2 and AVX-512: Q40, Q41, Q5_0, Q5_1, Q8_0 and the K-quants), one
 /// matrix-vector product per token (activations quantized to Q80, or Q8_K for K-quant weights), or
 /// OpenBLAS over dequantized tiles (`BatchedProduct`).
 ///

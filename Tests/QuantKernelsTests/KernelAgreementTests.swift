@@ -60,11 +60,11 @@ struct KernelAgreementTests {
         }
     }
 
-    @Test("x86-64 SIMD paths have batched kernels for the 4-bit and K-quant weights (the next test is not vacuous)",
+    @Test("x86-64 SIMD paths have batched kernels for the 4-, 5- and 8-bit and K-quant weights (the next test is not vacuous)",
           arguments: simdPaths)
     func matrixMatrixKernelsPresent(path: KernelPath) {
         guard path == .avx2 || path == .avx512 else { return }
-        for type in [BlockType.q40, .q41, .q4K, .q5K, .q6K] {
+        for type in [BlockType.q40, .q41, .q50, .q51, .q80, .q4K, .q5K, .q6K] {
             #expect(KernelTable(path: path).matrixMatrix(weights: type) != nil, "\(type) on \(path)")
         }
     }
@@ -75,7 +75,8 @@ struct KernelAgreementTests {
         for type in BlockType.allCases {
             guard let kernel = simd.matrixMatrix(weights: type), let activation = type.activationType else { continue }
             let reference = try #require(scalarKernels.dot(weights: type))
-            for blocks in type.valuesPerBlock == 256 ? [1, 3, 7] : [1, 3, 4, 17] {
+            // 67 blocks: several chunks of columns per pass over the rows (32 blocks each) and an odd last block.
+            for blocks in type.valuesPerBlock == 256 ? [1, 3, 7] : [1, 3, 4, 17, 67] {
                 let n = blocks * type.valuesPerBlock, rows = 6, rowBytes = type.rowBytes(n)
                 // Token rows further apart than their size, so a kernel that ignores the stride fails.
                 let tokenBytes = activation.rowBytes(n), activationStride = tokenBytes + 64

@@ -176,6 +176,8 @@ void qk_matmat_q50_q80_avx512(int n, const void *w, size_t row_bytes, int rows, 
                               int batch, float *out, size_t out_stride);
 void qk_matmat_q51_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                               int batch, float *out, size_t out_stride);
+void qk_matmat_q80_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                              int batch, float *out, size_t out_stride);
 /// The same over token rows prepared for the weights' type (`qk_prepare_*` of the same path),
 /// `prepared_row_bytes` apart: the batch is prepared once and every thread's rows read it.
 void qk_matmat_prepared_q40_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, size_t prepared_row_bytes,
@@ -190,9 +192,22 @@ void qk_matmat_prepared_q40_avx2(int n, const void *w, size_t row_bytes, int row
                                  int batch, float *out, size_t out_stride);
 void qk_matmat_prepared_q41_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, size_t prepared_row_bytes,
                                  int batch, float *out, size_t out_stride);
+void qk_matmat_prepared_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, size_t prepared_row_bytes,
+                                   int batch, float *out, size_t out_stride);
+void qk_matmat_prepared_q50_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, size_t prepared_row_bytes,
+                                 int batch, float *out, size_t out_stride);
+void qk_matmat_prepared_q51_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, size_t prepared_row_bytes,
+                                 int batch, float *out, size_t out_stride);
 void qk_matmat_q40_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                             int batch, float *out, size_t out_stride);
 void qk_matmat_q41_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
+void qk_matmat_q50_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
+void qk_matmat_q51_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
+                            int batch, float *out, size_t out_stride);
+/// AVX2 Q80 weights read the plain Q80 token rows (that path has no Q80 prepare); no allocation.
+void qk_matmat_q80_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                             int batch, float *out, size_t out_stride);
 /// K-quant batches (matmat_kquants_*.c): `batch` Q8_K token rows `y_row_bytes` apart, read as they are
 /// (no allocation); each super-block is unpacked once for up to 4 tokens.
