@@ -11,6 +11,7 @@
 // the integer sum as block sums times -32 * scale. Q8_K rows are read as they are: no allocation.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "kquant_scales.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -25,18 +26,6 @@ AVX512 static inline float hsum_ps256(__m256 v) {
 }
 
 // ---------------------------------------------------------------- Q4_K, Q5_K
-
-/// The packed 6-bit scales and minimums of a Q4_K / Q5_K super-block, sub-block j in byte j (see
-/// unpack_scales_mins in q5_kquants_ref.c).
-static inline void scales_mins(const uint8_t packed[12], uint64_t *scales, uint64_t *mins) {
-    uint32_t a, b, c;
-    memcpy(&a, packed, 4);
-    memcpy(&b, packed + 4, 4);
-    memcpy(&c, packed + 8, 4);
-    uint32_t s_hi = (c & 0x0F0F0F0F) | ((a >> 2) & 0x30303030), m_hi = ((c >> 4) & 0x0F0F0F0F) | ((b >> 2) & 0x30303030);
-    *scales = (a & 0x3F3F3F3F) | (uint64_t)s_hi << 32;
-    *mins = (b & 0x3F3F3F3F) | (uint64_t)m_hi << 32;
-}
 
 /// One row of Q4_K (q5 = 0) or Q5_K super-blocks times `tokens` Q8_K rows.
 AVX512 INLINE void k45_row(int nb, const uint8_t *row, int q5, int tokens, const qk_block_q8k *const *y, float *sums) {
@@ -55,7 +44,7 @@ AVX512 INLINE void k45_row(int nb, const uint8_t *row, int q5, int tokens, const
         const uint8_t *block = row + (size_t)b * block_bytes;  // d, dmin, scales[12], (qh[32]), qs[128]
         const uint8_t *qs = block + (q5 ? 48 : 16), *qh = block + 16;
         uint64_t packed_scales, packed_mins;
-        scales_mins(block + 4, &packed_scales, &packed_mins);
+        kquant_scales_mins(block + 4, &packed_scales, &packed_mins);
         const __m512i scales16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)packed_scales)));
         const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi64_si128((long long)packed_mins), pairs));
         const __m512i hbits = q5 ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)qh)) : _mm512_setzero_si512();

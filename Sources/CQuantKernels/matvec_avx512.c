@@ -359,31 +359,7 @@ AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, in
     }
 }
 
-/// The same from plain Q80 token rows `y_row_bytes` apart, prepared into a buffer of its own.
-AVX512 static void q4_matmat(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
-                             int batch, float *out, size_t out_stride, int kind) {
-    static void (*const prepare[])(int, const void *, void *) = {
-        qk_prepare_q40_avx512, qk_prepare_q41_avx512, qk_prepare_q50_avx512, qk_prepare_q51_avx512, qk_prepare_q80_avx512};
-    static const dot_fn_t dots[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx512, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512,
-                                    qk_dot_q80_q80_avx512};
-    const size_t prepared_bytes = qk_prepared_bytes_avx512(n);
-    uint8_t *prepared = aligned_alloc(64, (size_t)(batch > 0 ? batch : 1) * prepared_bytes);  // [batch][prepared_bytes]
-    if (!prepared) {  // out of memory: one dot product per token and row
-        for (int t = 0; t < batch; t++)
-            for (int r = 0; r < rows; r++)
-                out[(size_t)t * out_stride + r] = dots[kind](n, (const uint8_t *)w + (size_t)r * row_bytes, (const uint8_t *)y + (size_t)t * y_row_bytes);
-        return;
-    }
-    for (int t = 0; t < batch; t++) prepare[kind](n, (const uint8_t *)y + (size_t)t * y_row_bytes, prepared + (size_t)t * prepared_bytes);
-    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_bytes, batch, out, out_stride, kind);
-    free(prepared);
-}
-
 #define MATMAT(suffix, kind)                                                                                              \
-    AVX512 void qk_matmat_##suffix##_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *y,         \
-                                                size_t y_row_bytes, int batch, float *out, size_t out_stride) {         \
-        q4_matmat(n, w, row_bytes, rows, y, y_row_bytes, batch, out, out_stride, kind);                                 \
-    }                                                                                                                    \
     AVX512 void qk_matmat_prepared_##suffix##_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, \
                                                      size_t prepared_row_bytes, int batch, float *out, size_t out_stride) { \
         q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, kind);          \
@@ -394,4 +370,10 @@ MATMAT(q41, KIND_Q41)
 MATMAT(q50, KIND_Q50)
 MATMAT(q51, KIND_Q51)
 MATMAT(q80, KIND_Q80)
+
+UNPREPARED_MATMAT(qk_matmat_q40_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q40_avx512, qk_matmat_prepared_q40_avx512, qk_dot_q40_q80_avx2)
+UNPREPARED_MATMAT(qk_matmat_q41_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q41_avx512, qk_matmat_prepared_q41_avx512, qk_dot_q41_q80_avx512)
+UNPREPARED_MATMAT(qk_matmat_q50_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q50_avx512, qk_matmat_prepared_q50_avx512, qk_dot_q50_q80_avx512)
+UNPREPARED_MATMAT(qk_matmat_q51_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q51_avx512, qk_matmat_prepared_q51_avx512, qk_dot_q51_q80_avx512)
+UNPREPARED_MATMAT(qk_matmat_q80_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q80_avx512, qk_matmat_prepared_q80_avx512, qk_dot_q80_q80_avx512)
 #endif

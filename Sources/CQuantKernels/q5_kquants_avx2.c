@@ -7,6 +7,7 @@
 // int32; Q6_K's -32 offset is taken out at the end with the activation's block sums.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "kquant_scales.h"
 #include "avx2_helpers.h"
 #include <immintrin.h>
 #include <string.h>
@@ -64,21 +65,6 @@ AVX2 float qk_dot_q51_q80_avx2(int n, const void *x, const void *y) {
 }
 
 // ---------------------------------------------------------------- K-quants x Q8_K
-
-/// Q4_K / Q5_K packed 6-bit scales and minimums (see unpack_scales_mins in q5_kquants_ref.c) as
-/// eight bytes each (sub-block j in byte j), with 32-bit operations: bits 6-7 of bytes 0..7 move to
-/// bits 4-5 of the upper four.
-static inline void kquant_scales_mins(const uint8_t packed[12], uint64_t *scales, uint64_t *mins) {
-    uint32_t a, b, c;
-    memcpy(&a, packed, 4);
-    memcpy(&b, packed + 4, 4);
-    memcpy(&c, packed + 8, 4);
-    uint32_t s_lo = a & 0x3F3F3F3F, m_lo = b & 0x3F3F3F3F;
-    uint32_t s_hi = (c & 0x0F0F0F0F) | ((a >> 2) & 0x30303030), m_hi = ((c >> 4) & 0x0F0F0F0F) | ((b >> 2) & 0x30303030);
-    // Eight bytes in a register each: reading them back from two 4-byte stores would stall store forwarding.
-    *scales = s_lo | (uint64_t)s_hi << 32;
-    *mins = m_lo | (uint64_t)m_hi << 32;
-}
 
 /// sum_j mins[j] * (bsums[2j] + bsums[2j+1]): the minimum term of a Q4_K / Q5_K super-block.
 AVX2 static inline int kquant_min_term(uint64_t mins, const int16_t bsums[16]) {

@@ -7,6 +7,7 @@
 //     them, so a super-block stays in int32 until its single float multiply.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "kquant_scales.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -65,19 +66,6 @@ AVX512 float qk_dot_q51_q80_avx512(int n, const void *x, const void *y) {
 
 // ---------------------------------------------------------------- K-quants x Q8_K
 
-/// Q4_K / Q5_K packed scales and minimums, sub-block j in byte j (see q5_kquants_ref.c's unpack_scales_mins).
-static inline void scales_mins(const uint8_t packed[12], uint64_t *scales, uint64_t *mins) {
-    uint32_t a, b, c;
-    memcpy(&a, packed, 4);
-    memcpy(&b, packed + 4, 4);
-    memcpy(&c, packed + 8, 4);
-    uint32_t s_lo = a & 0x3F3F3F3F, m_lo = b & 0x3F3F3F3F;
-    uint32_t s_hi = (c & 0x0F0F0F0F) | ((a >> 2) & 0x30303030), m_hi = ((c >> 4) & 0x0F0F0F0F) | ((b >> 2) & 0x30303030);
-    // Eight bytes in a register each: reading them back from two 4-byte stores would stall store forwarding.
-    *scales = s_lo | (uint64_t)s_hi << 32;
-    *mins = m_lo | (uint64_t)m_hi << 32;
-}
-
 /// sum_j mins[j] * (bsums[2j] + bsums[2j+1]).
 AVX512 static inline int min_term(uint64_t mins, const int16_t bsums[16]) {
     __m256i bs = _mm256_loadu_si256((const __m256i *)bsums);
@@ -122,7 +110,7 @@ AVX512 float qk_dot_q4k_q8k_avx512(int n, const void *x, const void *y) {
     float minimum = 0.0f;
     for (int b = 0; b < n / QK_SUPER; b++) {
         uint64_t scales, mins;
-        scales_mins(wx[b].scales, &scales, &mins);
+        kquant_scales_mins(wx[b].scales, &scales, &mins);
         __m512i isum = k45_block(wx[b].qs, NULL, scales, ay[b].qs);
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
         minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)min_term(mins, ay[b].bsums);
@@ -137,7 +125,7 @@ AVX512 float qk_dot_q5k_q8k_avx512(int n, const void *x, const void *y) {
     float minimum = 0.0f;
     for (int b = 0; b < n / QK_SUPER; b++) {
         uint64_t scales, mins;
-        scales_mins(wx[b].scales, &scales, &mins);
+        kquant_scales_mins(wx[b].scales, &scales, &mins);
         __m512i isum = k45_block(wx[b].qs, wx[b].qh, scales, ay[b].qs);
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
         minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)min_term(mins, ay[b].bsums);
