@@ -4,21 +4,8 @@
 // qk_matvec_q40_q80_avx512 anyway.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "avx512_helpers.h"
 #include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
-
-AVX512 static inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-AVX512 static inline __m256i nibbles(const uint8_t *qs) {
-    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
-}
 
 /// 8 int32 partial sums of x*y over 32 signed bytes, with VNNI.
 AVX512 static inline __m256i dot_i8x32_vnni(__m256i x, __m256i y) {
@@ -33,13 +20,13 @@ AVX512 float qk_dot_q41_q80_avx512(int n, const void *x, const void *y) {
     __m256 acc = _mm256_setzero_ps(), accMin = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++) {
         __m256i qy = _mm256_loadu_si256((const __m256i *)ay[b].qs);
-        __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), nibbles(wx[b].qs), qy);  // unsigned x signed
+        __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), unpack_nibbles(wx[b].qs), qy);  // unsigned x signed
         __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones8, qy);
         float dy = _cvtsh_ss(ay[b].d);
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(wx[b].d) * dy), acc);
         accMin = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(_cvtsh_ss(wx[b].m) * dy), accMin);
     }
-    return hsum256(_mm256_add_ps(acc, accMin));
+    return hsum_f32x8(_mm256_add_ps(acc, accMin));
 }
 
 AVX512 float qk_dot_q80_q80_avx512(int n, const void *x, const void *y) {
@@ -51,7 +38,7 @@ AVX512 float qk_dot_q80_q80_avx512(int n, const void *x, const void *y) {
         __m256i p = dot_i8x32_vnni(_mm256_loadu_si256((const __m256i *)wx[b].qs), _mm256_loadu_si256((const __m256i *)ay[b].qs));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(wx[b].d) * _cvtsh_ss(ay[b].d)), acc);
     }
-    return hsum256(acc);
+    return hsum_f32x8(acc);
 }
 
 AVX512 float qk_dot_f32_f32_avx512(int n, const void *x, const void *y) {

@@ -11,19 +11,12 @@
 // the integer sum as block sums times -32 * scale. Q8_K rows are read as they are: no allocation.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "avx512_helpers.h"
 #include "kquant_scales.h"
 #include <immintrin.h>
 #include <string.h>
 
-#define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define INLINE __attribute__((always_inline)) static inline
-
-AVX512 static inline float hsum_ps256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 // ---------------------------------------------------------------- Q4_K, Q5_K
 
@@ -69,7 +62,7 @@ AVX512 INLINE void k45_row(int nb, const uint8_t *row, int q5, int tokens, const
             minimum[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(a->d * dmin), minimum[t]);
         }
     }
-    for (int t = 0; t < tokens; t++) sums[t] = _mm512_reduce_add_ps(acc[t]) - hsum_ps256(minimum[t]);
+    for (int t = 0; t < tokens; t++) sums[t] = _mm512_reduce_add_ps(acc[t]) - hsum_f32x8(minimum[t]);
 }
 
 // ---------------------------------------------------------------- Q6_K

@@ -52,11 +52,7 @@ AVX2 static inline float q40_row(int nb, const qk_block_q40 *x, const qk_q80_pre
         p = _mm256_add_epi32(p, _mm256_load_si256((const __m256i *)y[b].corr));
         acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
     }
-    __m256 v = _mm256_add_ps(acc0, acc1);
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+    return hsum_f32x8(_mm256_add_ps(acc0, acc1));
 }
 
 AVX2 static inline float q41_row(int nb, const qk_block_q41 *x, const qk_q80_prepared *y) {
@@ -78,11 +74,7 @@ AVX2 static inline float q41_row(int nb, const qk_block_q41 *x, const qk_q80_pre
         acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(x[b].d) * y[b].dy), acc0);
         minimum0 += _cvtsh_ss(x[b].m) * y[b].sy;
     }
-    __m256 v = _mm256_add_ps(acc0, acc1);
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s) + minimum0 + minimum1;
+    return hsum_f32x8(_mm256_add_ps(acc0, acc1)) + minimum0 + minimum1;
 }
 
 /// 0x10 in byte j where bit j of a Q5 block's 4 `qh` bytes is set (its values' fifth bits).
@@ -113,11 +105,7 @@ AVX2 __attribute__((always_inline)) static inline float q5_row(int nb, const uin
         if (b & 1) acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), d, acc1);
         else acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), d, acc0);
     }
-    __m256 v = _mm256_add_ps(acc0, acc1);
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s) + minimum0;
+    return hsum_f32x8(_mm256_add_ps(acc0, acc1)) + minimum0;
 }
 
 void qk_prepare_q40_avx2(int n, const void *y, void *out) { prepare_blocks(n / QK_BLOCK, y, out, 8); }

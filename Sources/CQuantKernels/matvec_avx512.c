@@ -11,11 +11,10 @@
 //   - a Q5 pair's 64 fifth bits, rearranged into the same lane order, are one mask register.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "avx512_helpers.h"
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 
 typedef float (*dot_fn_t)(int, const void *, const void *);
 

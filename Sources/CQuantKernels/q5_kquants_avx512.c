@@ -7,18 +7,10 @@
 //     them, so a super-block stays in int32 until its single float multiply.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
+#include "avx512_helpers.h"
 #include "kquant_scales.h"
 #include <immintrin.h>
 #include <string.h>
-
-#define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
-
-AVX512 static inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 /// A Q5 block's 32 values (0..31) in block order: nibbles, plus 16 where the bit of qh is set.
 AVX512 static inline __m256i q5_values(const uint8_t *qs, const uint8_t *qh) {
@@ -44,7 +36,7 @@ AVX512 float qk_dot_q50_q80_avx512(int n, const void *x, const void *y) {
         if (b & 1) acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), d, acc1);
         else acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), d, acc0);
     }
-    return hsum256(_mm256_add_ps(acc0, acc1));
+    return hsum_f32x8(_mm256_add_ps(acc0, acc1));
 }
 
 AVX512 float qk_dot_q51_q80_avx512(int n, const void *x, const void *y) {
@@ -61,7 +53,7 @@ AVX512 float qk_dot_q51_q80_avx512(int n, const void *x, const void *y) {
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(wx[b].d) * dy), acc);
         accMin = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(_cvtsh_ss(wx[b].m) * dy), accMin);
     }
-    return hsum256(_mm256_add_ps(acc, accMin));
+    return hsum_f32x8(_mm256_add_ps(acc, accMin));
 }
 
 // ---------------------------------------------------------------- K-quants x Q8_K
