@@ -101,35 +101,26 @@ AVX2 __attribute__((always_inline)) static inline __m256i k45_block(const uint8_
     return isum;
 }
 
-AVX2 float qk_dot_q4k_q8k_avx2(int n, const void *x, const void *y) {
-    const qk_block_q4k *wx = x;
-    const qk_block_q8k *ay = y;
-    __m256 acc = _mm256_setzero_ps();
-    float minimum = 0.0f;
-    for (int b = 0; b < n / QK_SUPER; b++) {
-        uint64_t scales, mins;
-        kquant_scales_mins(wx[b].scales, &scales, &mins);
-        __m256i isum = k45_block(wx[b].qs, NULL, scales, ay[b].qs);
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
-        minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)kquant_min_term(mins, ay[b].bsums);
+/// Q4_K (`QH` NULL) and Q5_K (`QH` the block's fifth bits) super-blocks . Q8_K: the integer dot per
+/// super-block, its scale, and the minimums' term from the Q8_K block sums.
+#define K45_DOT(name, block_t, QH)                                                                              \
+    AVX2 float name(int n, const void *x, const void *y) {                                                          \
+        const block_t *wx = x;                                                                                  \
+        const qk_block_q8k *ay = y;                                                                             \
+        __m256 acc = _mm256_setzero_ps();                                                                        \
+        float minimum = 0.0f;                                                                                   \
+        for (int b = 0; b < n / QK_SUPER; b++) {                                                                \
+            uint64_t scales, mins;                                                                              \
+            kquant_scales_mins(wx[b].scales, &scales, &mins);                                                   \
+            __m256i isum = k45_block(wx[b].qs, QH, scales, ay[b].qs);                                             \
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);        \
+            minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)kquant_min_term(mins, ay[b].bsums);                   \
+        }                                                                                                       \
+        return hsum_f32x8(acc) - minimum;                                                                                 \
     }
-    return hsum_f32x8(acc) - minimum;
-}
 
-AVX2 float qk_dot_q5k_q8k_avx2(int n, const void *x, const void *y) {
-    const qk_block_q5k *wx = x;
-    const qk_block_q8k *ay = y;
-    __m256 acc = _mm256_setzero_ps();
-    float minimum = 0.0f;
-    for (int b = 0; b < n / QK_SUPER; b++) {
-        uint64_t scales, mins;
-        kquant_scales_mins(wx[b].scales, &scales, &mins);
-        __m256i isum = k45_block(wx[b].qs, wx[b].qh, scales, ay[b].qs);
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
-        minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)kquant_min_term(mins, ay[b].bsums);
-    }
-    return hsum_f32x8(acc) - minimum;
-}
+K45_DOT(qk_dot_q4k_q8k_avx2, qk_block_q4k, NULL)
+K45_DOT(qk_dot_q5k_q8k_avx2, qk_block_q5k, wx[b].qh)
 
 AVX2 float qk_dot_q6k_q8k_avx2(int n, const void *x, const void *y) {
     const qk_block_q6k *wx = x;

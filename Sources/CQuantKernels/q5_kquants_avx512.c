@@ -95,35 +95,26 @@ AVX512 __attribute__((always_inline)) static inline __m512i k45_block(const uint
     return _mm512_add_epi32(isum[0], isum[1]);
 }
 
-AVX512 float qk_dot_q4k_q8k_avx512(int n, const void *x, const void *y) {
-    const qk_block_q4k *wx = x;
-    const qk_block_q8k *ay = y;
-    __m512 acc = _mm512_setzero_ps();
-    float minimum = 0.0f;
-    for (int b = 0; b < n / QK_SUPER; b++) {
-        uint64_t scales, mins;
-        kquant_scales_mins(wx[b].scales, &scales, &mins);
-        __m512i isum = k45_block(wx[b].qs, NULL, scales, ay[b].qs);
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
-        minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)min_term(mins, ay[b].bsums);
+/// Q4_K (`QH` NULL) and Q5_K (`QH` the block's fifth bits) super-blocks . Q8_K: the integer dot per
+/// super-block, its scale, and the minimums' term from the Q8_K block sums.
+#define K45_DOT(name, block_t, QH)                                                                              \
+    AVX512 float name(int n, const void *x, const void *y) {                                                          \
+        const block_t *wx = x;                                                                                  \
+        const qk_block_q8k *ay = y;                                                                             \
+        __m512 acc = _mm512_setzero_ps();                                                                        \
+        float minimum = 0.0f;                                                                                   \
+        for (int b = 0; b < n / QK_SUPER; b++) {                                                                \
+            uint64_t scales, mins;                                                                              \
+            kquant_scales_mins(wx[b].scales, &scales, &mins);                                                   \
+            __m512i isum = k45_block(wx[b].qs, QH, scales, ay[b].qs);                                             \
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);        \
+            minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)min_term(mins, ay[b].bsums);                   \
+        }                                                                                                       \
+        return _mm512_reduce_add_ps(acc) - minimum;                                                                                 \
     }
-    return _mm512_reduce_add_ps(acc) - minimum;
-}
 
-AVX512 float qk_dot_q5k_q8k_avx512(int n, const void *x, const void *y) {
-    const qk_block_q5k *wx = x;
-    const qk_block_q8k *ay = y;
-    __m512 acc = _mm512_setzero_ps();
-    float minimum = 0.0f;
-    for (int b = 0; b < n / QK_SUPER; b++) {
-        uint64_t scales, mins;
-        kquant_scales_mins(wx[b].scales, &scales, &mins);
-        __m512i isum = k45_block(wx[b].qs, wx[b].qh, scales, ay[b].qs);
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);
-        minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)min_term(mins, ay[b].bsums);
-    }
-    return _mm512_reduce_add_ps(acc) - minimum;
-}
+K45_DOT(qk_dot_q4k_q8k_avx512, qk_block_q4k, NULL)
+K45_DOT(qk_dot_q5k_q8k_avx512, qk_block_q5k, wx[b].qh)
 
 AVX512 float qk_dot_q6k_q8k_avx512(int n, const void *x, const void *y) {
     const qk_block_q6k *wx = x;
