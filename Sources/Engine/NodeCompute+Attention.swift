@@ -8,8 +8,8 @@ extension NodeCompute {
     /// `input` holds the layer's normalized input; the result is left in `partial`.
     func attention(_ w: LayerWeights, localLayer: Int, position: Int) {
         // q: [queryHeads][headDim], k, v: [kvHeads][headDim]
-        multiply([(w.query.matrix(), q.buffer.baseAddress!), (w.key.matrix(), k.buffer.baseAddress!),
-                  (w.value.matrix(), v.buffer.baseAddress!)], input)
+        multiply(input, (w.query.matrix(), q.buffer.baseAddress!), (w.key.matrix(), k.buffer.baseAddress!),
+                 (w.value.matrix(), v.buffer.baseAddress!))
         prepareAndCache(w, localLayer: localLayer, position: position)
         profiler.measure(.attention) { attend(localLayer: localLayer, position: position) }
         attended.invalidate()

@@ -18,7 +18,7 @@ extension NodeCompute {
     /// `out = down . (act(gate . x) * (up . x))` over this node's rows.
     func swiGLU(gate gateWeights: WeightMatrix, up upWeights: WeightMatrix, down: WeightMatrix,
                 into out: UnsafeMutablePointer<Float>) {
-        multiply([(gateWeights, gate.values.baseAddress!), (upWeights, up.buffer.baseAddress!)], input)
+        multiply(input, (gateWeights, gate.values.baseAddress!), (upWeights, up.buffer.baseAddress!))
         profiler.measure(.elementwise) {
             if model.activation == .gelu {
                 Elementwise.gelu(gate.values)

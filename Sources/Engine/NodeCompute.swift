@@ -93,11 +93,21 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
         }
     }
 
-    /// Several products of one activation in one pool dispatch (a layer's q, k and v; gate and up).
-    func multiply(_ products: [(weights: WeightMatrix, out: UnsafeMutablePointer<Float>)], _ x: Activation) {
+    /// Two or three products of one activation in one pool dispatch (a layer's q, k and v; gate and
+    /// up), the group held on the stack.
+    func multiply(_ x: Activation, _ a: (weights: WeightMatrix, out: UnsafeMutablePointer<Float>),
+                  _ b: (weights: WeightMatrix, out: UnsafeMutablePointer<Float>),
+                  _ c: (weights: WeightMatrix, out: UnsafeMutablePointer<Float>)? = nil) {
         profiler.measure(.matmul) {
-            let group = products.map { MatrixVectorProduct($0.weights, prepared: x.input(for: $0.weights.type), into: $0.out) }
-            MatrixVector.multiply(group, pool: pool, kernels: kernels)
+            func product(_ p: (weights: WeightMatrix, out: UnsafeMutablePointer<Float>)) -> MatrixVectorProduct {
+                MatrixVectorProduct(p.weights, prepared: x.input(for: p.weights.type), into: p.out)
+            }
+            withUnsafeTemporaryAllocation(of: MatrixVectorProduct.self, capacity: 3) { group in  // [2 or 3]
+                group.initializeElement(at: 0, to: product(a))
+                group.initializeElement(at: 1, to: product(b))
+                if let c { group.initializeElement(at: 2, to: product(c)) }
+                MatrixVector.multiply(UnsafeBufferPointer(rebasing: group[0..<(c == nil ? 2 : 3)]), pool: pool, kernels: kernels)
+            }
         }
     }
 

@@ -86,13 +86,22 @@ public enum MatrixVector {
         let rows = rows ?? 0..<weights.rows
         precondition(rows.lowerBound >= 0 && rows.upperBound <= weights.rows, "rows \(rows) outside 0..<\(weights.rows)")
         let view = WeightMatrix(type: weights.type, rows: rows.count, columns: weights.columns, data: weights.row(rows.lowerBound))
-        multiply([MatrixVectorProduct(view, prepared: x, into: out)], pool: pool, kernels: kernels)
+        withUnsafePointer(to: MatrixVectorProduct(view, prepared: x, into: out)) {
+            multiply(UnsafeBufferPointer(start: $0, count: 1), pool: pool, kernels: kernels)
+        }
     }
 
     /// Runs every product of `products` as one pool job: each product's rows are cut into chunks of
     /// about the same size across the whole group, so small matrices (a layer's k and v beside its
     /// q) share one dispatch and no thread waits at a boundary between them.
     public static func multiply(_ products: [MatrixVectorProduct], pool: ThreadPool? = nil, kernels: KernelTable = .current) {
+        products.withUnsafeBufferPointer { multiply($0, pool: pool, kernels: kernels) }
+    }
+
+    /// `multiply(_:pool:kernels:)` over products the caller holds (on the stack, with
+    /// `withUnsafeTemporaryAllocation`): the per-token path allocates nothing.
+    public static func multiply(_ products: UnsafeBufferPointer<MatrixVectorProduct>, pool: ThreadPool? = nil,
+                                kernels: KernelTable = .current) {
         let totalRows = products.reduce(0) { $0 + $1.weights.rows }
         guard totalRows > 0 else { return }
         // Chunks of at least 16 rows, several per thread, claimed by whichever thread is running.
