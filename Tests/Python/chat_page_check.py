@@ -55,37 +55,23 @@ try:
         element = driver.find_element(By.ID, field)
         element.clear()
         element.send_keys(value)
+    # A fast model can stream a short reply between two WebDriver polls, so the page records what it
+    # shows itself: a MutationObserver, installed before the message is sent, notes the reply's text
+    # and the stop button after every change the page makes while the reply is marked as streaming.
+    driver.execute_script("""
+        window.partialReplies = [];
+        new MutationObserver(() => {
+            const replies = document.querySelectorAll('.message.assistant.streaming');
+            if (replies.length === 0) return;
+            const text = replies[replies.length - 1].innerText;
+            const seen = window.partialReplies;
+            if (text.trim() && (seen.length === 0 || seen[seen.length - 1][0] !== text))
+                seen.push([text, !document.getElementById('stop').disabled]);
+        }).observe(document.getElementById('messages'), {childList: true, subtree: true, characterData: true});
+    """)
     prompt = driver.find_element(By.ID, "prompt")
     prompt.send_keys("What is the capital of France?")
     prompt.send_keys(Keys.ENTER)
-
-    # While the reply is streaming, part of its text is already on the page and the stop button is
-    # enabled. One script reads all three at once: a fast model can finish a short reply between two
-    # WebDriver calls, which would make separate reads disagree.
-    snapshot_script = """
-        const replies = document.querySelectorAll('.message.assistant');
-        if (replies.length === 0) return null;
-        const reply = replies[replies.length - 1];
-        return [reply.className, reply.innerText, !document.getElementById('stop').disabled];
-    """
-
-    def partial_text():
-        snapshot = driver.execute_script(snapshot_script)
-        if not snapshot:
-            return None
-        class_name, text, stop_enabled = snapshot
-        classes = class_name.split()
-        if "streaming" in classes and text.strip():
-            return text, stop_enabled
-        if "done" in classes or "error" in classes:
-            fail("the reply ended before any partial text was seen", text)
-        return None
-
-    partial, stop_enabled = wait_until("text of the reply while it streams", partial_text)
-    print(f"ok: the reply streams in ({partial!r} so far)")
-    if not stop_enabled:
-        fail("the stop button is enabled while generating")
-    print("ok: the stop button is enabled while generating")
 
     reply = wait_until("the reply to complete",
                        lambda: next(iter(driver.find_elements(By.CSS_SELECTOR, ".message.assistant.done, .message.assistant.error")), None))
@@ -97,6 +83,17 @@ try:
     if "tokens" not in reply.find_element(By.CSS_SELECTOR, ".stats").text:
         fail("the reply shows its statistics", text)
     print(f"ok: the reply completed: {text!r}")
+
+    partials = driver.execute_script("return window.partialReplies;")
+    # The reply's own text, without the statistics line the page appends when it completes.
+    answer = driver.execute_script("return arguments[0].firstChild.textContent;", reply).strip()
+    growing = [shown for shown, _ in partials if answer.startswith(shown.strip()) and len(shown.strip()) < len(answer)]
+    if not growing:
+        fail("part of the reply was on the page before it completed", [shown for shown, _ in partials])
+    print(f"ok: the reply streamed in: {growing[0]!r}, then {len(partials) - 1} more steps")
+    if not all(stop_enabled for _, stop_enabled in partials):
+        fail("the stop button is enabled while generating", partials)
+    print("ok: the stop button is enabled while generating")
 
     rows = wait_until("the cluster panel's root row",
                       lambda: [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#nodes tr") if "root" in row.text])
