@@ -1,13 +1,13 @@
-// Whole-share matrix-vector products for AVX-512 (F, BW, VL, VNNI): Q40, Q41, Q5_0, Q5_1 and Q80 weights times
-// one Q80 activation row. The activation is prepared once (`qk_prepare_*_avx512`, by the caller into
-// a buffer of its own that every thread reads) so the per-row loop does as little as possible per block:
-//   - pairs of activation blocks are stored in the lane order the weights unpack into (for 4-bit
+// Whole-share and batched matrix products for AVX-512 (F, BW, VL, VNNI): Q5_0, Q5_1 and Q80 weights times
+// Q80 activation rows (Q40 and Q41: matvec_q4_avx512.c). The activation is prepared once
+// (`qk_prepare_*_avx512`, by the caller into a buffer of its own that every thread reads) so the
+// per-row loop does as little as possible per block:
+//   - pairs of activation blocks are stored in the lane order the weights unpack into (for 5-bit
 //     weights: y_b[0:16], y_b1[0:16], y_b[16:32], y_b1[16:32]; for Q80: y_b, y_b1),
-//   - VPDPBUSD multiplies unsigned bytes by signed ones, so the weights are made unsigned (Q40
-//     nibbles 0..15 stand for q - 8, Q5_0 values 0..31 for q - 16, Q80 bytes xor 0x80 for q + 128)
-//     and each 4-byte group of the
+//   - VPDPBUSD multiplies unsigned bytes by signed ones, so the weights are made unsigned (Q5_0
+//     values 0..31 stand for q - 16, Q80 bytes xor 0x80 for q + 128) and each 4-byte group of the
 //     activation carries the correction -offset * sum(q_y) the accumulation starts from,
-//   - each block's activation scale, and dy * sum(q_y) for Q41 / Q5_1's minimum term, are floats,
+//   - each block's activation scale, and dy * sum(q_y) for Q5_1's minimum term, are floats,
 //   - a Q5 pair's 64 fifth bits, rearranged into the same lane order, are one mask register.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
@@ -23,7 +23,7 @@ typedef struct {
     int8_t qy[64];      // lane order of the weights (see above)
     int32_t corr[16];   // -offset * (qy[4k] + qy[4k+1] + qy[4k+2] + qy[4k+3])
     float dy[2];        // the two blocks' scales
-    float sy[2];        // dy * sum(q_y) of each block (Q41's minimum term)
+    float sy[2];        // dy * sum(q_y) of each block (Q5_1's minimum term)
     float pad[12];
 } qk_q80_pair;
 
@@ -32,15 +32,17 @@ _Static_assert(sizeof(qk_q80_pair) == 192 && sizeof(qk_q80_pair) % 64 == 0, "a p
 /// Pairs of a prepared row of `nb` blocks; an odd last block follows them as the plain Q80 block.
 static size_t pairs_bytes(int nb) { return sizeof(qk_q80_pair) * (size_t)(nb / 2); }
 
+/// Room for a row prepared in pairs, or in quads (Q40 / Q41, matvec_q4_avx512.c).
 size_t qk_prepared_bytes_avx512(int n) {
-    return (pairs_bytes(n / QK_BLOCK) + sizeof(qk_block_q80) + 63) / 64 * 64;
+    const size_t pairs = (pairs_bytes(n / QK_BLOCK) + sizeof(qk_block_q80) + 63) / 64 * 64, quads = qk_prepared_quads_bytes_avx512(n);
+    return pairs > quads ? pairs : quads;
 }
 
 static const qk_block_q80 *prepared_tail(const void *prepared, int nb) {
     return (const qk_block_q80 *)((const uint8_t *)prepared + pairs_bytes(nb));
 }
 
-/// Lays out a Q80 row (see the top of this file); `interleave` for 4- and 5-bit weights, `offset`
+/// Lays out a Q80 row (see the top of this file); `interleave` for 5-bit weights, `offset`
 /// the value their unsigned codes stand for as zero.
 static void prepare_pairs(int nb, const qk_block_q80 *y, int interleave, int offset, void *out) {
     qk_q80_pair *pairs = out;
@@ -66,8 +68,6 @@ static void prepare_pairs(int nb, const qk_block_q80 *y, int interleave, int off
     if (nb & 1) memcpy((uint8_t *)out + pairs_bytes(nb), &y[nb - 1], sizeof(qk_block_q80));
 }
 
-void qk_prepare_q40_avx512(int n, const void *y, void *out) { prepare_pairs(n / QK_BLOCK, y, 1, 8, out); }
-void qk_prepare_q41_avx512(int n, const void *y, void *out) { prepare_pairs(n / QK_BLOCK, y, 1, 0, out); }
 void qk_prepare_q50_avx512(int n, const void *y, void *out) { prepare_pairs(n / QK_BLOCK, y, 1, 16, out); }
 void qk_prepare_q51_avx512(int n, const void *y, void *out) { prepare_pairs(n / QK_BLOCK, y, 1, 0, out); }
 void qk_prepare_q80_avx512(int n, const void *y, void *out) { prepare_pairs(n / QK_BLOCK, y, 0, 128, out); }
@@ -96,64 +96,6 @@ AVX512 static inline float finish(__m512 acc0, __m512 acc1, __m128 minimum) {
     __m128 m = _mm_add_ps(minimum, _mm_movehl_ps(minimum, minimum));
     m = _mm_add_ss(m, _mm_movehdup_ps(m));
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + _mm_cvtss_f32(m);
-}
-
-AVX512 static float q40_row(int np, const qk_block_q40 *x, const qk_q80_pair *y) {
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    int p = 0;
-    // Hot loop: four blocks (two pairs) per iteration.
-    for (; p + 1 < np; p += 2) {
-        const qk_block_q40 *b = &x[2 * p];
-        __m512i d0 = _mm512_dpbusd_epi32(_mm512_load_si512(y[p].corr), unpack_pair(b[0].qs, b[1].qs), _mm512_load_si512(y[p].qy));
-        __m512i d1 = _mm512_dpbusd_epi32(_mm512_load_si512(y[p + 1].corr), unpack_pair(b[2].qs, b[3].qs), _mm512_load_si512(y[p + 1].qy));
-        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].d, (short)b[1].d, (short)b[2].d, (short)b[3].d, 0, 0, 0, 0));
-        __m128 dy = _mm_setr_ps(y[p].dy[0], y[p].dy[1], y[p + 1].dy[0], y[p + 1].dy[1]);
-        __m512 s0, s1;
-        pair_scales(_mm_mul_ps(dx, dy), 1, &s0, &s1);
-        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), s0, acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), s1, acc1);
-    }
-    if (p < np) {  // one pair left
-        const qk_block_q40 *b = &x[2 * p];
-        __m512i d0 = _mm512_dpbusd_epi32(_mm512_load_si512(y[p].corr), unpack_pair(b[0].qs, b[1].qs), _mm512_load_si512(y[p].qy));
-        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].d, (short)b[1].d, 0, 0, 0, 0, 0, 0));
-        __m512 s0, s1;
-        pair_scales(_mm_mul_ps(dx, _mm_setr_ps(y[p].dy[0], y[p].dy[1], 0, 0)), 1, &s0, &s1);
-        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), s0, acc0);
-    }
-    return finish(acc0, acc1, _mm_setzero_ps());
-}
-
-AVX512 static float q41_row(int np, const qk_block_q41 *x, const qk_q80_pair *y) {
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    __m128 minimum = _mm_setzero_ps();  // sum of m_x * dy * sum(q_y), four blocks per lane
-    int p = 0;
-    // Hot loop: four blocks (two pairs) per iteration.
-    for (; p + 1 < np; p += 2) {
-        const qk_block_q41 *b = &x[2 * p];
-        __m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), unpack_pair(b[0].qs, b[1].qs), _mm512_load_si512(y[p].qy));
-        __m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), unpack_pair(b[2].qs, b[3].qs), _mm512_load_si512(y[p + 1].qy));
-        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].d, (short)b[1].d, (short)b[2].d, (short)b[3].d, 0, 0, 0, 0));
-        __m128 mx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].m, (short)b[1].m, (short)b[2].m, (short)b[3].m, 0, 0, 0, 0));
-        __m128 dy = _mm_setr_ps(y[p].dy[0], y[p].dy[1], y[p + 1].dy[0], y[p + 1].dy[1]);
-        __m128 sy = _mm_setr_ps(y[p].sy[0], y[p].sy[1], y[p + 1].sy[0], y[p + 1].sy[1]);
-        __m512 s0, s1;
-        pair_scales(_mm_mul_ps(dx, dy), 1, &s0, &s1);
-        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), s0, acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), s1, acc1);
-        minimum = _mm_fmadd_ps(mx, sy, minimum);
-    }
-    if (p < np) {
-        const qk_block_q41 *b = &x[2 * p];
-        __m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), unpack_pair(b[0].qs, b[1].qs), _mm512_load_si512(y[p].qy));
-        __m128 dx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].d, (short)b[1].d, 0, 0, 0, 0, 0, 0));
-        __m128 mx = _mm_cvtph_ps(_mm_setr_epi16((short)b[0].m, (short)b[1].m, 0, 0, 0, 0, 0, 0));
-        __m512 s0, s1;
-        pair_scales(_mm_mul_ps(dx, _mm_setr_ps(y[p].dy[0], y[p].dy[1], 0, 0)), 1, &s0, &s1);
-        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), s0, acc0);
-        minimum = _mm_fmadd_ps(mx, _mm_setr_ps(y[p].sy[0], y[p].sy[1], 0, 0), minimum);
-    }
-    return finish(acc0, acc1, minimum);
 }
 
 AVX512 static float q80_row(int np, const qk_block_q80 *x, const qk_q80_pair *y) {
@@ -227,24 +169,20 @@ AVX512 __attribute__((always_inline)) static inline float q5_row(int np, const u
         }                                                                                                        \
     }
 
-PREPARED_MATVEC(qk_matvec_prepared_q40_avx512, qk_block_q40, q40_row(nb / 2, x, prepared), qk_dot_q40_q80_avx2)
-PREPARED_MATVEC(qk_matvec_prepared_q41_avx512, qk_block_q41, q41_row(nb / 2, x, prepared), qk_dot_q41_q80_avx2)
 PREPARED_MATVEC(qk_matvec_prepared_q80_avx512, qk_block_q80, q80_row(nb / 2, x, prepared), qk_dot_q80_q80_avx2)
 PREPARED_MATVEC(qk_matvec_prepared_q50_avx512, qk_block_q50, q5_row(nb / 2, (const uint8_t *)x, 0, prepared), qk_dot_q50_q80_avx512)
 PREPARED_MATVEC(qk_matvec_prepared_q51_avx512, qk_block_q51, q5_row(nb / 2, (const uint8_t *)x, 1, prepared), qk_dot_q51_q80_avx512)
 
 #include "unprepared_matvec.h"
 
-UNPREPARED_MATVEC(qk_matvec_q40_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q40_avx512, qk_matvec_prepared_q40_avx512, qk_dot_q40_q80_avx2)
-UNPREPARED_MATVEC(qk_matvec_q41_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q41_avx512, qk_matvec_prepared_q41_avx512, qk_dot_q41_q80_avx512)
 UNPREPARED_MATVEC(qk_matvec_q80_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q80_avx512, qk_matvec_prepared_q80_avx512, qk_dot_q80_q80_avx512)
 UNPREPARED_MATVEC(qk_matvec_q50_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q50_avx512, qk_matvec_prepared_q50_avx512, qk_dot_q50_q80_avx512)
 UNPREPARED_MATVEC(qk_matvec_q51_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q51_avx512, qk_matvec_prepared_q51_avx512, qk_dot_q51_q80_avx512)
 // ---------------------------------------------------------------- batches of activation rows
 
 /// One weight pair (unpacked `q`, scales `dx`, minimums `mx`) times one token's prepared pair,
-/// `interleave`d as 4- and 5-bit weights unpack (Q80's is not).
-AVX512 __attribute__((always_inline)) static inline __m512 q4_pair_token(__m512i q, __m128 dx, __m128 mx, const qk_q80_pair *yp,
+/// `interleave`d as 5-bit weights unpack (Q80's is not).
+AVX512 __attribute__((always_inline)) static inline __m512 pair_token(__m512i q, __m128 dx, __m128 mx, const qk_q80_pair *yp,
                                                                          int minimum, int interleave, __m512 acc, __m128 *minimums) {
     __m512i start = minimum ? _mm512_setzero_si512() : _mm512_load_si512(yp->corr);
     __m512i d = _mm512_dpbusd_epi32(start, q, _mm512_load_si512(yp->qy));
@@ -254,10 +192,10 @@ AVX512 __attribute__((always_inline)) static inline __m512 q4_pair_token(__m512i
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s0, acc);
 }
 
-/// The block kinds the batched kernel takes: Q40, Q41, Q5_0, Q5_1, Q80. Odd kinds have a minimum term
-/// (value d * q + m); the others' offset (8, 16, 128) is in the prepared pairs' corrections.
-enum { KIND_Q40, KIND_Q41, KIND_Q50, KIND_Q51, KIND_Q80 };
-static const int kind_block_bytes[] = {18, 20, 22, 24, 34}, kind_qs_offset[] = {2, 4, 6, 8, 2};
+/// The block kinds the batched kernel takes: Q5_0, Q5_1, Q80. Odd kinds have a minimum term
+/// (value d * q + m); the others' offset (16, 128) is in the prepared pairs' corrections.
+enum { KIND_Q50, KIND_Q51, KIND_Q80 };
+static const int kind_block_bytes[] = {22, 24, 34};
 
 /// A pair of blocks of `kind` unpacked to unsigned values in the pair lane order (Q80: b0's 32
 /// bytes, then b1's, each + 128).
@@ -266,13 +204,12 @@ AVX512 __attribute__((always_inline)) static inline __m512i unpack_kind(const ui
         return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2))),
                                                    _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1),
                                 _mm512_set1_epi8((char)0x80));
-    if (kind >= KIND_Q50) return unpack_q5_pair(b0, b1, kind == KIND_Q51 ? 4 : 2);
-    return unpack_pair(b0 + kind_qs_offset[kind], b1 + kind_qs_offset[kind]);
+    return unpack_q5_pair(b0, b1, kind == KIND_Q51 ? 4 : 2);
 }
 
-/// Up to 4 tokens through one row of 4-, 5- or 8-bit blocks: each weight pair is unpacked once and
+/// Up to 4 tokens through one row of 5- or 8-bit blocks: each weight pair is unpacked once and
 /// used for every token.
-AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, const uint8_t *row, int kind, int tokens,
+AVX512 __attribute__((always_inline)) static inline void pair_row_tokens(int np, const uint8_t *row, int kind, int tokens,
                                         qk_q80_pair *const *y, float *sums) {
     const int block_bytes = kind_block_bytes[kind], minimum = kind & 1, interleave = kind != KIND_Q80;
     // Two accumulators per token (even and odd pairs), so no token waits on its own FMA latency.
@@ -290,8 +227,8 @@ AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, c
                             : _mm_setzero_ps();
         __m128 dx1 = _mm_movehl_ps(dx, dx), mx1 = _mm_movehl_ps(mx, mx);
         for (int t = 0; t < tokens; t++) {
-            even[t] = q4_pair_token(q0, dx, mx, &y[t][p], minimum, interleave, even[t], &minimums[t]);
-            odd[t] = q4_pair_token(q1, dx1, mx1, &y[t][p + 1], minimum, interleave, odd[t], &minimums[t]);
+            even[t] = pair_token(q0, dx, mx, &y[t][p], minimum, interleave, even[t], &minimums[t]);
+            odd[t] = pair_token(q1, dx1, mx1, &y[t][p + 1], minimum, interleave, odd[t], &minimums[t]);
         }
     }
     if (p < np) {
@@ -300,7 +237,7 @@ AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int np, c
         __m128 dx = _mm_cvtph_ps(_mm_setr_epi16(*(const short *)b0, *(const short *)b1, 0, 0, 0, 0, 0, 0));
         __m128 mx = minimum ? _mm_cvtph_ps(_mm_setr_epi16(*(const short *)(b0 + 2), *(const short *)(b1 + 2), 0, 0, 0, 0, 0, 0))
                             : _mm_setzero_ps();
-        for (int t = 0; t < tokens; t++) even[t] = q4_pair_token(q0, dx, mx, &y[t][p], minimum, interleave, even[t], &minimums[t]);
+        for (int t = 0; t < tokens; t++) even[t] = pair_token(q0, dx, mx, &y[t][p], minimum, interleave, even[t], &minimums[t]);
     }
     for (int t = 0; t < tokens; t++) sums[t] = finish(even[t], odd[t], minimums[t]);
 }
@@ -313,13 +250,12 @@ enum { CHUNK_PAIRS = 16 };
 /// out[t * out_stride + r] = dot(row r of w, token t) for weights of `kind`, over token rows prepared
 /// for `kind` (`prepared_row_bytes` apart, each 64-byte aligned). Each chunk of columns adds its
 /// partial sums into `out`.
-AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
+AVX512 static void pairs_matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
                                       size_t prepared_row_bytes, int batch, float *out, size_t out_stride, int kind) {
     const int nb = n / QK_BLOCK, np = nb / 2, block_bytes = kind_block_bytes[kind];
-    static const dot_fn_t tails[] = {qk_dot_q40_q80_avx2, qk_dot_q41_q80_avx2, qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512, qk_dot_q80_q80_avx2};
+    static const dot_fn_t tails[] = {qk_dot_q50_q80_avx512, qk_dot_q51_q80_avx512, qk_dot_q80_q80_avx2};
     typedef void (*matvec_fn_t)(int, const void *, size_t, int, const void *, float *);
-    static const matvec_fn_t per_token[] = {qk_matvec_prepared_q40_avx512, qk_matvec_prepared_q41_avx512,
-                                            qk_matvec_prepared_q50_avx512, qk_matvec_prepared_q51_avx512, qk_matvec_prepared_q80_avx512};
+    static const matvec_fn_t per_token[] = {qk_matvec_prepared_q50_avx512, qk_matvec_prepared_q51_avx512, qk_matvec_prepared_q80_avx512};
     for (int t0 = 0; t0 < batch; t0 += 4) {
         const int tokens = batch - t0 < 4 ? batch - t0 : 4;
         if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
@@ -339,11 +275,9 @@ AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, in
                     for (int line = 0; line < 2 * count * block_bytes; line += 64) _mm_prefetch((const char *)row + 2 * row_bytes + line, _MM_HINT_T0);
                 float sums[4];
                 switch (kind) {  // constant arguments, so the token loop unrolls into registers
-                case KIND_Q40: q4_row_tokens(count, row, KIND_Q40, 4, pairs, sums); break;
-                case KIND_Q41: q4_row_tokens(count, row, KIND_Q41, 4, pairs, sums); break;
-                case KIND_Q50: q4_row_tokens(count, row, KIND_Q50, 4, pairs, sums); break;
-                case KIND_Q51: q4_row_tokens(count, row, KIND_Q51, 4, pairs, sums); break;
-                default: q4_row_tokens(count, row, KIND_Q80, 4, pairs, sums); break;
+                case KIND_Q50: pair_row_tokens(count, row, KIND_Q50, 4, pairs, sums); break;
+                case KIND_Q51: pair_row_tokens(count, row, KIND_Q51, 4, pairs, sums); break;
+                default: pair_row_tokens(count, row, KIND_Q80, 4, pairs, sums); break;
                 }
                 for (int t = 0; t < 4; t++) o[(size_t)t * out_stride + r] = (p0 ? o[(size_t)t * out_stride + r] : 0.0f) + sums[t];
             }
@@ -361,17 +295,13 @@ AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, in
 #define MATMAT(suffix, kind)                                                                                              \
     AVX512 void qk_matmat_prepared_##suffix##_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, \
                                                      size_t prepared_row_bytes, int batch, float *out, size_t out_stride) { \
-        q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, kind);          \
+        pairs_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, kind);          \
     }
 
-MATMAT(q40, KIND_Q40)
-MATMAT(q41, KIND_Q41)
 MATMAT(q50, KIND_Q50)
 MATMAT(q51, KIND_Q51)
 MATMAT(q80, KIND_Q80)
 
-UNPREPARED_MATMAT(qk_matmat_q40_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q40_avx512, qk_matmat_prepared_q40_avx512, qk_dot_q40_q80_avx2)
-UNPREPARED_MATMAT(qk_matmat_q41_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q41_avx512, qk_matmat_prepared_q41_avx512, qk_dot_q41_q80_avx512)
 UNPREPARED_MATMAT(qk_matmat_q50_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q50_avx512, qk_matmat_prepared_q50_avx512, qk_dot_q50_q80_avx512)
 UNPREPARED_MATMAT(qk_matmat_q51_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q51_avx512, qk_matmat_prepared_q51_avx512, qk_dot_q51_q80_avx512)
 UNPREPARED_MATMAT(qk_matmat_q80_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q80_avx512, qk_matmat_prepared_q80_avx512, qk_dot_q80_q80_avx512)

@@ -1,0 +1,221 @@
+// Q40 and Q41 weights times prepared Q80 activations on AVX-512 (F, BW, VL, VNNI): whole-share and
+// batched. The activation is prepared in quads of four blocks, so that four weight blocks unpack with
+// no shuffle at all:
+//   - a quad's four `qs` arrays (16 bytes each) are loaded side by side, one 512-bit register; its low
+//     nibbles are values 0..15 of each block, its high nibbles values 16..31,
+//   - the prepared quad holds y_b[0:16] of its four blocks in `lo` and y_b[16:32] in `hi`, so both
+//     halves multiply into the same 32-bit lane, whose block is lane / 4: one accumulator, one
+//     conversion, one scale vector per quad,
+//   - VPDPBUSD multiplies unsigned bytes by signed ones; Q40's nibbles 0..15 stand for q - 8, so each
+//     lane starts from the correction -8 * (its 8 activation bytes' sum),
+//   - the four blocks' scales d (and Q41's minimums m) come from one 64-byte load and one word
+//     permutation; the quad carries dy and dy * sum(q_y) to multiply them by.
+// A row's last quad may be partial (fewer than 4 blocks left): the missing blocks are zero on both sides.
+#if defined(__x86_64__)
+#include "CQuantKernels.h"
+#include "avx512_helpers.h"
+#include <immintrin.h>
+#include <string.h>
+
+/// Four activation blocks (b..b+3), prepared: 256 bytes, 64-byte aligned.
+typedef struct {
+    int8_t lo[64];      // y_b[0:16], y_b+1[0:16], y_b+2[0:16], y_b+3[0:16]: what the low nibbles multiply
+    int8_t hi[64];      // the same blocks' values 16..31: what the high nibbles multiply
+    int32_t corr[16];   // Q40: -8 * (lane's 4 bytes of lo + 4 bytes of hi); Q41: 0
+    float dy[4];        // the blocks' scales (0 for a missing block)
+    float sy[4];        // dy * sum(q_y) of each block (Q41's minimum term)
+    float pad[8];
+} qk_q80_quad;
+
+_Static_assert(sizeof(qk_q80_quad) == 256, "a prepared quad is four cache lines");
+_Static_assert(sizeof(qk_block_q40) == 18 && sizeof(qk_block_q41) == 20, "the quad loads assume these block sizes");
+
+size_t qk_prepared_quads_bytes_avx512(int n) { return sizeof(qk_q80_quad) * (size_t)((n / QK_BLOCK + 3) / 4); }
+
+static void prepare_quads(int nb, const qk_block_q80 *y, int offset, void *out) {
+    qk_q80_quad *quads = out;
+    for (int q = 0; q < (nb + 3) / 4; q++) {
+        qk_q80_quad *quad = &quads[q];
+        memset(quad, 0, sizeof *quad);
+        for (int k = 0; k < 4 && 4 * q + k < nb; k++) {
+            const qk_block_q80 *b = &y[4 * q + k];
+            int sum = 0;
+            for (int j = 0; j < 16; j++) {
+                quad->lo[16 * k + j] = b->qs[j];
+                quad->hi[16 * k + j] = b->qs[16 + j];
+            }
+            for (int j = 0; j < 32; j++) sum += b->qs[j];
+            quad->dy[k] = qk_half_to_float(b->d);
+            quad->sy[k] = quad->dy[k] * (float)sum;
+        }
+        for (int lane = 0; lane < 16; lane++) {
+            int sum = 0;
+            for (int j = 0; j < 4; j++) sum += quad->lo[4 * lane + j] + quad->hi[4 * lane + j];
+            quad->corr[lane] = -offset * sum;
+        }
+    }
+}
+
+void qk_prepare_q40_avx512(int n, const void *y, void *out) { prepare_quads(n / QK_BLOCK, y, 8, out); }
+void qk_prepare_q41_avx512(int n, const void *y, void *out) { prepare_quads(n / QK_BLOCK, y, 0, out); }
+
+/// A weight quad unpacked: the 128 values as `lo` / `hi` nibbles in the prepared lane order, and
+/// `scales` = [d_0..d_3, m_0..m_3] (m = 0 for Q40).
+typedef struct {
+    __m512i lo, hi;
+    __m256 scales;
+} weight_quad;
+
+/// The quad at `b` of `blocks` (1-4) blocks of `block_bytes` (18: Q40, 20: Q41); a partial quad reads
+/// nothing past its blocks and unpacks the missing ones as zeros.
+AVX512 __attribute__((always_inline)) static inline weight_quad unpack_quad(const uint8_t *b, int block_bytes, int blocks) {
+    // The first 64 bytes hold every scale word and most of the nibbles; the rest of a full quad (8
+    // bytes of Q40, 16 of Q41) is a second, masked load.
+    const int w = block_bytes / 2, qs = (block_bytes - 16) / 2;  // 16-bit words per block; the nibbles' first word
+    const int bytes = blocks * block_bytes;
+    __m512i raw0 = bytes >= 64 ? _mm512_loadu_si512(b) : _mm512_maskz_loadu_epi16((__mmask32)((1u << (bytes / 2)) - 1), b);
+    __m512i raw1 = bytes > 64 ? _mm512_maskz_loadu_epi16((__mmask32)((1u << ((bytes - 64) / 2)) - 1), b + 64) : _mm512_setzero_si512();
+    // words of the four qs arrays, side by side (indexes past 31 select from raw1)
+    const __m512i nibble_words = _mm512_setr_epi32(
+        (qs + 0) | (qs + 1) << 16, (qs + 2) | (qs + 3) << 16, (qs + 4) | (qs + 5) << 16, (qs + 6) | (qs + 7) << 16,
+        (w + qs + 0) | (w + qs + 1) << 16, (w + qs + 2) | (w + qs + 3) << 16, (w + qs + 4) | (w + qs + 5) << 16, (w + qs + 6) | (w + qs + 7) << 16,
+        (2 * w + qs + 0) | (2 * w + qs + 1) << 16, (2 * w + qs + 2) | (2 * w + qs + 3) << 16, (2 * w + qs + 4) | (2 * w + qs + 5) << 16,
+        (2 * w + qs + 6) | (2 * w + qs + 7) << 16, (3 * w + qs + 0) | (3 * w + qs + 1) << 16, (3 * w + qs + 2) | (3 * w + qs + 3) << 16,
+        (3 * w + qs + 4) | (3 * w + qs + 5) << 16, (3 * w + qs + 6) | (3 * w + qs + 7) << 16);
+    // d of each block, then m (Q41's second word; for Q40 the word after d holds nibbles, not used)
+    const __m512i scale_words = _mm512_setr_epi32(0 | w << 16, 2 * w | 3 * w << 16, 1 | (w + 1) << 16, (2 * w + 1) | (3 * w + 1) << 16,
+                                                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    __m512i v = _mm512_permutex2var_epi16(raw0, nibble_words, raw1);
+    weight_quad quad = {_mm512_and_si512(v, nibble), _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble),
+                        _mm256_cvtph_ps(_mm512_castsi512_si128(_mm512_permutexvar_epi16(scale_words, raw0)))};
+    return quad;
+}
+
+/// Lane l of a quad's dot products belongs to block l / 4.
+AVX512 static inline __m512 lane_scales(__m256 scales) {
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_castps256_ps512(scales));
+}
+
+/// One weight quad times one prepared quad, into `acc`; the minimum terms [m * dy * sum(q_y)] into
+/// the high half of `minimums`.
+AVX512 __attribute__((always_inline)) static inline __m512 quad_token(weight_quad x, const qk_q80_quad *y, int minimum, __m512 acc,
+                                                                      __m256 *minimums) {
+    __m512i start = minimum ? _mm512_setzero_si512() : _mm512_load_si512(y->corr);
+    __m512i dot = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(start, x.lo, _mm512_load_si512(y->lo)), x.hi, _mm512_load_si512(y->hi));
+    __m256 scales = _mm256_mul_ps(x.scales, _mm256_load_ps(y->dy));  // [dx * dy | mx * sy]
+    if (minimum) *minimums = _mm256_add_ps(*minimums, scales);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), lane_scales(scales), acc);
+}
+
+AVX512 static inline float finish(__m512 acc, __m256 minimums) {
+    __m128 m = _mm256_extractf128_ps(minimums, 1);
+    m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_add_ss(m, _mm_movehdup_ps(m));
+    return _mm512_reduce_add_ps(acc) + _mm_cvtss_f32(m);
+}
+
+/// One row of `nb` blocks times a prepared activation.
+AVX512 __attribute__((always_inline)) static inline float q4_row(int nb, const uint8_t *row, int block_bytes, const qk_q80_quad *y) {
+    const int minimum = block_bytes == 20;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m256 minimums = _mm256_setzero_ps();
+    int q = 0;
+    // Hot loop: two quads (eight blocks) per iteration, alternating accumulators.
+    for (; 4 * q + 8 <= nb; q += 2) {
+        acc0 = quad_token(unpack_quad(row + (size_t)(4 * q) * block_bytes, block_bytes, 4), &y[q], minimum, acc0, &minimums);
+        acc1 = quad_token(unpack_quad(row + (size_t)(4 * q + 4) * block_bytes, block_bytes, 4), &y[q + 1], minimum, acc1, &minimums);
+    }
+    if (4 * q + 4 <= nb) {
+        acc0 = quad_token(unpack_quad(row + (size_t)(4 * q) * block_bytes, block_bytes, 4), &y[q], minimum, acc0, &minimums);
+        q++;
+    }
+    if (4 * q < nb) acc1 = quad_token(unpack_quad(row + (size_t)(4 * q) * block_bytes, block_bytes, nb - 4 * q), &y[q], minimum, acc1, &minimums);
+    return finish(_mm512_add_ps(acc0, acc1), minimums);
+}
+
+AVX512 void qk_matvec_prepared_q40_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
+    for (int r = 0; r < rows; r++) out[r] = q4_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, 18, prepared);
+}
+
+AVX512 void qk_matvec_prepared_q41_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
+    for (int r = 0; r < rows; r++) out[r] = q4_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, 20, prepared);
+}
+
+// ---------------------------------------------------------------- batches of activation rows
+
+/// Quads per pass over the rows: 4 tokens x 12 quads x 256 bytes = 12 KiB of prepared activations,
+/// which stay in L1 while the rows go by.
+enum { CHUNK_QUADS = 12 };
+
+/// Four tokens through `quads` quads of one row (the last one `last_blocks` long): each weight quad
+/// is unpacked once and used for every token.
+AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int quads, int last_blocks, const uint8_t *row, int block_bytes,
+                                                                       const qk_q80_quad *const *y, float *sums) {
+    const int minimum = block_bytes == 20;
+    __m512 acc[4];
+    __m256 minimums[4];
+    for (int t = 0; t < 4; t++) { acc[t] = _mm512_setzero_ps(); minimums[t] = _mm256_setzero_ps(); }
+    // Hot loop: one weight quad, unpacked once, times every token.
+    for (int q = 0; q < quads; q++) {
+        const uint8_t *b = row + (size_t)(4 * q) * block_bytes;
+        weight_quad x = q + 1 < quads || last_blocks == 4 ? unpack_quad(b, block_bytes, 4) : unpack_quad(b, block_bytes, last_blocks);
+        for (int t = 0; t < 4; t++) acc[t] = quad_token(x, &y[t][q], minimum, acc[t], &minimums[t]);
+    }
+    for (int t = 0; t < 4; t++) sums[t] = finish(acc[t], minimums[t]);
+}
+
+/// out[t * out_stride + r] = dot(row r of w, token t), over token rows prepared in quads
+/// (`prepared_row_bytes` apart, each 64-byte aligned). Each chunk of columns adds its partial sums
+/// into `out`.
+AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
+                                      size_t prepared_row_bytes, int batch, float *out, size_t out_stride, int block_bytes) {
+    const int nb = n / QK_BLOCK, nq = (nb + 3) / 4;
+    for (int t0 = 0; t0 < batch; t0 += 4) {
+        const int tokens = batch - t0 < 4 ? batch - t0 : 4;
+        if (tokens < 4) {  // a last group of 1-3 tokens: the per-token kernel is faster than a partial group
+            for (int t = 0; t < tokens; t++) {
+                const void *y = prepared + (size_t)(t0 + t) * prepared_row_bytes;
+                float *o = out + (size_t)(t0 + t) * out_stride;
+                for (int r = 0; r < rows; r++) o[r] = q4_row(nb, (const uint8_t *)w + (size_t)r * row_bytes, block_bytes, y);
+            }
+            break;
+        }
+        const qk_q80_quad *quads[4];  // [4 tokens][nq], each from quad q0 of its row
+        float *o = out + (size_t)t0 * out_stride;  // [4][out_stride]
+        for (int q0 = 0; q0 < nq; q0 += CHUNK_QUADS) {
+            const int count = nq - q0 < CHUNK_QUADS ? nq - q0 : CHUNK_QUADS;
+            const int last_blocks = q0 + count < nq ? 4 : nb - 4 * (nq - 1);
+            for (int t = 0; t < 4; t++) quads[t] = (const qk_q80_quad *)(prepared + (size_t)(t0 + t) * prepared_row_bytes) + q0;
+            for (int r = 0; r < rows; r++) {
+                const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes + (size_t)(4 * q0) * block_bytes;
+                // The rows are read a chunk at a time, not as one stream: fetch a later row's chunk ahead.
+                if (r + 2 < rows)
+                    for (int line = 0; line < 4 * count * block_bytes; line += 64) _mm_prefetch((const char *)row + 2 * row_bytes + line, _MM_HINT_T0);
+                float sums[4];
+                if (block_bytes == 20) q4_row_tokens(count, last_blocks, row, 20, quads, sums);  // constant block sizes: the token loop unrolls
+                else q4_row_tokens(count, last_blocks, row, 18, quads, sums);
+                for (int t = 0; t < 4; t++) o[(size_t)t * out_stride + r] = (q0 ? o[(size_t)t * out_stride + r] : 0.0f) + sums[t];
+            }
+        }
+    }
+}
+
+AVX512 void qk_matmat_prepared_q40_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
+                                          size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
+    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 18);
+}
+
+AVX512 void qk_matmat_prepared_q41_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
+                                          size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
+    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 20);
+}
+
+#define ROW(x, r) ((const void *)((const uint8_t *)(x) + (size_t)(r) * row_bytes))
+#include "unprepared_matvec.h"
+
+UNPREPARED_MATVEC(qk_matvec_q40_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q40_avx512, qk_matvec_prepared_q40_avx512, qk_dot_q40_q80_avx2)
+UNPREPARED_MATVEC(qk_matvec_q41_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q41_avx512, qk_matvec_prepared_q41_avx512, qk_dot_q41_q80_avx512)
+UNPREPARED_MATMAT(qk_matmat_q40_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q40_avx512, qk_matmat_prepared_q40_avx512, qk_dot_q40_q80_avx2)
+UNPREPARED_MATMAT(qk_matmat_q41_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q41_avx512, qk_matmat_prepared_q41_avx512, qk_dot_q41_q80_avx512)
+#endif
