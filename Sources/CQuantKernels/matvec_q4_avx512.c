@@ -32,27 +32,34 @@ _Static_assert(sizeof(qk_block_q40) == 18 && sizeof(qk_block_q41) == 20, "the qu
 
 size_t qk_prepared_quads_bytes_avx512(int n) { return sizeof(qk_q80_quad) * (size_t)((n / QK_BLOCK + 3) / 4); }
 
-static void prepare_quads(int nb, const qk_block_q80 *y, int offset, void *out) {
+/// Lays out a Q80 row in quads (see the top of this file); `offset` is the value Q40's unsigned
+/// nibbles stand for as zero (0 for Q41).
+AVX512 static void prepare_quads(int nb, const qk_block_q80 *y, int offset, void *out) {
     qk_q80_quad *quads = out;
+    const __m512i ones = _mm512_set1_epi8(1);
     for (int q = 0; q < (nb + 3) / 4; q++) {
         qk_q80_quad *quad = &quads[q];
-        memset(quad, 0, sizeof *quad);
-        for (int k = 0; k < 4 && 4 * q + k < nb; k++) {
+        __m128i lo[4], hi[4];
+        for (int k = 0; k < 4; k++) {
+            const int present = 4 * q + k < nb;
             const qk_block_q80 *b = &y[4 * q + k];
-            int sum = 0;
-            for (int j = 0; j < 16; j++) {
-                quad->lo[16 * k + j] = b->qs[j];
-                quad->hi[16 * k + j] = b->qs[16 + j];
-            }
-            for (int j = 0; j < 32; j++) sum += b->qs[j];
-            quad->dy[k] = qk_half_to_float(b->d);
-            quad->sy[k] = quad->dy[k] * (float)sum;
+            lo[k] = present ? _mm_loadu_si128((const __m128i *)b->qs) : _mm_setzero_si128();
+            hi[k] = present ? _mm_loadu_si128((const __m128i *)(b->qs + 16)) : _mm_setzero_si128();
+            quad->dy[k] = present ? qk_half_to_float(b->d) : 0.0f;
         }
-        for (int lane = 0; lane < 16; lane++) {
-            int sum = 0;
-            for (int j = 0; j < 4; j++) sum += quad->lo[4 * lane + j] + quad->hi[4 * lane + j];
-            quad->corr[lane] = -offset * sum;
-        }
+        __m512i l = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(lo[0]), lo[1], 1)),
+                                       _mm256_inserti128_si256(_mm256_castsi128_si256(lo[2]), lo[3], 1), 1);
+        __m512i h = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(hi[0]), hi[1], 1)),
+                                       _mm256_inserti128_si256(_mm256_castsi128_si256(hi[2]), hi[3], 1), 1);
+        _mm512_store_si512(quad->lo, l);
+        _mm512_store_si512(quad->hi, h);
+        // Each lane's 8 activation bytes summed (ones as the unsigned factor).
+        __m512i sums = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, l), ones, h);
+        _mm512_store_si512(quad->corr, _mm512_mullo_epi32(sums, _mm512_set1_epi32(-offset)));
+        int32_t lane[16];
+        _mm512_storeu_si512(lane, sums);
+        for (int k = 0; k < 4; k++) quad->sy[k] = quad->dy[k] * (float)(lane[4 * k] + lane[4 * k + 1] + lane[4 * k + 2] + lane[4 * k + 3]);
+        memset(quad->pad, 0, sizeof quad->pad);
     }
 }
 

@@ -33,8 +33,13 @@ extension NodeCompute {
             }
         }
         profiler.measure(.elementwise) {
-            rope.apply(to: q.buffer, heads: queryHeads, position: position)
-            rope.apply(to: k.buffer, heads: kvHeads, position: position)
+            if position != ropePosition {
+                rope.rotations(position: position, into: ropeRotations.buffer)
+                ropePosition = position
+            }
+            let rotations = UnsafeBufferPointer(ropeRotations.buffer)
+            rope.apply(to: q.buffer, heads: queryHeads, rotations: rotations)
+            rope.apply(to: k.buffer, heads: kvHeads, rotations: rotations)
             cache.store(layer: localLayer, position: position, key: UnsafeBufferPointer(k.buffer),
                         value: UnsafeBufferPointer(v.buffer), kernels: kernels)
         }

@@ -38,6 +38,8 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
     let expertOutput: Floats   // [dim]
     let router: Floats         // [expertCount]
     let partial: Floats        // [dim] this node's contribution
+    let ropeRotations: Floats  // [headDim / 2][2] cos, sin at `ropePosition`, shared by every layer
+    var ropePosition = -1
     let batchScratch = BatchScratch()  // prefill's [batch][...] buffers
 
     init(model: ModelDescription, share: NodeShare, store: LayerStore, maxSeqLen: Int, kvCacheType: KVCacheType,
@@ -78,6 +80,7 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
         expertOutput = Floats(model.dim)
         router = Floats(model.expertCount)
         partial = Floats(model.dim)
+        ropeRotations = Floats(model.headDim)
     }
 
     var maxSeqLen: Int { cache.maxSeqLen }

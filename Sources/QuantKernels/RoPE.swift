@@ -63,11 +63,30 @@ public struct RoPE: Sendable {
 
     /// Rotates every head of `x` (`[heads][headDimension]`) for `position`.
     public func apply(to x: UnsafeMutableBufferPointer<Float>, heads: Int, position: Int) {
-        precondition(x.count >= heads * headDimension)
-        let half = headDimension / 2
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: headDimension) { rotations in
+            self.rotations(position: position, into: rotations)
+            apply(to: x, heads: heads, rotations: UnsafeBufferPointer(rotations))
+        }
+    }
+
+    /// The cosine and sine of every pair's angle at `position`, into `out` (`[headDimension / 2][2]`):
+    /// a token's queries and keys rotate by the same angles in every layer, so a caller computes
+    /// them once per token.
+    public func rotations(position: Int, into out: UnsafeMutableBufferPointer<Float>) {
+        precondition(out.count >= headDimension)
         for (i, frequency) in frequencies.enumerated() {
             let angle = Double(position) * frequency
-            let (c, s) = (Float(cos(angle)), Float(sin(angle)))
+            out[2 * i] = Float(cos(angle))
+            out[2 * i + 1] = Float(sin(angle))
+        }
+    }
+
+    /// Rotates every head of `x` (`[heads][headDimension]`) by `rotations` from `rotations(position:into:)`.
+    public func apply(to x: UnsafeMutableBufferPointer<Float>, heads: Int, rotations: UnsafeBufferPointer<Float>) {
+        precondition(x.count >= heads * headDimension && rotations.count >= headDimension)
+        let half = headDimension / 2
+        for i in 0..<half {
+            let (c, s) = (rotations[2 * i], rotations[2 * i + 1])
             let (first, second) = layout == .adjacentPairs ? (2 * i, 2 * i + 1) : (i, i + half)
             for h in 0..<heads {
                 let a = h * headDimension + first, b = h * headDimension + second
