@@ -4,73 +4,104 @@ import QuantKernels
 /// values, their Q80 encoding (32-value block weights) and Q8_K encoding (K-quant weights), and
 /// the layouts the kernel path's whole-share kernels read (`MatrixVector.prepare`, one per weight
 /// type), each computed once, on first use, after the values change, and shared by the threads.
+///
+/// The encodings live in an `EncodingScratch` that a node's activations share: a token's products
+/// take their inputs one after another, so one set of buffers, touched by every product, stays in
+/// the core's cache while the weights stream through it (a buffer per activation was cold by the
+/// time its next layer came, and writing it cost misses while the other threads waited).
 final class Activation: @unchecked Sendable {  // unchecked: used by its node's thread only; the pool's workers read it
     private let storage: Floats
     var values: UnsafeMutableBufferPointer<Float> { storage.buffer }  // [count]
-    private let quantized: UnsafeMutableRawBufferPointer  // [count / 32] Q80 blocks
-    private var quantizedIsCurrent = false
-    private var superBlocks: UnsafeMutableRawBufferPointer?  // [count / 256] Q8_K blocks, allocated on first use
-    private var superBlocksAreCurrent = false
-    private let kernels: KernelTable
-    /// Per weight type met so far: its prepared layout and whether it matches `values`.
-    private var prepared: [(weights: BlockType, buffer: UnsafeMutableRawPointer, isCurrent: Bool)] = []
+    private let scratch: EncodingScratch
+    /// Bumped by `invalidate`: the scratch's encodings are this activation's while they carry this stamp.
+    private var stamp: EncodingScratch.Stamp
 
-    init(count: Int, kernels: KernelTable) {
+    init(count: Int, kernels: KernelTable, scratch: EncodingScratch? = nil) {
         storage = Floats(count)
-        quantized = .allocate(byteCount: max(BlockType.q80.rowBytes((count + 31) / 32 * 32), 1), alignment: 64)
-        self.kernels = kernels
-    }
-
-    deinit {
-        quantized.deallocate()
-        superBlocks?.deallocate()
-        for entry in prepared { entry.buffer.deallocate() }
+        self.scratch = scratch ?? EncodingScratch(kernels: kernels)
+        stamp = self.scratch.newStamp()
     }
 
     var count: Int { values.count }
 
     /// Call after writing `values`.
-    func invalidate() {
-        quantizedIsCurrent = false
-        superBlocksAreCurrent = false
-        for i in prepared.indices { prepared[i].isCurrent = false }
-    }
+    func invalidate() { stamp = scratch.newStamp() }
 
     /// The input `MatrixVector.multiply(_:prepared:...)` expects for `weights`.
     func input(for weights: BlockType) -> UnsafeRawPointer {
-        let encoded = encoded(for: weights)
-        guard let preparation = kernels.prepare(weights: weights) else { return encoded }
-        guard let i = prepared.firstIndex(where: { $0.weights == weights }) else {
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: preparation.bytes(Int32(count)), alignment: 64)
-            preparation.kernel(Int32(count), encoded, buffer)
-            prepared.append((weights, buffer, true))
-            return UnsafeRawPointer(buffer)
+        scratch.input(for: weights, values: UnsafeBufferPointer(values), stamp: stamp)
+    }
+}
+
+/// The encoded and prepared forms of one activation at a time, for the activations that share it
+/// (see `Activation`): each buffer remembers whose values it holds.
+final class EncodingScratch: @unchecked Sendable {  // unchecked: used by its node's thread only
+    typealias Stamp = UInt64
+    private let kernels: KernelTable
+    private var nextStamp: Stamp = 0
+    private var quantized = Slot()    // Q80 blocks
+    private var superBlocks = Slot()  // Q8_K blocks
+    private var prepared: [(weights: BlockType, slot: Slot)] = []  // per weight type met so far
+
+    /// A buffer, grown to the largest activation seen, and the stamp of the values it holds.
+    private struct Slot {
+        var buffer: UnsafeMutableRawPointer?
+        var bytes = 0
+        var holder: Stamp?
+
+        /// The buffer with room for `bytes`, and whether it already holds `stamp`'s encoding.
+        mutating func claim(bytes needed: Int, for stamp: Stamp) -> (UnsafeMutableRawPointer, current: Bool) {
+            if bytes < needed {
+                buffer?.deallocate()
+                buffer = .allocate(byteCount: needed, alignment: 64)
+                bytes = needed
+                holder = nil
+            }
+            defer { holder = stamp }
+            return (buffer!, holder == stamp)
         }
-        if !prepared[i].isCurrent {
-            preparation.kernel(Int32(count), encoded, prepared[i].buffer)
-            prepared[i].isCurrent = true
-        }
-        return UnsafeRawPointer(prepared[i].buffer)
+    }
+
+    init(kernels: KernelTable) { self.kernels = kernels }
+
+    deinit {
+        quantized.buffer?.deallocate()
+        superBlocks.buffer?.deallocate()
+        for entry in prepared { entry.slot.buffer?.deallocate() }
+    }
+
+    func newStamp() -> Stamp {
+        nextStamp &+= 1
+        return nextStamp
+    }
+
+    func input(for weights: BlockType, values: UnsafeBufferPointer<Float>, stamp: Stamp) -> UnsafeRawPointer {
+        guard let preparation = kernels.prepare(weights: weights) else { return encoded(for: weights, values: values, stamp: stamp) }
+        let index = prepared.firstIndex(where: { $0.weights == weights }) ?? {
+            prepared.append((weights, Slot()))
+            return prepared.count - 1
+        }()
+        let (buffer, current) = prepared[index].slot.claim(bytes: preparation.bytes(Int32(values.count)), for: stamp)
+        if !current { preparation.kernel(Int32(values.count), encoded(for: weights, values: values, stamp: stamp), buffer) }
+        return UnsafeRawPointer(buffer)
     }
 
     /// The values in the encoding dot kernels for `weights` read.
-    private func encoded(for weights: BlockType) -> UnsafeRawPointer {
+    private func encoded(for weights: BlockType, values: UnsafeBufferPointer<Float>, stamp: Stamp) -> UnsafeRawPointer {
         switch weights.activationType {
         case .q80:
-            if !quantizedIsCurrent {
-                Quantization.quantize(UnsafeBufferPointer(values), to: .q80, into: quantized, kernels: kernels)
-                quantizedIsCurrent = true
+            let (buffer, current) = quantized.claim(bytes: max(BlockType.q80.rowBytes((values.count + 31) / 32 * 32), 1), for: stamp)
+            if !current {
+                Quantization.quantize(values, to: .q80, into: UnsafeMutableRawBufferPointer(start: buffer, count: quantized.bytes), kernels: kernels)
             }
-            return UnsafeRawPointer(quantized.baseAddress!)
+            return UnsafeRawPointer(buffer)
         case .q8K:
-            // K-quant rows are whole super-blocks (checked at load), so `count` is a multiple of 256.
-            let blocks = superBlocks ?? .allocate(byteCount: BlockType.q8K.rowBytes(count), alignment: 64)
-            superBlocks = blocks
-            if !superBlocksAreCurrent {
-                Quantization.quantize(UnsafeBufferPointer(values), to: .q8K, into: blocks, kernels: kernels)
-                superBlocksAreCurrent = true
+            // K-quant rows are whole super-blocks (checked at load), so the count is a multiple of 256.
+            let (buffer, current) = superBlocks.claim(bytes: BlockType.q8K.rowBytes(values.count), for: stamp)
+            if !current {
+                Quantization.quantize(values, to: .q8K, into: UnsafeMutableRawBufferPointer(start: buffer, count: superBlocks.bytes), kernels: kernels)
             }
-            return UnsafeRawPointer(blocks.baseAddress!)
+            return UnsafeRawPointer(buffer)
         default:
             return UnsafeRawPointer(values.baseAddress!)
         }

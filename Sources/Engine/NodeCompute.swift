@@ -27,6 +27,7 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
     let ffnWidth: Int          // this node's FFN rows (or expert rows)
 
     // Per-token buffers; shapes are this node's.
+    let encodings: EncodingScratch  // the Q80 / Q8_K / prepared forms of input, attended and gate, one at a time
     let input: Activation      // [dim] the normalized layer input
     let q: Floats              // [qDim]
     let k: Floats              // [kvDim]
@@ -69,13 +70,14 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
                                                                     originalContextLength: Float(s.originalContextLength)) : nil
                         })
         }
-        input = Activation(count: model.dim, kernels: kernels)
+        encodings = EncodingScratch(kernels: kernels)
+        input = Activation(count: model.dim, kernels: kernels, scratch: encodings)
         q = Floats(share.queryHeads.count * model.headDim)
         k = Floats(share.kvHeads.count * model.headDim)
         v = Floats(share.kvHeads.count * model.headDim)
-        attended = Activation(count: share.queryHeads.count * model.headDim, kernels: kernels)
+        attended = Activation(count: share.queryHeads.count * model.headDim, kernels: kernels, scratch: encodings)
         scores = Floats(share.queryHeads.count * maxSeqLen)
-        gate = Activation(count: ffnWidth, kernels: kernels)
+        gate = Activation(count: ffnWidth, kernels: kernels, scratch: encodings)
         up = Floats(ffnWidth)
         expertOutput = Floats(model.dim)
         router = Floats(model.expertCount)
