@@ -8,8 +8,11 @@ import Darwin
 
 /// A persistent pool of threads that share out jobs of numbered tasks.
 ///
-/// A job is `tasks` calls `body(0) ... body(tasks - 1)`. The caller and the workers claim task
-/// numbers from one atomic counter, so whoever is running does the work: a worker the OS has
+/// A job is `tasks` calls `body(0) ... body(tasks - 1)`. Each participant (the caller, each worker)
+/// has a home: a contiguous run of task numbers, claimed in order from its own atomic counter, so
+/// a thread's tasks follow one another in memory (neighbouring rows of a matrix: one stream for the
+/// hardware prefetcher, not a jump at every task). A participant with an empty home claims the
+/// next tasks of the others' homes, so whoever is running does the work: a worker the OS has
 /// descheduled (more threads than cores, or another process on the machine) delays the job by at
 /// most the one task it holds, never by a fixed share. Once every task is claimed the job is closed:
 /// a worker that wakes up late does not enter it, and the caller waits only for the workers that
@@ -46,7 +49,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
         state = State(participants: self.threadCount, maxSpin: UInt64(max(0, maxSpinNanoseconds)))
         for worker in 1..<self.threadCount {
             let state = self.state
-            let thread = Thread { state.workerLoop() }
+            let thread = Thread { state.workerLoop(home: worker) }
             thread.name = "dllama-kernels-\(worker)"
             thread.start()
         }
@@ -114,7 +117,9 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
         /// Workers that may spin at once: one per core beside the caller's (at least one).
         let maxSpinningWorkers = UInt64(max(1, ThreadCount.available - 1))
         let control = qk_atomic_create()!
-        let next = qk_atomic_create()!             // the next unclaimed task of the current job
+        /// Per participant (0: the caller, then each worker): how many tasks of its home
+        /// (`share(of: 0..<taskCount, worker:workers:)`) have been claimed.
+        let claimed: [OpaquePointer]
         let busy = qk_atomic_create()!             // 1 while a caller is dispatching
         let stopping = qk_atomic_create()!         // 1 once shutDown began
         let running = qk_atomic_create()!          // worker threads alive
@@ -133,6 +138,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
             self.participants = participants
             self.maxSpin = maxSpin
             callerSpin = min(maxSpin, 50_000)
+            claimed = (0..<participants).map { _ in qk_atomic_create()! }
             qk_atomic_store(running, UInt64(participants - 1))
             pthread_mutex_init(mutex, nil)
             pthread_cond_init(wake, nil)
@@ -143,7 +149,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
             pthread_cond_destroy(done)
             pthread_cond_destroy(wake)
             pthread_mutex_destroy(mutex)
-            for counter in [control, next, busy, stopping, running, sleepingWorkers, spinningWorkers, callerSleeping] {
+            for counter in [control, busy, stopping, running, sleepingWorkers, spinningWorkers, callerSleeping] + claimed {
                 qk_atomic_destroy(counter)
             }
             mutex.deallocate(); wake.deallocate(); done.deallocate()
@@ -157,7 +163,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
         func dispatch(tasks: Int, _ body: @escaping (Int) -> Void) {
             job = body
             taskCount = tasks
-            qk_atomic_store(next, 0)
+            for counter in claimed { qk_atomic_store(counter, 0) }
             jobNumber &+= 1
             _ = qk_atomic_exchange(control, (jobNumber & 0xFFFF_FFFF) << 32 | Self.openBit)
             qk_atomic_fence()  // the job is visible before `sleepingWorkers` is read (see `wait`)
@@ -166,7 +172,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
             // take a core from a thread holding a task. (Any worker may be asleep: the caller claims
             // whatever task nobody else does.)
             if qk_atomic_load(sleepingWorkers) > 0 && qk_atomic_load(spinningWorkers) < maxSpinningWorkers { broadcast(wake) }
-            claimTasks(body, tasks)
+            claimTasks(body, tasks, home: 0)
             let before = qk_atomic_fetch_and(control, ~Self.openBit)  // closed: no worker enters now
             if before & Self.insideMask != 0 {
                 wait(spin: &callerSpin, sleepers: callerSleeping, on: done) {
@@ -177,16 +183,21 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
             qk_atomic_store(busy, 0)
         }
 
-        /// Runs tasks until every task of the job is claimed.
-        private func claimTasks(_ body: (Int) -> Void, _ tasks: Int) {
-            while true {
-                let task = Int(qk_atomic_fetch_add(next, 1))
-                if task >= tasks { return }
-                body(task)
+        /// Runs tasks until every task of the job is claimed: those of `home` in order, then the
+        /// next ones of the other participants' homes.
+        private func claimTasks(_ body: (Int) -> Void, _ tasks: Int, home: Int) {
+            for offset in 0..<participants {
+                let owner = (home + offset) % participants
+                let range = ThreadPool.share(of: 0..<tasks, worker: owner, workers: participants)
+                while true {
+                    let index = Int(qk_atomic_fetch_add(claimed[owner], 1))
+                    if index >= range.count { break }
+                    body(range.lowerBound + index)
+                }
             }
         }
 
-        func workerLoop() {
+        func workerLoop(home: Int) {
             var seen = qk_atomic_load(control) >> 32
             var spin = min(maxSpin, 50_000)
             while true {
@@ -202,7 +213,7 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
                     if qk_atomic_compare_exchange(control, &current, current + 1) != 0 { entered = true; break }
                 }
                 guard entered else { continue }
-                workInJob()
+                workInJob(home: home)
                 let before = qk_atomic_fetch_sub(control, 1)
                 if before & Self.insideMask == 1 && before & Self.openBit == 0 {  // the last one out of a closed job
                     qk_atomic_fence()
@@ -216,9 +227,9 @@ public final class ThreadPool: @unchecked Sendable {  // shared state is guarded
         /// job's closure is released before the worker leaves the job: the caller's
         /// `withoutActuallyEscaping` traps if the closure outlives `run`.
         @inline(never)
-        private func workInJob() {
+        private func workInJob(home: Int) {
             guard let body = job else { return }
-            claimTasks(body, taskCount)
+            claimTasks(body, taskCount, home: home)
         }
 
         /// Waits until `condition` holds: spins up to `spin` nanoseconds, then sleeps on `cond`,
