@@ -1,4 +1,4 @@
-// Shared by the AVX-512 kernel files (kernels_avx512.c, matvec_avx512.c, q5_kquants_avx512.c,
+// Shared by the AVX-512 kernel files (kernels_avx512.c, matvec_quads_avx512.c, matvec_q80_avx512.c, q5_kquants_avx512.c,
 // matmat_kquants_avx512.c): the target macro. The AVX2 helpers (horizontal sum, nibble unpacking)
 // serve them too: their target is a subset of this one, so they inline into AVX-512 functions.
 // Included only inside their `#if defined(__x86_64__)`.

@@ -1,7 +1,8 @@
 // Whole-share and batched kernels from plain Q80 rows, for callers without a prepared activation
 // (tests, benchmarks): each call prepares the rows into a buffer of its own, then runs the prepared
 // kernel.
-// Used by matvec_avx2.c and matvec_avx512.c, which define ROW(w, r) before including it.
+// Used by matvec_avx2.c, matvec_quads_avx512.c and matvec_q80_avx512.c, which define ROW(w, r) before
+// including it.
 #ifndef QK_UNPREPARED_MATVEC_H
 #define QK_UNPREPARED_MATVEC_H
 #include <stdint.h>

@@ -1,15 +1,17 @@
-// Q40 and Q41 weights times prepared Q80 activations on AVX-512 (F, BW, VL, VNNI): whole-share and
-// batched. The activation is prepared in quads of four blocks, so that four weight blocks unpack with
-// no shuffle at all:
-//   - a quad's four `qs` arrays (16 bytes each) are loaded side by side, one 512-bit register; its low
-//     nibbles are values 0..15 of each block, its high nibbles values 16..31,
+// Q40, Q41, Q5_0 and Q5_1 weights times prepared Q80 activations on AVX-512 (F, BW, VL, VNNI):
+// whole-share and batched. The activation is prepared in quads of four blocks, so that four weight
+// blocks unpack with no shuffle at all:
+//   - a quad's four `qs` arrays (16 bytes each) are put side by side in one 512-bit register by one
+//     word permutation of two loads; its low nibbles are values 0..15 of each block, its high
+//     nibbles values 16..31 (Q5: each plus 16 where its fifth bit, from `qh`, is set),
 //   - the prepared quad holds y_b[0:16] of its four blocks in `lo` and y_b[16:32] in `hi`, so both
 //     halves multiply into the same 32-bit lane, whose block is lane / 4: one accumulator, one
 //     conversion, one scale vector per quad,
-//   - VPDPBUSD multiplies unsigned bytes by signed ones; Q40's nibbles 0..15 stand for q - 8, so each
-//     lane starts from the correction -8 * (its 8 activation bytes' sum),
-//   - the four blocks' scales d (and Q41's minimums m) come from one 64-byte load and one word
-//     permutation; the quad carries dy and dy * sum(q_y) to multiply them by.
+//   - VPDPBUSD multiplies unsigned bytes by signed ones; Q40's values 0..15 stand for q - 8 (Q5_0's
+//     0..31 for q - 16), so each lane starts from the correction -offset * (its 8 activation bytes'
+//     sum),
+//   - the four blocks' scales d (Q41 / Q5_1's minimums m, Q5's fifth bits) come from a second word
+//     permutation of the same two loads; the quad carries dy and dy * sum(q_y) to multiply them by.
 // A row's last quad may be partial (fewer than 4 blocks left): the missing blocks are zero on both sides.
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
@@ -28,12 +30,13 @@ typedef struct {
 } qk_q80_quad;
 
 _Static_assert(sizeof(qk_q80_quad) == 256, "a prepared quad is four cache lines");
-_Static_assert(sizeof(qk_block_q40) == 18 && sizeof(qk_block_q41) == 20, "the quad loads assume these block sizes");
+_Static_assert(sizeof(qk_block_q40) == 18 && sizeof(qk_block_q41) == 20 && sizeof(qk_block_q50) == 22 && sizeof(qk_block_q51) == 24,
+               "the quad loads assume these block sizes (d first; Q41 / Q5_1: m next; Q5: qh next; qs last)");
 
 size_t qk_prepared_quads_bytes_avx512(int n) { return sizeof(qk_q80_quad) * (size_t)((n / QK_BLOCK + 3) / 4); }
 
-/// Lays out a Q80 row in quads (see the top of this file); `offset` is the value Q40's unsigned
-/// nibbles stand for as zero (0 for Q41).
+/// Lays out a Q80 row in quads (see the top of this file); `offset` is the value the weights'
+/// unsigned codes stand for as zero (Q40 8, Q5_0 16; 0 for the types with a minimum).
 AVX512 static void prepare_quads(int nb, const qk_block_q80 *y, int offset, void *out) {
     qk_q80_quad *quads = out;
     const __m512i ones = _mm512_set1_epi8(1);
@@ -65,20 +68,25 @@ AVX512 static void prepare_quads(int nb, const qk_block_q80 *y, int offset, void
 
 void qk_prepare_q40_avx512(int n, const void *y, void *out) { prepare_quads(n / QK_BLOCK, y, 8, out); }
 void qk_prepare_q41_avx512(int n, const void *y, void *out) { prepare_quads(n / QK_BLOCK, y, 0, out); }
+void qk_prepare_q50_avx512(int n, const void *y, void *out) { prepare_quads(n / QK_BLOCK, y, 16, out); }
+void qk_prepare_q51_avx512(int n, const void *y, void *out) { prepare_quads(n / QK_BLOCK, y, 0, out); }
 
-/// A weight quad unpacked: the 128 values as `lo` / `hi` nibbles in the prepared lane order, and
-/// `scales` = [d_0..d_3, m_0..m_3] (m = 0 for Q40).
+/// The block types by size: Q40 18, Q41 20, Q5_0 22, Q5_1 24 bytes.
+static inline int has_minimum(int block_bytes) { return block_bytes == 20 || block_bytes == 24; }
+static inline int has_fifth_bits(int block_bytes) { return block_bytes >= 22; }
+
+/// A weight quad unpacked: the 128 values (0..15, Q5 0..31) as `lo` / `hi` in the prepared lane
+/// order, and `scales` = [d_0..d_3, m_0..m_3] (m unused for Q40 / Q5_0).
 typedef struct {
     __m512i lo, hi;
     __m256 scales;
 } weight_quad;
 
-/// The quad at `b` of `blocks` (1-4) blocks of `block_bytes` (18: Q40, 20: Q41); a partial quad reads
+/// The quad at `b` of `blocks` (1-4) blocks of `block_bytes` (18, 20, 22, 24); a partial quad reads
 /// nothing past its blocks and unpacks the missing ones as zeros.
 AVX512 __attribute__((always_inline)) static inline weight_quad unpack_quad(const uint8_t *b, int block_bytes, int blocks) {
-    // The first 64 bytes hold every scale word and most of the nibbles; the rest of a full quad (8
-    // bytes of Q40, 16 of Q41) is a second, masked load.
-    const int w = block_bytes / 2, qs = (block_bytes - 16) / 2;  // 16-bit words per block; the nibbles' first word
+    // The first 64 bytes, and a masked load of the rest of the quad (8 to 32 bytes of a full one).
+    const int w = block_bytes / 2, qs = (block_bytes - 16) / 2, qh = block_bytes == 22 ? 1 : 2;  // in 16-bit words
     const int bytes = blocks * block_bytes;
     __m512i raw0 = bytes >= 64 ? _mm512_loadu_si512(b) : _mm512_maskz_loadu_epi16((__mmask32)((1u << (bytes / 2)) - 1), b);
     __m512i raw1 = bytes > 64 ? _mm512_maskz_loadu_epi16((__mmask32)((1u << ((bytes - 64) / 2)) - 1), b + 64) : _mm512_setzero_si512();
@@ -89,13 +97,22 @@ AVX512 __attribute__((always_inline)) static inline weight_quad unpack_quad(cons
         (2 * w + qs + 0) | (2 * w + qs + 1) << 16, (2 * w + qs + 2) | (2 * w + qs + 3) << 16, (2 * w + qs + 4) | (2 * w + qs + 5) << 16,
         (2 * w + qs + 6) | (2 * w + qs + 7) << 16, (3 * w + qs + 0) | (3 * w + qs + 1) << 16, (3 * w + qs + 2) | (3 * w + qs + 3) << 16,
         (3 * w + qs + 4) | (3 * w + qs + 5) << 16, (3 * w + qs + 6) | (3 * w + qs + 7) << 16);
-    // d of each block, then m (Q41's second word; for Q40 the word after d holds nibbles, not used)
-    const __m512i scale_words = _mm512_setr_epi32(0 | w << 16, 2 * w | 3 * w << 16, 1 | (w + 1) << 16, (2 * w + 1) | (3 * w + 1) << 16,
-                                                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    // each block's d, then m (the word after d: unused where there is none), then qh's low and high words
+    const __m512i head_words = _mm512_setr_epi32(0 | w << 16, 2 * w | 3 * w << 16, 1 | (w + 1) << 16, (2 * w + 1) | (3 * w + 1) << 16,
+                                                  qh | (w + qh) << 16, (2 * w + qh) | (3 * w + qh) << 16,
+                                                  (qh + 1) | (w + qh + 1) << 16, (2 * w + qh + 1) | (3 * w + qh + 1) << 16,
+                                                  0, 0, 0, 0, 0, 0, 0, 0);
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     __m512i v = _mm512_permutex2var_epi16(raw0, nibble_words, raw1);
+    __m512i head = _mm512_permutex2var_epi16(raw0, head_words, raw1);
     weight_quad quad = {_mm512_and_si512(v, nibble), _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble),
-                        _mm256_cvtph_ps(_mm512_castsi512_si128(_mm512_permutexvar_epi16(scale_words, raw0)))};
+                        _mm256_cvtph_ps(_mm512_castsi512_si128(head))};
+    if (has_fifth_bits(block_bytes)) {  // bit j of a block's qh is value j's fifth bit: values 0..15 lo, 16..31 hi
+        __m128i bits = _mm512_extracti32x4_epi32(head, 1);
+        const __m512i sixteen = _mm512_set1_epi8(16);
+        quad.lo = _mm512_mask_add_epi8(quad.lo, (__mmask64)(uint64_t)_mm_cvtsi128_si64(bits), quad.lo, sixteen);
+        quad.hi = _mm512_mask_add_epi8(quad.hi, (__mmask64)(uint64_t)_mm_extract_epi64(bits, 1), quad.hi, sixteen);
+    }
     return quad;
 }
 
@@ -124,7 +141,7 @@ AVX512 static inline float finish(__m512 acc, __m256 minimums) {
 
 /// One row of `nb` blocks times a prepared activation.
 AVX512 __attribute__((always_inline)) static inline float q4_row(int nb, const uint8_t *row, int block_bytes, const qk_q80_quad *y) {
-    const int minimum = block_bytes == 20;
+    const int minimum = has_minimum(block_bytes);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     __m256 minimums = _mm256_setzero_ps();
     int q = 0;
@@ -149,6 +166,14 @@ AVX512 void qk_matvec_prepared_q41_avx512(int n, const void *w, size_t row_bytes
     for (int r = 0; r < rows; r++) out[r] = q4_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, 20, prepared);
 }
 
+AVX512 void qk_matvec_prepared_q50_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
+    for (int r = 0; r < rows; r++) out[r] = q4_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, 22, prepared);
+}
+
+AVX512 void qk_matvec_prepared_q51_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
+    for (int r = 0; r < rows; r++) out[r] = q4_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, 24, prepared);
+}
+
 // ---------------------------------------------------------------- batches of activation rows
 
 /// Quads per pass over the rows: 4 tokens x 12 quads x 256 bytes = 12 KiB of prepared activations,
@@ -159,7 +184,7 @@ enum { CHUNK_QUADS = 12 };
 /// is unpacked once and used for every token.
 AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int quads, int last_blocks, const uint8_t *row, int block_bytes,
                                                                        const qk_q80_quad *const *y, float *sums) {
-    const int minimum = block_bytes == 20;
+    const int minimum = has_minimum(block_bytes);
     __m512 acc[4];
     __m256 minimums[4];
     for (int t = 0; t < 4; t++) { acc[t] = _mm512_setzero_ps(); minimums[t] = _mm256_setzero_ps(); }
@@ -184,7 +209,12 @@ AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, in
             for (int t = 0; t < tokens; t++) {
                 const void *y = prepared + (size_t)(t0 + t) * prepared_row_bytes;
                 float *o = out + (size_t)(t0 + t) * out_stride;
-                for (int r = 0; r < rows; r++) o[r] = q4_row(nb, (const uint8_t *)w + (size_t)r * row_bytes, block_bytes, y);
+                switch (block_bytes) {
+                case 18: qk_matvec_prepared_q40_avx512(n, w, row_bytes, rows, y, o); break;
+                case 20: qk_matvec_prepared_q41_avx512(n, w, row_bytes, rows, y, o); break;
+                case 22: qk_matvec_prepared_q50_avx512(n, w, row_bytes, rows, y, o); break;
+                default: qk_matvec_prepared_q51_avx512(n, w, row_bytes, rows, y, o); break;
+                }
             }
             break;
         }
@@ -200,8 +230,12 @@ AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, in
                 if (r + 2 < rows)
                     for (int line = 0; line < 4 * count * block_bytes; line += 64) _mm_prefetch((const char *)row + 2 * row_bytes + line, _MM_HINT_T0);
                 float sums[4];
-                if (block_bytes == 20) q4_row_tokens(count, last_blocks, row, 20, quads, sums);  // constant block sizes: the token loop unrolls
-                else q4_row_tokens(count, last_blocks, row, 18, quads, sums);
+                switch (block_bytes) {  // constant block sizes, so the token loop unrolls into registers
+                case 18: q4_row_tokens(count, last_blocks, row, 18, quads, sums); break;
+                case 20: q4_row_tokens(count, last_blocks, row, 20, quads, sums); break;
+                case 22: q4_row_tokens(count, last_blocks, row, 22, quads, sums); break;
+                default: q4_row_tokens(count, last_blocks, row, 24, quads, sums); break;
+                }
                 for (int t = 0; t < 4; t++) o[(size_t)t * out_stride + r] = (q0 ? o[(size_t)t * out_stride + r] : 0.0f) + sums[t];
             }
         }
@@ -218,6 +252,16 @@ AVX512 void qk_matmat_prepared_q41_avx512(int n, const void *w, size_t row_bytes
     q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 20);
 }
 
+AVX512 void qk_matmat_prepared_q50_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
+                                          size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
+    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 22);
+}
+
+AVX512 void qk_matmat_prepared_q51_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
+                                          size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
+    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 24);
+}
+
 #define ROW(x, r) ((const void *)((const uint8_t *)(x) + (size_t)(r) * row_bytes))
 #include "unprepared_matvec.h"
 
@@ -225,4 +269,8 @@ UNPREPARED_MATVEC(qk_matvec_q40_q80_avx512, 64, qk_prepared_bytes_avx512, qk_pre
 UNPREPARED_MATVEC(qk_matvec_q41_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q41_avx512, qk_matvec_prepared_q41_avx512, qk_dot_q41_q80_avx512)
 UNPREPARED_MATMAT(qk_matmat_q40_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q40_avx512, qk_matmat_prepared_q40_avx512, qk_dot_q40_q80_avx2)
 UNPREPARED_MATMAT(qk_matmat_q41_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q41_avx512, qk_matmat_prepared_q41_avx512, qk_dot_q41_q80_avx512)
+UNPREPARED_MATVEC(qk_matvec_q50_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q50_avx512, qk_matvec_prepared_q50_avx512, qk_dot_q50_q80_avx512)
+UNPREPARED_MATVEC(qk_matvec_q51_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q51_avx512, qk_matvec_prepared_q51_avx512, qk_dot_q51_q80_avx512)
+UNPREPARED_MATMAT(qk_matmat_q50_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q50_avx512, qk_matmat_prepared_q50_avx512, qk_dot_q50_q80_avx512)
+UNPREPARED_MATMAT(qk_matmat_q51_q80_avx512, 64, qk_prepared_bytes_avx512, qk_prepare_q51_avx512, qk_matmat_prepared_q51_avx512, qk_dot_q51_q80_avx512)
 #endif
