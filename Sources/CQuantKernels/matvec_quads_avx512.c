@@ -140,7 +140,7 @@ AVX512 static inline float finish(__m512 acc, __m256 minimums) {
 }
 
 /// One row of `nb` blocks times a prepared activation.
-AVX512 __attribute__((always_inline)) static inline float q4_row(int nb, const uint8_t *row, int block_bytes, const qk_q80_quad *y) {
+AVX512 __attribute__((always_inline)) static inline float quad_row(int nb, const uint8_t *row, int block_bytes, const qk_q80_quad *y) {
     const int minimum = has_minimum(block_bytes);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     __m256 minimums = _mm256_setzero_ps();
@@ -158,22 +158,6 @@ AVX512 __attribute__((always_inline)) static inline float q4_row(int nb, const u
     return finish(_mm512_add_ps(acc0, acc1), minimums);
 }
 
-AVX512 void qk_matvec_prepared_q40_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
-    for (int r = 0; r < rows; r++) out[r] = q4_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, 18, prepared);
-}
-
-AVX512 void qk_matvec_prepared_q41_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
-    for (int r = 0; r < rows; r++) out[r] = q4_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, 20, prepared);
-}
-
-AVX512 void qk_matvec_prepared_q50_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
-    for (int r = 0; r < rows; r++) out[r] = q4_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, 22, prepared);
-}
-
-AVX512 void qk_matvec_prepared_q51_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
-    for (int r = 0; r < rows; r++) out[r] = q4_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, 24, prepared);
-}
-
 // ---------------------------------------------------------------- batches of activation rows
 
 /// Quads per pass over the rows: 4 tokens x 12 quads x 256 bytes = 12 KiB of prepared activations,
@@ -182,7 +166,7 @@ enum { CHUNK_QUADS = 12 };
 
 /// Four tokens through `quads` quads of one row (the last one `last_blocks` long): each weight quad
 /// is unpacked once and used for every token.
-AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int quads, int last_blocks, const uint8_t *row, int block_bytes,
+AVX512 __attribute__((always_inline)) static inline void quad_row_tokens(int quads, int last_blocks, const uint8_t *row, int block_bytes,
                                                                        const qk_q80_quad *const *y, float *sums) {
     const int minimum = has_minimum(block_bytes);
     __m512 acc[4];
@@ -200,7 +184,7 @@ AVX512 __attribute__((always_inline)) static inline void q4_row_tokens(int quads
 /// out[t * out_stride + r] = dot(row r of w, token t), over token rows prepared in quads
 /// (`prepared_row_bytes` apart, each 64-byte aligned). Each chunk of columns adds its partial sums
 /// into `out`.
-AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
+AVX512 static void quads_matmat_prepared(int n, const void *w, size_t row_bytes, int rows, const uint8_t *prepared,
                                       size_t prepared_row_bytes, int batch, float *out, size_t out_stride, int block_bytes) {
     const int nb = n / QK_BLOCK, nq = (nb + 3) / 4;
     for (int t0 = 0; t0 < batch; t0 += 4) {
@@ -231,10 +215,10 @@ AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, in
                     for (int line = 0; line < 4 * count * block_bytes; line += 64) _mm_prefetch((const char *)row + 2 * row_bytes + line, _MM_HINT_T0);
                 float sums[4];
                 switch (block_bytes) {  // constant block sizes, so the token loop unrolls into registers
-                case 18: q4_row_tokens(count, last_blocks, row, 18, quads, sums); break;
-                case 20: q4_row_tokens(count, last_blocks, row, 20, quads, sums); break;
-                case 22: q4_row_tokens(count, last_blocks, row, 22, quads, sums); break;
-                default: q4_row_tokens(count, last_blocks, row, 24, quads, sums); break;
+                case 18: quad_row_tokens(count, last_blocks, row, 18, quads, sums); break;
+                case 20: quad_row_tokens(count, last_blocks, row, 20, quads, sums); break;
+                case 22: quad_row_tokens(count, last_blocks, row, 22, quads, sums); break;
+                default: quad_row_tokens(count, last_blocks, row, 24, quads, sums); break;
                 }
                 for (int t = 0; t < 4; t++) o[(size_t)t * out_stride + r] = (q0 ? o[(size_t)t * out_stride + r] : 0.0f) + sums[t];
             }
@@ -242,25 +226,21 @@ AVX512 static void q4_matmat_prepared(int n, const void *w, size_t row_bytes, in
     }
 }
 
-AVX512 void qk_matmat_prepared_q40_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
-                                          size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
-    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 18);
-}
+/// The whole-share and batched kernels of one block type (by its size in bytes).
+#define QUAD_KERNELS(suffix, block_bytes)                                                                                     \
+    AVX512 void qk_matvec_prepared_##suffix##_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,   \
+                                                     float *out) {                                                           \
+        for (int r = 0; r < rows; r++) out[r] = quad_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, block_bytes, prepared); \
+    }                                                                                                                         \
+    AVX512 void qk_matmat_prepared_##suffix##_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,   \
+                                                     size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {  \
+        quads_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, block_bytes);         \
+    }
 
-AVX512 void qk_matmat_prepared_q41_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
-                                          size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
-    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 20);
-}
-
-AVX512 void qk_matmat_prepared_q50_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
-                                          size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
-    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 22);
-}
-
-AVX512 void qk_matmat_prepared_q51_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,
-                                          size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {
-    q4_matmat_prepared(n, w, row_bytes, rows, prepared, prepared_row_bytes, batch, out, out_stride, 24);
-}
+QUAD_KERNELS(q40, 18)
+QUAD_KERNELS(q41, 20)
+QUAD_KERNELS(q50, 22)
+QUAD_KERNELS(q51, 24)
 
 #define ROW(x, r) ((const void *)((const uint8_t *)(x) + (size_t)(r) * row_bytes))
 #include "unprepared_matvec.h"
