@@ -66,17 +66,6 @@ AVX2 float qk_dot_q51_q80_avx2(int n, const void *x, const void *y) {
 
 // ---------------------------------------------------------------- K-quants x Q8_K
 
-/// sum_j mins[j] * (bsums[2j] + bsums[2j+1]): the minimum term of a Q4_K / Q5_K super-block.
-AVX2 static inline int kquant_min_term(uint64_t mins, const int16_t bsums[16]) {
-    __m256i bs = _mm256_loadu_si256((const __m256i *)bsums);
-    __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));  // 8 sub-block sums
-    __m128i m = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins));
-    __m128i p = _mm_madd_epi16(m, pairs);
-    p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(1, 0, 3, 2)));
-    p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(p);
-}
-
 /// One Q4_K (qh NULL) or Q5_K super-block times a Q8_K block: the integer sum of scale_j * q * y.
 AVX2 __attribute__((always_inline)) static inline __m256i k45_block(const uint8_t *qs, const uint8_t *qh, uint64_t scales,
                                                                      const int8_t *qy) {

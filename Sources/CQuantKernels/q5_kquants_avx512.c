@@ -58,16 +58,6 @@ AVX512 float qk_dot_q51_q80_avx512(int n, const void *x, const void *y) {
 
 // ---------------------------------------------------------------- K-quants x Q8_K
 
-/// sum_j mins[j] * (bsums[2j] + bsums[2j+1]).
-AVX512 static inline int min_term(uint64_t mins, const int16_t bsums[16]) {
-    __m256i bs = _mm256_loadu_si256((const __m256i *)bsums);
-    __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-    __m128i p = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)mins)), pairs);
-    p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(1, 0, 3, 2)));
-    p = _mm_add_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(p);
-}
-
 /// One Q4_K (qh NULL) or Q5_K super-block times a Q8_K block: 16 int32 partial sums of scale_j q y.
 /// The eight scales are widened once and spread per 64 values with one permute; two accumulators
 /// halve the chain of dependent VPDPWSSDs (their latency, not the loads, bounded the first version).
@@ -108,7 +98,7 @@ AVX512 __attribute__((always_inline)) static inline __m512i k45_block(const uint
             kquant_scales_mins(wx[b].scales, &scales, &mins);                                                   \
             __m512i isum = k45_block(wx[b].qs, QH, scales, ay[b].qs);                                             \
             acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(ay[b].d * _cvtsh_ss(wx[b].d)), acc);        \
-            minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)min_term(mins, ay[b].bsums);                   \
+            minimum += ay[b].d * _cvtsh_ss(wx[b].dmin) * (float)kquant_min_term(mins, ay[b].bsums);                   \
         }                                                                                                       \
         return _mm512_reduce_add_ps(acc) - minimum;                                                                                 \
     }
