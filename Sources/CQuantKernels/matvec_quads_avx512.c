@@ -23,9 +23,9 @@
 typedef struct {
     int8_t lo[64];      // y_b[0:16], y_b+1[0:16], y_b+2[0:16], y_b+3[0:16]: what the low nibbles multiply
     int8_t hi[64];      // the same blocks' values 16..31: what the high nibbles multiply
-    int32_t corr[16];   // Q40: -8 * (lane's 4 bytes of lo + 4 bytes of hi); Q41: 0
+    int32_t corr[16];   // -offset * (lane's 4 bytes of lo + 4 bytes of hi): Q40 8, Q5_0 16, else 0
     float dy[4];        // the blocks' scales (0 for a missing block)
-    float sy[4];        // dy * sum(q_y) of each block (Q41's minimum term)
+    float sy[4];        // dy * sum(q_y) of each block (Q41 / Q5_1's minimum term)
     float pad[8];
 } qk_q80_quad;
 

@@ -16,10 +16,10 @@ final class Activation: @unchecked Sendable {  // unchecked: used by its node's 
     /// Bumped by `invalidate`: the scratch's encodings are this activation's while they carry this stamp.
     private var stamp: EncodingScratch.Stamp
 
-    init(count: Int, kernels: KernelTable, scratch: EncodingScratch? = nil) {
+    init(count: Int, scratch: EncodingScratch) {
         storage = Floats(count)
-        self.scratch = scratch ?? EncodingScratch(kernels: kernels)
-        stamp = self.scratch.newStamp()
+        self.scratch = scratch
+        stamp = scratch.newStamp()
     }
 
     var count: Int { values.count }

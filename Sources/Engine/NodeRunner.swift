@@ -115,7 +115,7 @@ public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one 
         residual = Floats(rows * dim)
         normalized = Floats(rows * dim)
         partials = Floats(rows * dim)
-        finalNormalized = Activation(count: dim, kernels: options.kernels, scratch: compute.encodings)
+        finalNormalized = Activation(count: dim, scratch: compute.encodings)
         localLogits = Floats(share.vocabRows.count)
         allLogits = Floats(node == 0 ? model.vocabSize : 0)
         wireEncoding = ActivationEncoding(rawValue: plan.activationType.rawValue) ?? .f32

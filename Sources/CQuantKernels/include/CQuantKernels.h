@@ -134,7 +134,7 @@ float qk_dot_f16_f32_avx512(int n, const void *x, const void *y);
 /// kernel (`qk_prepared_bytes_*(n)` bytes at `out`, aligned to 64). Prepared once per activation and
 /// read by every thread's share, so a matrix-vector call allocates nothing and repeats no work.
 size_t qk_prepared_bytes_avx512(int n);
-size_t qk_prepared_quads_bytes_avx512(int n);  // the Q40 / Q41 layout's part of qk_prepared_bytes_avx512
+size_t qk_prepared_quads_bytes_avx512(int n);  // the quads' part (Q40, Q41, Q5_0, Q5_1) of qk_prepared_bytes_avx512
 void qk_prepare_q40_avx512(int n, const void *y, void *out);
 void qk_prepare_q41_avx512(int n, const void *y, void *out);
 void qk_prepare_q50_avx512(int n, const void *y, void *out);
