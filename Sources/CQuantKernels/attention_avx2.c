@@ -4,6 +4,7 @@
 #include "CQuantKernels.h"
 #include "avx2_helpers.h"
 #include <immintrin.h>
+#include <math.h>
 
 AVX2 static inline __m256 load_f16x8(const qk_half *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 
@@ -102,5 +103,224 @@ AVX2 void qk_attention_values_f16_avx2(int n, const float *a, const void *rows, 
         for (int t = 0; t < count; t++) o += a[t] * _cvtsh_ss(((const qk_half *)((const char *)rows + (size_t)t * stride))[i]);
         out[i] = o;
     }
+}
+
+// ---------------------------------------------------------------- grouped-query attention
+// The query heads that share a KV head go through its cached rows together: each row is loaded and
+// converted once for up to four heads (F16 conversion, not the multiply, bounded the per-head
+// kernels above), and four heads' scores of a position come out of one horizontal reduction.
+
+#define INLINE __attribute__((always_inline)) static inline
+
+AVX2 INLINE __m256 load_row8(const void *row, int i, int half) {
+    return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const qk_half *)row + i))) : _mm256_loadu_ps((const float *)row + i);
+}
+
+AVX2 INLINE float row_value(const void *row, int i, int half) {
+    return half ? _cvtsh_ss(((const qk_half *)row)[i]) : ((const float *)row)[i];
+}
+
+/// Rows ahead of the one in use whose cache lines group_scores asks for: the cache of a layer comes
+/// from memory (the weights streamed since its last use evicted it), one row per ~15 cycles here.
+#define PREFETCH_ROWS 16
+
+/// s_h[t] = scale * q_h . key_t for `G` (1-4) heads; q: [G][n], scores: [G][score_stride]. Also
+/// prefetches the rows of `keys` and `values` ahead, so that group_values finds its rows in cache.
+AVX2 INLINE void group_scores(int n, int G, const float *q, const void *keys, const void *values, size_t stride, int count,
+                              float scale, float *scores, size_t score_stride, int half) {
+    const int row_bytes = n * (half ? 2 : 4);
+    for (int t = 0; t < count && t < PREFETCH_ROWS; t++) {
+        for (int b = 0; b < row_bytes; b += 64) {
+            _mm_prefetch((const char *)keys + (size_t)t * stride + b, _MM_HINT_T0);
+            _mm_prefetch((const char *)values + (size_t)t * stride + b, _MM_HINT_T0);
+        }
+    }
+    for (int t = 0; t < count; t++) {
+        const void *key = (const char *)keys + (size_t)t * stride;
+        if (t + PREFETCH_ROWS < count) {
+            const char *ahead = (const char *)key + PREFETCH_ROWS * stride;
+            const char *value_ahead = (const char *)values + (size_t)(t + PREFETCH_ROWS) * stride;
+            for (int b = 0; b < row_bytes; b += 64) {
+                _mm_prefetch(ahead + b, _MM_HINT_T0);
+                _mm_prefetch(value_ahead + b, _MM_HINT_T0);
+            }
+        }
+        // Two accumulators per head (even and odd vectors of the row) halve the FMA chains.
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int i = 0;
+        // Hot loop: one converted key vector, G products.
+        for (; i + 16 <= n; i += 16) {
+            __m256 k = load_row8(key, i, half), l = load_row8(key, i + 8, half);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), k, a0);
+            b0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), l, b0);
+            if (G > 1) {
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + n + i), k, a1);
+                b1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + n + i + 8), l, b1);
+            }
+            if (G > 2) {
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 2 * n + i), k, a2);
+                b2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 2 * n + i + 8), l, b2);
+            }
+            if (G > 3) {
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 3 * n + i), k, a3);
+                b3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 3 * n + i + 8), l, b3);
+            }
+        }
+        if (i + 8 <= n) {
+            __m256 k = load_row8(key, i, half);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), k, a0);
+            if (G > 1) a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + n + i), k, a1);
+            if (G > 2) a2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 2 * n + i), k, a2);
+            if (G > 3) a3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 3 * n + i), k, a3);
+            i += 8;
+        }
+        a0 = _mm256_add_ps(a0, b0);
+        if (G > 1) a1 = _mm256_add_ps(a1, b1);
+        if (G > 2) a2 = _mm256_add_ps(a2, b2);
+        if (G > 3) a3 = _mm256_add_ps(a3, b3);
+        // [a0 a1 a2 a3] lane sums: two rounds of pairwise adds, then the two 128-bit halves.
+        __m256 pairs = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+        __m128 dots = _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1));
+        if (i < n) {  // a head size that is not a multiple of 8
+            float tail[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+            for (int h = 0; h < G; h++) {
+                for (int j = i; j < n; j++) tail[h] += q[h * n + j] * row_value(key, j, half);
+            }
+            dots = _mm_add_ps(dots, _mm_loadu_ps(tail));
+        }
+        dots = _mm_mul_ps(dots, _mm_set1_ps(scale));
+        scores[t] = _mm_cvtss_f32(dots);
+        if (G > 1) scores[score_stride + t] = _mm_cvtss_f32(_mm_shuffle_ps(dots, dots, 1));
+        if (G > 2) scores[2 * score_stride + t] = _mm_cvtss_f32(_mm_shuffle_ps(dots, dots, 2));
+        if (G > 3) scores[3 * score_stride + t] = _mm_cvtss_f32(_mm_shuffle_ps(dots, dots, 3));
+    }
+}
+
+/// s[t] = e^(s[t] - m), stats = {m, sum_t s[t]} with m = max_t s[t] (the softmax, not divided).
+AVX2 INLINE void exponentials(int count, float *s, float *stats) {
+    float maximum = -INFINITY;
+    int t = 0;
+    if (count >= 8) {
+        __m256 wide = _mm256_loadu_ps(s);
+        for (t = 8; t + 8 <= count; t += 8) wide = _mm256_max_ps(wide, _mm256_loadu_ps(s + t));
+        __m128 m = _mm_max_ps(_mm256_castps256_ps128(wide), _mm256_extractf128_ps(wide, 1));
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        maximum = _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+    }
+    for (; t < count; t++) maximum = s[t] > maximum ? s[t] : maximum;
+    __m256 top = _mm256_set1_ps(maximum), sums = _mm256_setzero_ps();
+    for (t = 0; t + 8 <= count; t += 8) {
+        __m256 e = exp_f32x8(_mm256_sub_ps(_mm256_loadu_ps(s + t), top));
+        _mm256_storeu_ps(s + t, e);
+        sums = _mm256_add_ps(sums, e);
+    }
+    float sum = hsum_f32x8(sums);
+    for (; t < count; t++) {
+        s[t] = expf(s[t] - maximum);
+        sum += s[t];
+    }
+    stats[0] = maximum;
+    stats[1] = sum;
+}
+
+/// o_h[i] += sum_t w_h[t] value_t[i] over positions [first, end) for `G` (1-4) heads (o_h = 0
+/// when `first` is 0); w: [G][w_stride], out: [G][n].
+AVX2 INLINE void group_values_tile(int n, int G, const float *w, size_t w_stride, const void *values, size_t stride,
+                                   int first, int end, float *out, int half) {
+    const float *w0 = w, *w1 = w + w_stride, *w2 = w + 2 * w_stride, *w3 = w + 3 * w_stride;
+    int i = 0;
+    // 8 outputs of each head, two positions at a time into two sets of accumulators: an
+    // accumulator takes one FMA per two positions, so the FMA's latency does not bound the loop.
+    for (; i + 8 <= n; i += 8) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        if (first > 0) {
+            a0 = _mm256_loadu_ps(out + i);
+            if (G > 1) a1 = _mm256_loadu_ps(out + n + i);
+            if (G > 2) a2 = _mm256_loadu_ps(out + 2 * n + i);
+            if (G > 3) a3 = _mm256_loadu_ps(out + 3 * n + i);
+        }
+        const char *row = (const char *)values + (size_t)first * stride;
+        int t = first;
+        for (; t + 2 <= end; t += 2, row += 2 * stride) {
+            __m256 u = load_row8(row, i, half), v = load_row8(row + stride, i, half);
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w0 + t), u, a0);
+            b0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w0 + t + 1), v, b0);
+            if (G > 1) {
+                a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(w1 + t), u, a1);
+                b1 = _mm256_fmadd_ps(_mm256_broadcast_ss(w1 + t + 1), v, b1);
+            }
+            if (G > 2) {
+                a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(w2 + t), u, a2);
+                b2 = _mm256_fmadd_ps(_mm256_broadcast_ss(w2 + t + 1), v, b2);
+            }
+            if (G > 3) {
+                a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(w3 + t), u, a3);
+                b3 = _mm256_fmadd_ps(_mm256_broadcast_ss(w3 + t + 1), v, b3);
+            }
+        }
+        if (t < end) {
+            __m256 u = load_row8(row, i, half);
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w0 + t), u, a0);
+            if (G > 1) a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(w1 + t), u, a1);
+            if (G > 2) a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(w2 + t), u, a2);
+            if (G > 3) a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(w3 + t), u, a3);
+        }
+        _mm256_storeu_ps(out + i, _mm256_add_ps(a0, b0));
+        if (G > 1) _mm256_storeu_ps(out + n + i, _mm256_add_ps(a1, b1));
+        if (G > 2) _mm256_storeu_ps(out + 2 * n + i, _mm256_add_ps(a2, b2));
+        if (G > 3) _mm256_storeu_ps(out + 3 * n + i, _mm256_add_ps(a3, b3));
+    }
+    for (; i < n; i++) {
+        for (int h = 0; h < G; h++) {
+            float o = first > 0 ? out[h * n + i] : 0.0f;
+            for (int t = first; t < end; t++) o += w[h * w_stride + t] * row_value((const char *)values + (size_t)t * stride, i, half);
+            out[h * n + i] = o;
+        }
+    }
+}
+
+/// o_h[i] = sum_t w_h[t] value_t[i]: tiles of 64 positions, so that the rows one strip of outputs
+/// brings into the L1 cache are still there for the next strips.
+AVX2 INLINE void group_values(int n, int G, const float *w, size_t w_stride, const void *values, size_t stride, int count,
+                              float *out, int half) {
+    if (count <= 0) {
+        for (int i = 0; i < G * n; i++) out[i] = 0.0f;
+        return;
+    }
+    for (int first = 0; first < count; first += 64) {
+        group_values_tile(n, G, w, w_stride, values, stride, first, first + 64 < count ? first + 64 : count, out, half);
+    }
+}
+
+AVX2 INLINE void attention_group(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats, int half) {
+    for (int first = 0; first < heads; first += 4) {
+        int G = heads - first < 4 ? heads - first : 4;
+        const float *qg = q + (size_t)first * n;
+        float *sg = scores + (size_t)first * score_stride, *og = out + (size_t)first * n;
+        switch (G) {  // each case a copy specialized for its head count
+        case 1: group_scores(n, 1, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
+        case 2: group_scores(n, 2, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
+        case 3: group_scores(n, 3, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
+        default: group_scores(n, 4, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
+        }
+        for (int h = 0; h < G; h++) exponentials(count, sg + (size_t)h * score_stride, stats + 2 * (first + h));
+        switch (G) {
+        case 1: group_values(n, 1, sg, score_stride, values, stride, count, og, half); break;
+        case 2: group_values(n, 2, sg, score_stride, values, stride, count, og, half); break;
+        case 3: group_values(n, 3, sg, score_stride, values, stride, count, og, half); break;
+        default: group_values(n, 4, sg, score_stride, values, stride, count, og, half); break;
+        }
+    }
+}
+
+AVX2 void qk_attention_group_f32_avx2(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                      int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
+    attention_group(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 0);
+}
+
+AVX2 void qk_attention_group_f16_avx2(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                      int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
+    attention_group(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 1);
 }
 #endif

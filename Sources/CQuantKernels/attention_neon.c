@@ -1,6 +1,7 @@
 // Attention over cached rows, ARM64 NEON (contracts in attention_ref.c).
 #if defined(__aarch64__)
 #include "neon_helpers.h"
+#include <math.h>
 
 static inline float32x4_t load_f16x4(const qk_half *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
 
@@ -93,5 +94,151 @@ void qk_attention_values_f16_neon(int n, const float *a, const void *rows, size_
         for (int t = 0; t < count; t++) o += a[t] * h2f(((const qk_half *)((const char *)rows + (size_t)t * stride))[i]);
         out[i] = o;
     }
+}
+
+// ---------------------------------------------------------------- grouped-query attention
+// The query heads that share a KV head go through its cached rows together: each row is loaded and
+// converted once for up to four heads (as attention_avx2.c's grouped kernels).
+
+#define INLINE __attribute__((always_inline)) static inline
+
+INLINE float32x4_t load_row4(const void *row, int i, int half) {
+    return half ? load_f16x4((const qk_half *)row + i) : vld1q_f32((const float *)row + i);
+}
+
+INLINE float row_value(const void *row, int i, int half) {
+    return half ? h2f(((const qk_half *)row)[i]) : ((const float *)row)[i];
+}
+
+/// Rows ahead of the one in use whose cache lines group_scores asks for: a layer's cache comes from
+/// memory (the weights streamed since its last use evicted it).
+#define PREFETCH_ROWS 16
+
+/// s_h[t] = scale * q_h . key_t for `G` (1-4) heads; q: [G][n], scores: [G][score_stride]. Also
+/// prefetches the rows of `keys` and `values` ahead, so that group_values finds its rows in cache.
+INLINE void group_scores(int n, int G, const float *q, const void *keys, const void *values, size_t stride, int count,
+                         float scale, float *scores, size_t score_stride, int half) {
+    const int row_bytes = n * (half ? 2 : 4);
+    for (int t = 0; t < count && t < PREFETCH_ROWS; t++) {
+        for (int b = 0; b < row_bytes; b += 64) {
+            __builtin_prefetch((const char *)keys + (size_t)t * stride + b);
+            __builtin_prefetch((const char *)values + (size_t)t * stride + b);
+        }
+    }
+    for (int t = 0; t < count; t++) {
+        const void *key = (const char *)keys + (size_t)t * stride;
+        if (t + PREFETCH_ROWS < count) {
+            for (int b = 0; b < row_bytes; b += 64) {
+                __builtin_prefetch((const char *)key + PREFETCH_ROWS * stride + b);
+                __builtin_prefetch((const char *)values + (size_t)(t + PREFETCH_ROWS) * stride + b);
+            }
+        }
+        float32x4_t a0 = vdupq_n_f32(0), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        // Hot loop: one converted key vector, G products.
+        for (; i + 4 <= n; i += 4) {
+            float32x4_t k = load_row4(key, i, half);
+            a0 = vfmaq_f32(a0, vld1q_f32(q + i), k);
+            if (G > 1) a1 = vfmaq_f32(a1, vld1q_f32(q + n + i), k);
+            if (G > 2) a2 = vfmaq_f32(a2, vld1q_f32(q + 2 * n + i), k);
+            if (G > 3) a3 = vfmaq_f32(a3, vld1q_f32(q + 3 * n + i), k);
+        }
+        float dots[4] = {vaddvq_f32(a0), vaddvq_f32(a1), vaddvq_f32(a2), vaddvq_f32(a3)};
+        for (int h = 0; h < G; h++) {
+            for (int j = i; j < n; j++) dots[h] += q[h * n + j] * row_value(key, j, half);
+            scores[h * score_stride + t] = dots[h] * scale;
+        }
+    }
+}
+
+/// s[t] = e^(s[t] - m), stats = {m, sum_t s[t]} with m = max_t s[t] (the softmax, not divided).
+INLINE void exponentials(int count, float *s, float *stats) {
+    float maximum = -INFINITY, sum = 0.0f;
+    for (int t = 0; t < count; t++) maximum = s[t] > maximum ? s[t] : maximum;
+    for (int t = 0; t < count; t++) {
+        s[t] = expf(s[t] - maximum);
+        sum += s[t];
+    }
+    stats[0] = maximum;
+    stats[1] = sum;
+}
+
+/// o_h[i] += sum_t w_h[t] value_t[i] over positions [first, end) for `G` (1-4) heads (o_h = 0
+/// when `first` is 0); w: [G][w_stride], out: [G][n].
+INLINE void group_values_tile(int n, int G, const float *w, size_t w_stride, const void *values, size_t stride,
+                              int first, int end, float *out, int half) {
+    int i = 0;
+    // 8 outputs of each head stay in registers while the tile's rows go by.
+    for (; i + 8 <= n; i += 8) {
+        float32x4_t a[4][2];
+        for (int h = 0; h < 4; h++) {
+            a[h][0] = h < G && first > 0 ? vld1q_f32(out + h * n + i) : vdupq_n_f32(0);
+            a[h][1] = h < G && first > 0 ? vld1q_f32(out + h * n + i + 4) : vdupq_n_f32(0);
+        }
+        for (int t = first; t < end; t++) {
+            const void *row = (const char *)values + (size_t)t * stride;
+            float32x4_t u = load_row4(row, i, half), v = load_row4(row, i + 4, half);
+            for (int h = 0; h < G; h++) {
+                a[h][0] = vfmaq_n_f32(a[h][0], u, w[h * w_stride + t]);
+                a[h][1] = vfmaq_n_f32(a[h][1], v, w[h * w_stride + t]);
+            }
+        }
+        for (int h = 0; h < G; h++) {
+            vst1q_f32(out + h * n + i, a[h][0]);
+            vst1q_f32(out + h * n + i + 4, a[h][1]);
+        }
+    }
+    for (; i < n; i++) {
+        for (int h = 0; h < G; h++) {
+            float o = first > 0 ? out[h * n + i] : 0.0f;
+            for (int t = first; t < end; t++) o += w[h * w_stride + t] * row_value((const char *)values + (size_t)t * stride, i, half);
+            out[h * n + i] = o;
+        }
+    }
+}
+
+/// o_h[i] = sum_t w_h[t] value_t[i]: tiles of 64 positions, so that the rows one strip of outputs
+/// brings into the L1 cache are still there for the next strips.
+INLINE void group_values(int n, int G, const float *w, size_t w_stride, const void *values, size_t stride, int count,
+                         float *out, int half) {
+    if (count <= 0) {
+        for (int i = 0; i < G * n; i++) out[i] = 0.0f;
+        return;
+    }
+    for (int first = 0; first < count; first += 64) {
+        group_values_tile(n, G, w, w_stride, values, stride, first, first + 64 < count ? first + 64 : count, out, half);
+    }
+}
+
+INLINE void attention_group(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                            int count, float scale, float *scores, size_t score_stride, float *out, float *stats, int half) {
+    for (int first = 0; first < heads; first += 4) {
+        int G = heads - first < 4 ? heads - first : 4;
+        const float *qg = q + (size_t)first * n;
+        float *sg = scores + (size_t)first * score_stride, *og = out + (size_t)first * n;
+        switch (G) {  // each case a copy specialized for its head count
+        case 1: group_scores(n, 1, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
+        case 2: group_scores(n, 2, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
+        case 3: group_scores(n, 3, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
+        default: group_scores(n, 4, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
+        }
+        for (int h = 0; h < G; h++) exponentials(count, sg + (size_t)h * score_stride, stats + 2 * (first + h));
+        switch (G) {
+        case 1: group_values(n, 1, sg, score_stride, values, stride, count, og, half); break;
+        case 2: group_values(n, 2, sg, score_stride, values, stride, count, og, half); break;
+        case 3: group_values(n, 3, sg, score_stride, values, stride, count, og, half); break;
+        default: group_values(n, 4, sg, score_stride, values, stride, count, og, half); break;
+        }
+    }
+}
+
+void qk_attention_group_f32_neon(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
+    attention_group(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 0);
+}
+
+void qk_attention_group_f16_neon(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
+    attention_group(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 1);
 }
 #endif

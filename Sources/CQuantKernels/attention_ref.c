@@ -4,6 +4,7 @@
 // loops did before these kernels, so the F32 reference gives the same bits as they did.
 #pragma STDC FP_CONTRACT OFF
 #include "CQuantKernels.h"
+#include <math.h>
 
 void qk_attention_scores_f32_ref(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out) {
     for (int t = 0; t < count; t++) {
@@ -37,4 +38,46 @@ void qk_attention_values_f16_ref(int n, const float *a, const void *rows, size_t
         const qk_half *v = (const qk_half *)((const char *)rows + (size_t)t * stride);
         for (int i = 0; i < n; i++) out[i] += a[t] * qk_half_to_float(v[i]);
     }
+}
+
+static inline float cached_value(const void *rows, size_t stride, int t, int i, int half) {
+    const char *row = (const char *)rows + (size_t)t * stride;
+    return half ? qk_half_to_float(((const qk_half *)row)[i]) : ((const float *)row)[i];
+}
+
+/// The grouped kernels' contract (CQuantKernels.h), head by head, every sum in index order.
+static void attention_group_ref(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                int count, float scale, float *scores, size_t score_stride, float *out, float *stats,
+                                int half) {
+    for (int h = 0; h < heads; h++) {
+        const float *qh = q + (size_t)h * n;
+        float *s = scores + (size_t)h * score_stride, *o = out + (size_t)h * n;
+        float maximum = -INFINITY, sum = 0.0f;
+        for (int t = 0; t < count; t++) {
+            float dot = 0.0f;
+            for (int i = 0; i < n; i++) dot += qh[i] * cached_value(keys, stride, t, i, half);
+            s[t] = dot * scale;
+            maximum = s[t] > maximum ? s[t] : maximum;
+        }
+        for (int t = 0; t < count; t++) {
+            s[t] = expf(s[t] - maximum);
+            sum += s[t];
+        }
+        for (int i = 0; i < n; i++) o[i] = 0.0f;
+        for (int t = 0; t < count; t++) {
+            for (int i = 0; i < n; i++) o[i] += s[t] * cached_value(values, stride, t, i, half);
+        }
+        stats[2 * h] = maximum;
+        stats[2 * h + 1] = sum;
+    }
+}
+
+void qk_attention_group_f32_ref(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
+    attention_group_ref(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 0);
+}
+
+void qk_attention_group_f16_ref(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
+    attention_group_ref(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 1);
 }

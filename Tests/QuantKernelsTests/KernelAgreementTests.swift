@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import QuantKernels
 
@@ -241,10 +242,103 @@ struct AttentionKernelAgreementTests {
         }
     }
 
+    /// One KV head's attention for `heads` query heads in double precision: per head the largest
+    /// score, the sum of e^(s - max), and the undivided sums of the weighted rows, with the sums
+    /// of magnitudes their rounding scales with.
+    static func exactGroup(n: Int, heads: Int, q: [Float], keys: [Float], values: [Float], stride: Int, count: Int, scale: Double)
+        -> [(maximum: Double, dotMagnitude: Double, sum: Double, out: [Double], magnitude: [Double])] {
+        (0..<heads).map { h in
+            let s = (0..<count).map { t in (0..<n).reduce(0.0) { $0 + Double(q[h * n + $1]) * Double(keys[t * stride + $1]) } * scale }
+            let dotMagnitude = (0..<count).map { t in (0..<n).reduce(0.0) { $0 + abs(Double(q[h * n + $1]) * Double(keys[t * stride + $1])) } * scale }.max()!
+            let top = s.max()!, w = s.map { Foundation.exp($0 - top) }
+            let out = (0..<n).map { i in (0..<count).reduce(0.0) { $0 + w[$1] * Double(values[$1 * stride + i]) } }
+            let magnitude = (0..<n).map { i in (0..<count).reduce(0.0) { $0 + w[$1] * abs(Double(values[$1 * stride + i])) } }
+            return (top, dotMagnitude, w.reduce(0, +), out, magnitude)
+        }
+    }
+
+    @Test("grouped-query attention: 1-7 heads over a KV head's rows, against double precision, every path",
+          arguments: [KernelPath.scalar] + simdPaths, [BlockType.f16, .f32])
+    func grouped(path: KernelPath, type: BlockType) throws {
+        let kernel = try #require(KernelTable(path: path).attentionGroup(type))
+        for n in Self.headSizes {
+            for count in Self.counts {
+                for heads in [1, 3, 4, 7] {
+                    let stride = 2 * n + 5  // two KV heads per row, padded; the kernel reads the second
+                    let rowBytes = stride * type.rowBytes(1), headBytes = n * type.rowBytes(1)
+                    let keyBytes = Self.rows(type, n: n, count: count, stride: stride, offset: 0.3)
+                    let valueBytes = Self.rows(type, n: n, count: count, stride: stride, offset: 1.1)
+                    let keys = Array(dequantized(keyBytes, type, count: stride * count).dropFirst(n))
+                    let values = Array(dequantized(valueBytes, type, count: stride * count).dropFirst(n))
+                    let q = cosData(heads * n, offset: 1.9).map { $0 * 0.3 }
+                    let scoreStride = count + 3
+                    var scores = [Float](repeating: .nan, count: heads * scoreStride), out = [Float](repeating: .nan, count: heads * n)
+                    var stats = [Float](repeating: .nan, count: 2 * heads)
+                    keyBytes.withUnsafeBytes { k in
+                        valueBytes.withUnsafeBytes { v in
+                            kernel(Int32(n), Int32(heads), q, k.baseAddress! + headBytes, v.baseAddress! + headBytes, rowBytes, Int32(count), 0.125,
+                                   &scores, scoreStride, &out, &stats)
+                        }
+                    }
+                    let exact = Self.exactGroup(n: n, heads: heads, q: q, keys: keys, values: values, stride: stride, count: count, scale: 0.125)
+                    for (h, e) in exact.enumerated() {
+                        let label = "head \(h) of \(heads), n \(n), \(count) rows, \(type) on \(path)"
+                        #expect(abs(Double(stats[2 * h]) - e.maximum) <= 1e-5 * max(1, e.dotMagnitude), "maximum, \(label)")
+                        #expect(abs(Double(stats[2 * h + 1]) - e.sum) <= 1e-4 * e.sum, "sum of weights, \(label)")
+                        for i in 0..<n {
+                            #expect(abs(Double(out[h * n + i]) - e.out[i]) <= 1e-4 * max(1e-30, e.magnitude[i]), "output \(i), \(label)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("runs of positions merge into the attention over all of them", arguments: [KernelPath.scalar] + simdPaths)
+    func mergedRuns(path: KernelPath) throws {
+        let kernel = try #require(KernelTable(path: path).attentionGroup(.f16))
+        let n = 64, heads = 3, count = 150, stride = n
+        let keyBytes = Self.rows(.f16, n: n, count: count, stride: stride, offset: 0.3)
+        let valueBytes = Self.rows(.f16, n: n, count: count, stride: stride, offset: 1.1)
+        let q = cosData(heads * n, offset: 1.9).map { $0 * 0.3 }
+        var whole = [Float](repeating: 0, count: heads * n)
+        for runs in 1...4 {
+            var scores = [Float](repeating: 0, count: heads * count), parts = [Float](repeating: .nan, count: runs * heads * n)
+            var stats = [Float](repeating: .nan, count: runs * heads * 2), merged = [Float](repeating: .nan, count: heads * n)
+            keyBytes.withUnsafeBytes { k in
+                valueBytes.withUnsafeBytes { v in
+                    for run in 0..<runs {
+                        let positions = ThreadPool.share(of: 0..<count, worker: run, workers: runs), offset = positions.lowerBound * 2 * n
+                        parts.withUnsafeMutableBufferPointer { p in
+                            stats.withUnsafeMutableBufferPointer { s in
+                                scores.withUnsafeMutableBufferPointer { w in
+                                    kernel(Int32(n), Int32(heads), q, k.baseAddress! + offset, v.baseAddress! + offset, 2 * n, Int32(positions.count), 0.125,
+                                           w.baseAddress! + positions.lowerBound, count, p.baseAddress! + run * heads * n, s.baseAddress! + run * heads * 2)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            KernelTable.mergeAttentionRuns(n: n, heads: heads, runs: runs, parts: parts, stats: stats, into: &merged)
+            if runs == 1 { whole = merged }
+            for i in 0..<(heads * n) {
+                #expect(abs(merged[i] - whole[i]) <= 1e-5 * max(1, abs(whole[i])), "\(runs) runs, output \(i) on \(path)")
+            }
+            // The merged result is the softmax-weighted mean: a convex combination of the value rows.
+            let values = dequantized(valueBytes, .f16, count: n * count)
+            for i in 0..<n {
+                let column = (0..<count).map { values[$0 * n + i] }
+                #expect(merged[i] >= column.min()! - 1e-4 && merged[i] <= column.max()! + 1e-4)
+            }
+        }
+    }
+
     @Test("other cache types have no attention kernels")
     func onlyF16AndF32() {
         for type in BlockType.allCases where type != .f16 && type != .f32 {
             #expect(scalarKernels.attentionScores(type) == nil && scalarKernels.attentionValues(type) == nil, "\(type)")
+            #expect(scalarKernels.attentionGroup(type) == nil, "\(type)")
         }
     }
 }

@@ -131,6 +131,9 @@ typedef void (*scores_fn)(int n, const float *q, const void *rows, size_t stride
 typedef void (*values_fn)(int n, const float *a, const void *rows, size_t stride, int count, float *out);
 typedef struct { const char *name; const block_type *rows; scores_fn ref, neon; } scores_kernel;
 typedef struct { const char *name; const block_type *rows; values_fn ref, neon; } values_kernel;
+typedef void (*group_fn)(int n, int heads, const float *q, const void *keys, const void *values, size_t stride, int count,
+                         float scale, float *scores, size_t score_stride, float *out, float *stats);
+typedef struct { const char *name; const block_type *rows; group_fn ref, neon; } group_kernel;
 
 // Add new NEON kernels here: one line each, in the table of their kind.
 static const quantizer quantizers[] = {
@@ -176,6 +179,10 @@ static const scores_kernel scores[] = {
 static const values_kernel values[] = {
     {"attention_values_f32", &F32, qk_attention_values_f32_ref, qk_attention_values_f32_neon},
     {"attention_values_f16", &F16, qk_attention_values_f16_ref, qk_attention_values_f16_neon},
+};
+static const group_kernel groups[] = {
+    {"attention_group_f32", &F32, qk_attention_group_f32_ref, qk_attention_group_f32_neon},
+    {"attention_group_f16", &F16, qk_attention_group_f16_ref, qk_attention_group_f16_neon},
 };
 
 // ---------------------------------------------------------------- checks
@@ -415,6 +422,47 @@ static void check_attention(void) {
     }
 }
 
+/// The grouped kernels: 1-9 query heads over one KV head's rows (between another KV head's), the
+/// maxima and sums of the exponentials and the undivided weighted sums against the reference.
+static void check_attention_groups(void) {
+    static const int group_sizes[] = {1, 2, 3, 4, 5, 7, 9};
+    static float q[9 * 128], scores_a[9 * 140], scores_b[9 * 140], out_a[9 * 128], out_b[9 * 128], stats_a[18], stats_b[18];
+    for (int h = 0; h < COUNT(head_sizes); h++) {
+        for (int c = 0; c < COUNT(row_counts); c++) {
+            for (int g = 0; g < COUNT(group_sizes); g++) {
+                int n = head_sizes[h], count = row_counts[c], heads = group_sizes[g], stride_values = 2 * n + 3;
+                for (int k = 0; k < COUNT(groups); k++) {
+                    const group_kernel *kernel = &groups[k];
+                    size_t stride = (size_t)stride_values * kernel->rows->bytes, head_bytes = (size_t)n * kernel->rows->bytes;
+                    kernel->rows->make(stride_values * count, bytes_a);
+                    kernel->rows->make(stride_values * count, bytes_b);
+                    for (int i = 0; i < heads * n; i++) q[i] = next_float(0.5f);
+                    kernel->ref(n, heads, q, bytes_a + head_bytes, bytes_b + head_bytes, stride, count, 0.125f, scores_a, 140, out_a, stats_a);
+                    kernel->neon(n, heads, q, bytes_a + head_bytes, bytes_b + head_bytes, stride, count, 0.125f, scores_b, 140, out_b, stats_b);
+                    for (int head = 0; head < heads; head++) {
+                        checks += 2;
+                        double m = stats_a[2 * head], l = stats_a[2 * head + 1];
+                        if (!(fabs(m - stats_b[2 * head]) <= 1e-5 * (1 + fabs(m)))) fail(kernel->name, "maximum differs", n);
+                        if (!(fabs(l - stats_b[2 * head + 1]) <= 1e-4 * l)) fail(kernel->name, "sum of weights differs", n);
+                        for (int i = 0; i < n; i++) {
+                            double scale = 0;
+                            for (int t = 0; t < count; t++) {
+                                float row[256];
+                                kernel->rows->dequantize(n, bytes_b + head_bytes + (size_t)t * stride, row);
+                                scale += fabs((double)scores_a[head * 140 + t] * (double)row[i]);
+                            }
+                            checks++;
+                            if (!(fabs((double)out_a[head * n + i] - (double)out_b[head * n + i]) <= 1e-4 * scale + 1e-30)) {
+                                fail(kernel->name, "weighted sum differs", n);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 int main(void) {
     uint32_t features = qk_cpu_features();
     printf("cpu features: neon %s, dotprod %s\n", features & QK_CPU_NEON ? "yes" : "no",
@@ -426,8 +474,10 @@ int main(void) {
     check_matvecs();
     check_matmats();
     check_attention();
+    check_attention_groups();
     printf("%d kernels, %d checks, %d failures\n",
-           COUNT(quantizers) + COUNT(dequantizers) + COUNT(dots) + COUNT(matvecs) + COUNT(matmats) + COUNT(scores) + COUNT(values),
+           COUNT(quantizers) + COUNT(dequantizers) + COUNT(dots) + COUNT(matvecs) + COUNT(matmats) + COUNT(scores) + COUNT(values) +
+           COUNT(groups),
            checks, failures);
     return failures == 0 ? 0 : 1;
 }

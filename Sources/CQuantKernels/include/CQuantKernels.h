@@ -328,6 +328,34 @@ void qk_attention_values_f32_neon(int n, const float *a, const void *rows, size_
 void qk_attention_values_f16_neon(int n, const float *a, const void *rows, size_t stride, int count, float *out);
 #endif
 
+/// Grouped-query attention of `heads` query heads that share one KV head, over a run of `count`
+/// cached positions (all of them, or one chunk of a longer run that another call covers), in one
+/// pass that reads each cached row once for all the heads:
+///   scores   s_h[t] = scale * sum_i q_h[i] key_t[i]            q_h = q + h * n
+///   weights  w_h[t] = e^(s_h[t] - m_h),  m_h = max_t s_h[t]    left in scores + h * score_stride
+///   out      o_h[i] = sum_t w_h[t] value_t[i]                  out + h * n, not divided by l_h
+///   stats    stats[2h] = m_h,  stats[2h + 1] = l_h = sum_t w_h[t]
+/// so o_h / l_h is the head's attention over the run, and runs merge exactly: with M = max m_c,
+/// o = sum_c e^(m_c - M) o_c / sum_c e^(m_c - M) l_c. Keys and values are F16 or F32 rows `stride`
+/// bytes apart (one KV head's slice at consecutive positions). The references sum in index order
+/// with libm's expf; SIMD variants differ by summation order, FMA and a polynomial e^x (x86).
+void qk_attention_group_f32_ref(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                int count, float scale, float *scores, size_t score_stride, float *out, float *stats);
+void qk_attention_group_f16_ref(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                int count, float scale, float *scores, size_t score_stride, float *out, float *stats);
+#if defined(__x86_64__) || defined(_M_X64)
+void qk_attention_group_f32_avx2(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats);
+void qk_attention_group_f16_avx2(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats);
+#endif
+#if defined(__aarch64__)
+void qk_attention_group_f32_neon(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats);
+void qk_attention_group_f16_neon(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
+                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats);
+#endif
+
 // ---------------------------------------------------------------- atomics for the Swift thread pool
 
 typedef struct qk_atomic_u64 qk_atomic_u64;  // opaque: a 64-bit counter alone on its cache line
