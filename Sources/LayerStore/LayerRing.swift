@@ -37,9 +37,10 @@ final class LayerRing: @unchecked Sendable {  // unchecked: slots and queue behi
     private var stopping = false
     /// Reads layer `l` into a slot's buffer; set once by the store before first use.
     var load: ((Int, UnsafeMutableRawBufferPointer) throws -> LayerWeights)!
-    /// Every layer, once all are preloaded (resident and mapped modes): read without locking,
-    /// since nothing changes any more and no loader thread runs.
-    private var resident: [Int: LayerWeights] = [:]
+    /// Every layer, once all are preloaded (resident and mapped modes), by `layer - layers.lowerBound`:
+    /// read without locking, since nothing changes any more and no loader thread runs.
+    private var resident: [LayerWeights?] = []
+    private var residentCount = 0
 
     init(slotCount: Int, slotBytes: Int, layers: Range<Int>, prefetchDepth: Int) {
         self.slotCount = slotCount
@@ -47,6 +48,7 @@ final class LayerRing: @unchecked Sendable {  // unchecked: slots and queue behi
         self.prefetchDepth = min(prefetchDepth, max(slotCount - 1, 0))
         buffers = (0..<slotCount).map { _ in OwnedBuffer(byteCount: slotBytes) }
         slots = Array(repeating: .empty, count: slotCount)
+        resident = Array(repeating: nil, count: layers.count)
     }
 
     /// Ends the loader thread (which holds the ring while it runs); the store calls it on deinit.
@@ -62,11 +64,14 @@ final class LayerRing: @unchecked Sendable {  // unchecked: slots and queue behi
         guard let slot = slots.firstIndex(where: { if case .empty = $0 { return true } else { return false } }) else { return }
         let weights = try load(layer, buffers[slot].bytes)
         slots[slot] = .ready(layer, weights)
-        if slotCount >= layers.count { resident[layer] = weights }
+        if slotCount >= layers.count, resident[layer - layers.lowerBound] == nil {
+            resident[layer - layers.lowerBound] = weights
+            residentCount += 1
+        }
     }
 
     func withLayer<T>(_ layer: Int, _ body: (LayerWeights) throws -> T) throws -> T {
-        if resident.count == layers.count, let weights = resident[layer] { return try body(weights) }
+        if residentCount == layers.count, let weights = resident[layer - layers.lowerBound] { return try body(weights) }
         let (slot, weights) = try acquire(layer)
         defer { release(slot) }
         return try body(weights)

@@ -35,7 +35,7 @@ public struct TensorView: @unchecked Sendable {  // unchecked: a view of bytes n
 /// The weights of one layer a node holds, by role, checked when the store is made: a missing
 /// tensor is an error at load, never a crash in the middle of a token. Shapes are this node's
 /// slices (`qDim`, `kvDim`, `ffn` are the node's query, KV and FFN widths).
-public struct LayerWeights: @unchecked Sendable {  // unchecked: views of bytes nobody writes once loaded
+public final class LayerWeights: @unchecked Sendable {  // unchecked: views of bytes nobody writes once loaded
     public let layer: Int
     /// Every held slice by role (what the typed fields below are made from).
     public let tensors: [TensorRole: TensorView]
