@@ -196,33 +196,6 @@ AVX2 INLINE void group_scores(int n, int G, const float *q, const void *keys, co
     }
 }
 
-/// s[t] = e^(s[t] - m), stats = {m, sum_t s[t]} with m = max_t s[t] (the softmax, not divided).
-AVX2 INLINE void exponentials(int count, float *s, float *stats) {
-    float maximum = -INFINITY;
-    int t = 0;
-    if (count >= 8) {
-        __m256 wide = _mm256_loadu_ps(s);
-        for (t = 8; t + 8 <= count; t += 8) wide = _mm256_max_ps(wide, _mm256_loadu_ps(s + t));
-        __m128 m = _mm_max_ps(_mm256_castps256_ps128(wide), _mm256_extractf128_ps(wide, 1));
-        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-        maximum = _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
-    }
-    for (; t < count; t++) maximum = s[t] > maximum ? s[t] : maximum;
-    __m256 top = _mm256_set1_ps(maximum), sums = _mm256_setzero_ps();
-    for (t = 0; t + 8 <= count; t += 8) {
-        __m256 e = exp_f32x8(_mm256_sub_ps(_mm256_loadu_ps(s + t), top));
-        _mm256_storeu_ps(s + t, e);
-        sums = _mm256_add_ps(sums, e);
-    }
-    float sum = hsum_f32x8(sums);
-    for (; t < count; t++) {
-        s[t] = expf(s[t] - maximum);
-        sum += s[t];
-    }
-    stats[0] = maximum;
-    stats[1] = sum;
-}
-
 /// o_h[i] += sum_t w_h[t] value_t[i] over positions [first, end) for `G` (1-4) heads (o_h = 0
 /// when `first` is 0); w: [G][w_stride], out: [G][n].
 AVX2 INLINE void group_values_tile(int n, int G, const float *w, size_t w_stride, const void *values, size_t stride,
@@ -279,48 +252,7 @@ AVX2 INLINE void group_values_tile(int n, int G, const float *w, size_t w_stride
     }
 }
 
-/// o_h[i] = sum_t w_h[t] value_t[i]: tiles of 64 positions, so that the rows one strip of outputs
-/// brings into the L1 cache are still there for the next strips.
-AVX2 INLINE void group_values(int n, int G, const float *w, size_t w_stride, const void *values, size_t stride, int count,
-                              float *out, int half) {
-    if (count <= 0) {
-        for (int i = 0; i < G * n; i++) out[i] = 0.0f;
-        return;
-    }
-    for (int first = 0; first < count; first += 64) {
-        group_values_tile(n, G, w, w_stride, values, stride, first, first + 64 < count ? first + 64 : count, out, half);
-    }
-}
-
-AVX2 INLINE void attention_group(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
-                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats, int half) {
-    for (int first = 0; first < heads; first += 4) {
-        int G = heads - first < 4 ? heads - first : 4;
-        const float *qg = q + (size_t)first * n;
-        float *sg = scores + (size_t)first * score_stride, *og = out + (size_t)first * n;
-        switch (G) {  // each case a copy specialized for its head count
-        case 1: group_scores(n, 1, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
-        case 2: group_scores(n, 2, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
-        case 3: group_scores(n, 3, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
-        default: group_scores(n, 4, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
-        }
-        for (int h = 0; h < G; h++) exponentials(count, sg + (size_t)h * score_stride, stats + 2 * (first + h));
-        switch (G) {
-        case 1: group_values(n, 1, sg, score_stride, values, stride, count, og, half); break;
-        case 2: group_values(n, 2, sg, score_stride, values, stride, count, og, half); break;
-        case 3: group_values(n, 3, sg, score_stride, values, stride, count, og, half); break;
-        default: group_values(n, 4, sg, score_stride, values, stride, count, og, half); break;
-        }
-    }
-}
-
-AVX2 void qk_attention_group_f32_avx2(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
-                                      int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
-    attention_group(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 0);
-}
-
-AVX2 void qk_attention_group_f16_avx2(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
-                                      int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
-    attention_group(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 1);
-}
+#define AG_TARGET AVX2
+#define AG_SUFFIX avx2
+#include "attention_group_loop.h"
 #endif

@@ -1,6 +1,7 @@
 // Attention over cached rows, ARM64 NEON (contracts in attention_ref.c).
 #if defined(__aarch64__)
 #include "neon_helpers.h"
+#include "exponentials_ref.h"
 #include <math.h>
 
 static inline float32x4_t load_f16x4(const qk_half *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
@@ -151,17 +152,8 @@ INLINE void group_scores(int n, int G, const float *q, const void *keys, const v
     }
 }
 
-/// s[t] = e^(s[t] - m), stats = {m, sum_t s[t]} with m = max_t s[t] (the softmax, not divided).
-INLINE void exponentials(int count, float *s, float *stats) {
-    float maximum = -INFINITY, sum = 0.0f;
-    for (int t = 0; t < count; t++) maximum = s[t] > maximum ? s[t] : maximum;
-    for (int t = 0; t < count; t++) {
-        s[t] = expf(s[t] - maximum);
-        sum += s[t];
-    }
-    stats[0] = maximum;
-    stats[1] = sum;
-}
+/// The softmax without its division (`exponentials_ref.h`: NEON has no vector e^x here).
+INLINE void exponentials(int count, float *s, float *stats) { exponentials_ref(count, s, stats); }
 
 /// o_h[i] += sum_t w_h[t] value_t[i] over positions [first, end) for `G` (1-4) heads (o_h = 0
 /// when `first` is 0); w: [G][w_stride], out: [G][n].
@@ -197,48 +189,7 @@ INLINE void group_values_tile(int n, int G, const float *w, size_t w_stride, con
     }
 }
 
-/// o_h[i] = sum_t w_h[t] value_t[i]: tiles of 64 positions, so that the rows one strip of outputs
-/// brings into the L1 cache are still there for the next strips.
-INLINE void group_values(int n, int G, const float *w, size_t w_stride, const void *values, size_t stride, int count,
-                         float *out, int half) {
-    if (count <= 0) {
-        for (int i = 0; i < G * n; i++) out[i] = 0.0f;
-        return;
-    }
-    for (int first = 0; first < count; first += 64) {
-        group_values_tile(n, G, w, w_stride, values, stride, first, first + 64 < count ? first + 64 : count, out, half);
-    }
-}
-
-INLINE void attention_group(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
-                            int count, float scale, float *scores, size_t score_stride, float *out, float *stats, int half) {
-    for (int first = 0; first < heads; first += 4) {
-        int G = heads - first < 4 ? heads - first : 4;
-        const float *qg = q + (size_t)first * n;
-        float *sg = scores + (size_t)first * score_stride, *og = out + (size_t)first * n;
-        switch (G) {  // each case a copy specialized for its head count
-        case 1: group_scores(n, 1, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
-        case 2: group_scores(n, 2, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
-        case 3: group_scores(n, 3, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
-        default: group_scores(n, 4, qg, keys, values, stride, count, scale, sg, score_stride, half); break;
-        }
-        for (int h = 0; h < G; h++) exponentials(count, sg + (size_t)h * score_stride, stats + 2 * (first + h));
-        switch (G) {
-        case 1: group_values(n, 1, sg, score_stride, values, stride, count, og, half); break;
-        case 2: group_values(n, 2, sg, score_stride, values, stride, count, og, half); break;
-        case 3: group_values(n, 3, sg, score_stride, values, stride, count, og, half); break;
-        default: group_values(n, 4, sg, score_stride, values, stride, count, og, half); break;
-        }
-    }
-}
-
-void qk_attention_group_f32_neon(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
-                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
-    attention_group(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 0);
-}
-
-void qk_attention_group_f16_neon(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
-                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
-    attention_group(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 1);
-}
+#define AG_TARGET
+#define AG_SUFFIX neon
+#include "attention_group_loop.h"
 #endif

@@ -4,7 +4,7 @@
 // loops did before these kernels, so the F32 reference gives the same bits as they did.
 #pragma STDC FP_CONTRACT OFF
 #include "CQuantKernels.h"
-#include <math.h>
+#include "exponentials_ref.h"
 
 void qk_attention_scores_f32_ref(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out) {
     for (int t = 0; t < count; t++) {
@@ -52,23 +52,16 @@ static void attention_group_ref(int n, int heads, const float *q, const void *ke
     for (int h = 0; h < heads; h++) {
         const float *qh = q + (size_t)h * n;
         float *s = scores + (size_t)h * score_stride, *o = out + (size_t)h * n;
-        float maximum = -INFINITY, sum = 0.0f;
         for (int t = 0; t < count; t++) {
             float dot = 0.0f;
             for (int i = 0; i < n; i++) dot += qh[i] * cached_value(keys, stride, t, i, half);
             s[t] = dot * scale;
-            maximum = s[t] > maximum ? s[t] : maximum;
         }
-        for (int t = 0; t < count; t++) {
-            s[t] = expf(s[t] - maximum);
-            sum += s[t];
-        }
+        exponentials_ref(count, s, stats + 2 * h);
         for (int i = 0; i < n; i++) o[i] = 0.0f;
         for (int t = 0; t < count; t++) {
             for (int i = 0; i < n; i++) o[i] += s[t] * cached_value(values, stride, t, i, half);
         }
-        stats[2 * h] = maximum;
-        stats[2 * h + 1] = sum;
     }
 }
 

@@ -4,6 +4,7 @@
 #ifndef QK_AVX2_HELPERS_H
 #define QK_AVX2_HELPERS_H
 #include <immintrin.h>
+#include <math.h>
 #include <stdint.h>
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -41,5 +42,32 @@ AVX2 static inline __m256 exp_f32x8(__m256 x) {
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
     __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(exponent));
+}
+
+/// s[t] = e^(s[t] - m), stats = {m, sum_t s[t]} with m = max_t s[t] (the softmax, not divided).
+AVX2 static inline void exponentials(int count, float *s, float *stats) {
+    float maximum = -INFINITY;
+    int t = 0;
+    if (count >= 8) {
+        __m256 wide = _mm256_loadu_ps(s);
+        for (t = 8; t + 8 <= count; t += 8) wide = _mm256_max_ps(wide, _mm256_loadu_ps(s + t));
+        __m128 m = _mm_max_ps(_mm256_castps256_ps128(wide), _mm256_extractf128_ps(wide, 1));
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        maximum = _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+    }
+    for (; t < count; t++) maximum = s[t] > maximum ? s[t] : maximum;
+    __m256 top = _mm256_set1_ps(maximum), sums = _mm256_setzero_ps();
+    for (t = 0; t + 8 <= count; t += 8) {
+        __m256 e = exp_f32x8(_mm256_sub_ps(_mm256_loadu_ps(s + t), top));
+        _mm256_storeu_ps(s + t, e);
+        sums = _mm256_add_ps(sums, e);
+    }
+    float sum = hsum_f32x8(sums);
+    for (; t < count; t++) {
+        s[t] = expf(s[t] - maximum);
+        sum += s[t];
+    }
+    stats[0] = maximum;
+    stats[1] = sum;
 }
 #endif

@@ -21,30 +21,11 @@ AVX2 void qk_swiglu_f32_avx2(int n, float *gate, const float *up) {
 
 AVX2 void qk_softmax_f32_avx2(int n, float *x) {
     if (n <= 0) return;
-    float maximum = x[0];
+    float stats[2];  // the maximum, the sum of the exponentials
+    exponentials(n, x, stats);
+    __m256 inverse = _mm256_set1_ps(1.0f / stats[1]);
     int i = 0;
-    __m256 wide = _mm256_set1_ps(x[0]);
-    for (; i + 8 <= n; i += 8) wide = _mm256_max_ps(wide, _mm256_loadu_ps(x + i));
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(wide), _mm256_extractf128_ps(wide, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_movehdup_ps(m));
-    maximum = _mm_cvtss_f32(m);
-    for (; i < n; i++) maximum = x[i] > maximum ? x[i] : maximum;
-    __m256 top = _mm256_set1_ps(maximum), sums = _mm256_setzero_ps();
-    i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 e = exp_f32x8(_mm256_sub_ps(_mm256_loadu_ps(x + i), top));
-        _mm256_storeu_ps(x + i, e);
-        sums = _mm256_add_ps(sums, e);
-    }
-    float sum = hsum_f32x8(sums);
-    for (; i < n; i++) {
-        x[i] = expf(x[i] - maximum);
-        sum += x[i];
-    }
-    __m256 inverse = _mm256_set1_ps(1.0f / sum);
-    i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inverse));
-    for (; i < n; i++) x[i] *= 1.0f / sum;
+    for (; i < n; i++) x[i] *= 1.0f / stats[1];
 }
 #endif
