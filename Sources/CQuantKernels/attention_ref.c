@@ -40,37 +40,30 @@ void qk_attention_values_f16_ref(int n, const float *a, const void *rows, size_t
     }
 }
 
-static inline float cached_value(const void *rows, size_t stride, int t, int i, int half) {
-    const char *row = (const char *)rows + (size_t)t * stride;
-    return half ? qk_half_to_float(((const qk_half *)row)[i]) : ((const float *)row)[i];
-}
+typedef void (*scores_ref)(int n, const float *q, const void *rows, size_t stride, int count, float scale, float *out);
+typedef void (*values_ref)(int n, const float *a, const void *rows, size_t stride, int count, float *out);
 
-/// The grouped kernels' contract (CQuantKernels.h), head by head, every sum in index order.
+/// The grouped kernels' contract (CQuantKernels.h), head by head: the single-head references
+/// above, with the softmax's division left out.
 static void attention_group_ref(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats,
-                                int half) {
+                                scores_ref head_scores, values_ref head_values) {
     for (int h = 0; h < heads; h++) {
-        const float *qh = q + (size_t)h * n;
-        float *s = scores + (size_t)h * score_stride, *o = out + (size_t)h * n;
-        for (int t = 0; t < count; t++) {
-            float dot = 0.0f;
-            for (int i = 0; i < n; i++) dot += qh[i] * cached_value(keys, stride, t, i, half);
-            s[t] = dot * scale;
-        }
+        float *s = scores + (size_t)h * score_stride;
+        head_scores(n, q + (size_t)h * n, keys, stride, count, scale, s);
         exponentials_ref(count, s, stats + 2 * h);
-        for (int i = 0; i < n; i++) o[i] = 0.0f;
-        for (int t = 0; t < count; t++) {
-            for (int i = 0; i < n; i++) o[i] += s[t] * cached_value(values, stride, t, i, half);
-        }
+        head_values(n, s, values, stride, count, out + (size_t)h * n);
     }
 }
 
 void qk_attention_group_f32_ref(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
-    attention_group_ref(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 0);
+    attention_group_ref(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats,
+                        qk_attention_scores_f32_ref, qk_attention_values_f32_ref);
 }
 
 void qk_attention_group_f16_ref(int n, int heads, const float *q, const void *keys, const void *values, size_t stride,
                                 int count, float scale, float *scores, size_t score_stride, float *out, float *stats) {
-    attention_group_ref(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats, 1);
+    attention_group_ref(n, heads, q, keys, values, stride, count, scale, scores, score_stride, out, stats,
+                        qk_attention_scores_f16_ref, qk_attention_values_f16_ref);
 }
