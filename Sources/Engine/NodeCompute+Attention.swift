@@ -62,16 +62,16 @@ extension NodeCompute {
         precondition(queryHeads == kvHeads * queryGroup, "a node's query heads are whole groups of its KV heads")
         let count = position + 1, runs = Self.attentionRuns(kvHeads: kvHeads, threads: pool?.threadCount ?? 1, positions: count)
         let scale = 1 / Float(headDim).squareRoot(), seq = maxSeqLen, hd = headDim, group = queryGroup, heads = queryHeads
-        let keys = cache.keys(localLayer), values = cache.values(localLayer), rowBytes = cache.rowBytes
-        let valueBytes = cache.type.bytesPerValue
+        let cache = self.cache, rowBytes = cache.headRowBytes
         let q = self.q.buffer.baseAddress!, scores = self.scores.buffer.baseAddress!
         let parts = attentionParts.buffer.baseAddress!, stats = attentionStats.buffer.baseAddress!
         let body = { (task: Int) in
             let kvHead = task / runs, run = task % runs
             let positions = ThreadPool.share(of: 0..<count, worker: run, workers: runs)
             let first = kvHead * group  // this KV head's first query head
-            let rows = kvHead * hd * valueBytes + positions.lowerBound * rowBytes
-            kernel(Int32(hd), Int32(group), q + first * hd, keys + rows, values + rows, rowBytes, Int32(positions.count), scale,
+            let keys = cache.keys(localLayer, head: kvHead) + positions.lowerBound * rowBytes
+            let values = cache.values(localLayer, head: kvHead) + positions.lowerBound * rowBytes
+            kernel(Int32(hd), Int32(group), q + first * hd, keys, values, rowBytes, Int32(positions.count), scale,
                    scores + first * seq + positions.lowerBound, seq, parts + (run * heads + first) * hd, stats + (run * heads + first) * 2)
         }
         if let pool { pool.run(tasks: kvHeads * runs, body) } else { for task in 0..<(kvHeads * runs) { body(task) } }

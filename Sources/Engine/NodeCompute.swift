@@ -59,7 +59,7 @@ final class NodeCompute: @unchecked Sendable {  // unchecked: used by its node's
         kvHeads = share.kvHeads.count
         queryGroup = model.headCount / model.kvHeadCount
         ffnWidth = model.isMoE ? share.expertRows.count : share.ffnRows.count
-        cache = KVCache(type: kvCacheType, layers: share.layers.count, maxSeqLen: maxSeqLen, kvDim: share.kvHeads.count * model.headDim)
+        cache = KVCache(type: kvCacheType, layers: share.layers.count, maxSeqLen: maxSeqLen, kvHeads: share.kvHeads.count, headDim: model.headDim)
         if let divisors = store.globals[.ropeFrequencies], divisors.type == .f32, divisors.floats.count == model.headDim / 2 {
             // Llama 3.1 GGUFs carry their frequency scaling as this tensor instead of header keys.
             rope = RoPE(headDimension: model.headDim, theta: model.ropeTheta, layout: recipe.ropeLayout(for: model),

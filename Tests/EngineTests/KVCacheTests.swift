@@ -7,9 +7,9 @@ import Scheduler
 struct KVCacheTests {
     @Test("rows are stored where the attention kernels read them: F32 exactly, F16 rounded to nearest even", arguments: KVCacheType.allCases)
     func storeAndRead(type: KVCacheType) {
-        let kvDim = 24, layers = 3, positions = 5
-        let cache = KVCache(type: type, layers: layers, maxSeqLen: positions, kvDim: kvDim)
-        #expect(cache.rowBytes == kvDim * type.bytesPerValue && cache.byteCount == 2 * layers * positions * cache.rowBytes)
+        let kvHeads = 2, headDim = 12, kvDim = kvHeads * headDim, layers = 3, positions = 5
+        let cache = KVCache(type: type, layers: layers, maxSeqLen: positions, kvHeads: kvHeads, headDim: headDim)
+        #expect(cache.headRowBytes == headDim * type.bytesPerValue && cache.byteCount == 2 * layers * positions * kvHeads * cache.headRowBytes)
         func row(_ layer: Int, _ position: Int, _ salt: Float) -> [Float] {
             (0..<kvDim).map { Float($0) * 0.37 + Float(layer) * 100 + Float(position) * 7 + salt + 0.001 }
         }
@@ -27,11 +27,16 @@ struct KVCacheTests {
                 let expectedV = row(layer, position, 0.5).map { type == .f16 ? Float(Float16($0)) : $0 }
                 #expect(cache.row(layer, position) == expectedK, "key \(layer), \(position)")
                 #expect(cache.row(layer, position, values: true) == expectedV, "value \(layer), \(position)")
-                // and the row the attention kernels see: keys(layer) + position * rowBytes
-                let viaBase = cache.keys(layer) + position * cache.rowBytes
-                var read = [Float](repeating: 0, count: kvDim)
-                read.withUnsafeMutableBufferPointer { KernelTable.current.dequantize(cache.blockType)(Int32(kvDim), viaBase, $0.baseAddress) }
-                #expect(read == expectedK)
+                // and the rows the attention kernels see: keys(layer, head:) + position * headRowBytes
+                for head in 0..<kvHeads {
+                    for (base, expected) in [(cache.keys(layer, head: head), expectedK), (cache.values(layer, head: head), expectedV)] {
+                        var read = [Float](repeating: 0, count: headDim)
+                        read.withUnsafeMutableBufferPointer {
+                            KernelTable.current.dequantize(cache.blockType)(Int32(headDim), base + position * cache.headRowBytes, $0.baseAddress)
+                        }
+                        #expect(read == Array(expected[(head * headDim)..<((head + 1) * headDim)]), "head \(head)")
+                    }
+                }
             }
         }
     }
