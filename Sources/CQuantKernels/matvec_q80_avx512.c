@@ -87,13 +87,39 @@ AVX512 static float q80_row(int np, const qk_block_q80 *x, const qk_q80_pair *y)
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 }
 
+/// Four consecutive rows, each summed as q80_row sums it and read in order, their horizontal adds
+/// done together (the same pairs in the same order, so the same results): a 576-value row is only
+/// 9 pairs, and its own horizontal add was a good part of its time.
+AVX512 static void q80_rows4(int np, const qk_block_q80 *x, size_t row_bytes, const qk_q80_pair *y, float *out) {
+    __m512 sums[4];
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        const qk_block_q80 *row = (const qk_block_q80 *)((const uint8_t *)x + (size_t)j * row_bytes);
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        for (int p = 0; p < np; p++) {
+            const qk_block_q80 *b = &row[2 * p];
+            if (p & 1) acc1 = pair_token(unpack_q80_pair(b), weight_scales(b), &y[p], acc1);
+            else acc0 = pair_token(unpack_q80_pair(b), weight_scales(b), &y[p], acc0);
+        }
+        sums[j] = _mm512_add_ps(acc0, acc1);
+    }
+    _mm_storeu_ps(out, hsum4_f32x16(sums[0], sums[1], sums[2], sums[3]));
+}
+
 #define ROW(x, r) ((const void *)((const uint8_t *)(x) + (size_t)(r) * row_bytes))
 
 /// Whole-share: the pairs, then an odd last block through the single-block dot.
 AVX512 void qk_matvec_prepared_q80_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
     const int nb = n / QK_BLOCK;
     const qk_block_q80 *tail = prepared_tail(prepared, nb);
-    for (int r = 0; r < rows; r++) {
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        q80_rows4(nb / 2, ROW(w, r), row_bytes, prepared, out + r);
+        if (nb & 1) {
+            for (int j = 0; j < 4; j++) out[r + j] += qk_dot_q80_q80_avx2(QK_BLOCK, (const qk_block_q80 *)ROW(w, r + j) + nb - 1, tail);
+        }
+    }
+    for (; r < rows; r++) {
         const qk_block_q80 *x = ROW(w, r);
         float sum = q80_row(nb / 2, x, prepared);
         if (nb & 1) sum += qk_dot_q80_q80_avx2(QK_BLOCK, &x[nb - 1], tail);

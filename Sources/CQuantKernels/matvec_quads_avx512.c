@@ -89,7 +89,10 @@ AVX512 __attribute__((always_inline)) static inline weight_quad unpack_quad(cons
     const int w = block_bytes / 2, qs = (block_bytes - 16) / 2, qh = block_bytes == 22 ? 1 : 2;  // in 16-bit words
     const int bytes = blocks * block_bytes;
     __m512i raw0 = bytes >= 64 ? _mm512_loadu_si512(b) : _mm512_maskz_loadu_epi16((__mmask32)((1u << (bytes / 2)) - 1), b);
-    __m512i raw1 = bytes > 64 ? _mm512_maskz_loadu_epi16((__mmask32)((1u << ((bytes - 64) / 2)) - 1), b + 64) : _mm512_setzero_si512();
+    // A full quad's rest (16 to 32 bytes) by a plain load: the permutation reads no word past it.
+    __m512i raw1 = blocks == 4 ? (bytes - 64 <= 16 ? _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(b + 64)))
+                                                    : _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b + 64))))
+                 : bytes > 64 ? _mm512_maskz_loadu_epi16((__mmask32)((1u << ((bytes - 64) / 2)) - 1), b + 64) : _mm512_setzero_si512();
     // words of the four qs arrays, side by side (indexes past 31 select from raw1)
     const __m512i nibble_words = _mm512_setr_epi32(
         (qs + 0) | (qs + 1) << 16, (qs + 2) | (qs + 3) << 16, (qs + 4) | (qs + 5) << 16, (qs + 6) | (qs + 7) << 16,
@@ -139,8 +142,13 @@ AVX512 static inline float finish(__m512 acc, __m256 minimums) {
     return _mm512_reduce_add_ps(acc) + _mm_cvtss_f32(m);
 }
 
-/// One row of `nb` blocks times a prepared activation.
-AVX512 __attribute__((always_inline)) static inline float quad_row(int nb, const uint8_t *row, int block_bytes, const qk_q80_quad *y) {
+/// One row of `nb` blocks times a prepared activation, before the horizontal add (finish).
+typedef struct {
+    __m512 acc;
+    __m256 minimums;
+} row_sums;
+
+AVX512 __attribute__((always_inline)) static inline row_sums quad_row_sums(int nb, const uint8_t *row, int block_bytes, const qk_q80_quad *y) {
     const int minimum = has_minimum(block_bytes);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     __m256 minimums = _mm256_setzero_ps();
@@ -155,7 +163,25 @@ AVX512 __attribute__((always_inline)) static inline float quad_row(int nb, const
         q++;
     }
     if (4 * q < nb) acc1 = quad_token(unpack_quad(row + (size_t)(4 * q) * block_bytes, block_bytes, nb - 4 * q), &y[q], minimum, acc1, &minimums);
-    return finish(_mm512_add_ps(acc0, acc1), minimums);
+    return (row_sums){_mm512_add_ps(acc0, acc1), minimums};
+}
+
+AVX512 __attribute__((always_inline)) static inline float quad_row(int nb, const uint8_t *row, int block_bytes, const qk_q80_quad *y) {
+    row_sums s = quad_row_sums(nb, row, block_bytes, y);
+    return finish(s.acc, s.minimums);
+}
+
+/// Four consecutive rows, read in order, their horizontal adds done together (the same pairs in
+/// the same order as finish(), so the same results): a 576-value row (SmolLM2) is 4.5 quads, and
+/// its own horizontal add was a good part of its time.
+AVX512 __attribute__((always_inline)) static inline void quad_rows4(int nb, const uint8_t *w, size_t row_bytes, int block_bytes,
+                                                                    const qk_q80_quad *y, float *out) {
+    row_sums s0 = quad_row_sums(nb, w, block_bytes, y), s1 = quad_row_sums(nb, w + row_bytes, block_bytes, y);
+    row_sums s2 = quad_row_sums(nb, w + 2 * row_bytes, block_bytes, y), s3 = quad_row_sums(nb, w + 3 * row_bytes, block_bytes, y);
+    __m128 sums = hsum4_f32x16(s0.acc, s1.acc, s2.acc, s3.acc);
+    __m128 mins = hsum4_f32x4(_mm256_extractf128_ps(s0.minimums, 1), _mm256_extractf128_ps(s1.minimums, 1),
+                              _mm256_extractf128_ps(s2.minimums, 1), _mm256_extractf128_ps(s3.minimums, 1));
+    _mm_storeu_ps(out, _mm_add_ps(sums, mins));
 }
 
 // ---------------------------------------------------------------- batches of activation rows
@@ -230,7 +256,9 @@ AVX512 static void quads_matmat_prepared(int n, const void *w, size_t row_bytes,
 #define QUAD_KERNELS(suffix, block_bytes)                                                                                     \
     AVX512 void qk_matvec_prepared_##suffix##_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,   \
                                                      float *out) {                                                           \
-        for (int r = 0; r < rows; r++) out[r] = quad_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, block_bytes, prepared); \
+        int r = 0;                                                                                                            \
+        for (; r + 4 <= rows; r += 4) quad_rows4(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, row_bytes, block_bytes, prepared, out + r); \
+        for (; r < rows; r++) out[r] = quad_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, block_bytes, prepared); \
     }                                                                                                                         \
     AVX512 void qk_matmat_prepared_##suffix##_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,   \
                                                      size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {  \
