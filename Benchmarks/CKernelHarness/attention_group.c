@@ -1,12 +1,15 @@
 // SmolLM2's attention for one token (9 query heads of 64 over 3 KV heads, an F16 cache) at POSITIONS
 // cached positions, 1 thread: the per-head kernels (scores, softmax, weighted sum per query head)
-// against the grouped kernel (one pass per KV head), microseconds per layer, the figures
-// docs/performance.md ("The fourth round") cites. With `cold`, each of 30 layers has its own cache,
-// so each layer's rows come from further out than L1 / L2, as in a real token. Checks the two
-// against each other first. x86-64 with AVX2, F16C and FMA.
+// and the grouped kernel (one pass per KV head) over a cache laid out by position
+// ([position][kvHead][64], as the engine's was), and the grouped kernel over a cache laid out by
+// head ([kvHead][position][64], as the engine's is: each task one contiguous stream), microseconds
+// per layer, the figures docs/performance.md cites. With `cold`, each of 30 layers has its own
+// cache (its rows come from L3 and memory); with `memory`, 3 MB of other data (a layer's weights)
+// are read before each layer (untimed), so its cache comes from memory, as in a token. Checks the
+// three against each other first. x86-64 with AVX2, F16C and FMA.
 //
 //   clang -O2 -I../../Sources/CQuantKernels/include ../../Sources/CQuantKernels/*.c attention_group.c -lm -o /tmp/attention_group
-//   /tmp/attention_group POSITIONS [cold]      (e.g. 150, 1000)
+//   /tmp/attention_group POSITIONS [cold|memory]      (e.g. 150, 1000)
 #include "CQuantKernels.h"
 #include <math.h>
 #include <stdio.h>
@@ -19,72 +22,100 @@ enum { HEAD = 64, KV_HEADS = 3, GROUP = 3, HEADS = KV_HEADS * GROUP, SEQ = 4096 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static float next_value(void) { return (float)(rand() % 20000) / 10000.0f - 1.0f; }
 
+/// One token's attention over `layer`'s cache: 0 per-head kernels (position-major), 1 grouped
+/// (position-major), 2 grouped (head-major).
+static void attend(int variant, const qk_half *keys, const qk_half *values, int count, const float *q, float *scores, float *out,
+                   float *stats) {
+    const size_t row = KV_HEADS * HEAD * sizeof(qk_half), head_row = HEAD * sizeof(qk_half);
+    for (int kv = 0; kv < KV_HEADS; kv++) {
+        const float scale = 0.125f;
+        if (variant == 0) {
+            for (int h = kv * GROUP; h < (kv + 1) * GROUP; h++) {
+                qk_attention_scores_f16_avx2(HEAD, q + h * HEAD, keys + kv * HEAD, row, count, scale, scores + h * SEQ);
+                qk_softmax_f32_avx2(count, scores + h * SEQ);
+                qk_attention_values_f16_avx2(HEAD, scores + h * SEQ, values + kv * HEAD, row, count, out + h * HEAD);
+            }
+        } else {
+            const size_t offset = variant == 1 ? (size_t)kv * HEAD : (size_t)kv * SEQ * HEAD, stride = variant == 1 ? row : head_row;
+            qk_attention_group_f16_avx2(HEAD, GROUP, q + kv * GROUP * HEAD, keys + offset, values + offset, stride, count, scale,
+                                        scores + kv * GROUP * SEQ, SEQ, out + kv * GROUP * HEAD, stats + 2 * kv * GROUP);
+            for (int h = kv * GROUP; h < (kv + 1) * GROUP; h++) {
+                for (int i = 0; i < HEAD; i++) out[h * HEAD + i] /= stats[2 * h + 1];
+            }
+        }
+    }
+}
+
 int main(int argc, char **argv) {
-    const int count = argc > 1 ? atoi(argv[1]) : 150, layers = argc > 2 && strcmp(argv[2], "cold") == 0 ? 30 : 1;
+    const int count = argc > 1 ? atoi(argv[1]) : 150;
+    const char *mode = argc > 2 ? argv[2] : "";
+    const int layers = strcmp(mode, "cold") == 0 || strcmp(mode, "memory") == 0 ? 30 : 1, from_memory = strcmp(mode, "memory") == 0;
     if (count <= 0 || count > SEQ) { fprintf(stderr, "POSITIONS must be 1-%d\n", SEQ); return 2; }
-    const size_t stride = KV_HEADS * HEAD * sizeof(qk_half), layer_bytes = stride * SEQ;
-    qk_half *keys = malloc(layer_bytes * layers), *values = malloc(layer_bytes * layers);
+    const size_t layer_values = (size_t)KV_HEADS * HEAD * SEQ, weight_bytes = 3u << 20;
+    // [layers][SEQ][KV_HEADS][HEAD] and the same values as [layers][KV_HEADS][SEQ][HEAD]
+    qk_half *keys = malloc(layer_values * layers * sizeof(qk_half)), *values = malloc(layer_values * layers * sizeof(qk_half));
+    qk_half *head_keys = malloc(layer_values * layers * sizeof(qk_half)), *head_values = malloc(layer_values * layers * sizeof(qk_half));
+    float *weights = from_memory ? malloc(weight_bytes * layers) : NULL;
     srand(7);
-    for (size_t i = 0; i < layer_bytes * layers / sizeof(qk_half); i++) {
+    for (size_t i = 0; i < layer_values * layers; i++) {
         keys[i] = qk_float_to_half(next_value());
         values[i] = qk_float_to_half(next_value());
     }
-    static float q[HEADS * HEAD], scores[HEADS * SEQ], single[HEADS * HEAD], grouped[HEADS * HEAD], stats[2 * HEADS];
+    for (int l = 0; l < layers; l++) {
+        for (int t = 0; t < SEQ; t++) {
+            for (int kv = 0; kv < KV_HEADS; kv++) {
+                const size_t from = l * layer_values + ((size_t)t * KV_HEADS + kv) * HEAD, to = l * layer_values + ((size_t)kv * SEQ + t) * HEAD;
+                memcpy(head_keys + to, keys + from, HEAD * sizeof(qk_half));
+                memcpy(head_values + to, values + from, HEAD * sizeof(qk_half));
+            }
+        }
+    }
+    for (size_t i = 0; weights && i < weight_bytes * layers / sizeof(float); i++) weights[i] = 1.0f;
+    static float q[HEADS * HEAD], scores[HEADS * SEQ], out[3][HEADS * HEAD], stats[2 * HEADS];
     for (int i = 0; i < HEADS * HEAD; i++) q[i] = next_value();
-    const float scale = 0.125f;
 
-    // Agreement: the grouped kernel's o / l against the per-head kernels' softmax-weighted sums.
-    for (int h = 0; h < HEADS; h++) {
-        const qk_half *k = keys + (h / GROUP) * HEAD, *v = values + (h / GROUP) * HEAD;
-        qk_attention_scores_f16_avx2(HEAD, q + h * HEAD, k, stride, count, scale, scores + h * SEQ);
-        qk_softmax_f32_avx2(count, scores + h * SEQ);
-        qk_attention_values_f16_avx2(HEAD, scores + h * SEQ, v, stride, count, single + h * HEAD);
-    }
-    for (int kv = 0; kv < KV_HEADS; kv++) {
-        qk_attention_group_f16_avx2(HEAD, GROUP, q + kv * GROUP * HEAD, keys + kv * HEAD, values + kv * HEAD, stride, count, scale,
-                                    scores + kv * GROUP * SEQ, SEQ, grouped + kv * GROUP * HEAD, stats + 2 * kv * GROUP);
-    }
-    for (int i = 0; i < HEADS * HEAD; i++) {
-        float expected = single[i], got = grouped[i] / stats[2 * (i / HEAD) + 1];
-        if (!(fabsf(expected - got) <= 1e-5f * (1.0f + fabsf(expected)))) {
-            printf("differs: output %d, %g against %g\n", i, got, expected);
-            return 1;
+    // Agreement: the grouped kernel's o / l, over both layouts, against the per-head softmax-weighted sums.
+    attend(0, keys, values, count, q, scores, out[0], stats);
+    attend(1, keys, values, count, q, scores, out[1], stats);
+    attend(2, head_keys, head_values, count, q, scores, out[2], stats);
+    for (int v = 1; v < 3; v++) {
+        for (int i = 0; i < HEADS * HEAD; i++) {
+            if (!(fabsf(out[0][i] - out[v][i]) <= 1e-5f * (1.0f + fabsf(out[0][i])))) {
+                printf("differs: variant %d, output %d, %g against %g\n", v, i, out[v][i], out[0][i]);
+                return 1;
+            }
         }
     }
 
-    const int repeats = 400;
-    double best_single = 1e9, best_grouped = 1e9;
+    const int repeats = from_memory ? 20 : 400;
+    double best[3] = {1e9, 1e9, 1e9};
+    float sink = 0.0f;
     for (int round = 0; round < 9; round++) {  // interleaved, the best of each
-        double t0 = now();
-        for (int r = 0; r < repeats; r++) {
-            for (int layer = 0; layer < layers; layer++) {
-                const qk_half *k0 = keys + layer * layer_bytes / sizeof(qk_half), *v0 = values + layer * layer_bytes / sizeof(qk_half);
-                for (int h = 0; h < HEADS; h++) {
-                    qk_attention_scores_f16_avx2(HEAD, q + h * HEAD, k0 + (h / GROUP) * HEAD, stride, count, scale, scores + h * SEQ);
-                    qk_softmax_f32_avx2(count, scores + h * SEQ);
-                    qk_attention_values_f16_avx2(HEAD, scores + h * SEQ, v0 + (h / GROUP) * HEAD, stride, count, single + h * HEAD);
+        for (int v = 0; v < 3; v++) {
+            double total = 0.0;
+            for (int r = 0; r < repeats; r++) {
+                for (int layer = 0; layer < layers; layer++) {
+                    if (weights) {  // the layer's weights go through the caches first
+                        const float *w = weights + layer * weight_bytes / sizeof(float);
+                        for (size_t i = 0; i < weight_bytes / sizeof(float); i += 16) sink += w[i];
+                    }
+                    const size_t base = layer * layer_values;
+                    double t0 = now();
+                    attend(v, (v == 2 ? head_keys : keys) + base, (v == 2 ? head_values : values) + base, count, q, scores, out[v], stats);
+                    total += now() - t0;
                 }
             }
+            if (total < best[v]) best[v] = total;
         }
-        double t1 = now();
-        for (int r = 0; r < repeats; r++) {
-            for (int layer = 0; layer < layers; layer++) {
-                const qk_half *k0 = keys + layer * layer_bytes / sizeof(qk_half), *v0 = values + layer * layer_bytes / sizeof(qk_half);
-                for (int kv = 0; kv < KV_HEADS; kv++) {
-                    qk_attention_group_f16_avx2(HEAD, GROUP, q + kv * GROUP * HEAD, k0 + kv * HEAD, v0 + kv * HEAD, stride, count, scale,
-                                                scores + kv * GROUP * SEQ, SEQ, grouped + kv * GROUP * HEAD, stats + 2 * kv * GROUP);
-                }
-            }
-        }
-        double t2 = now();
-        if (t1 - t0 < best_single) best_single = t1 - t0;
-        if (t2 - t1 < best_grouped) best_grouped = t2 - t1;
     }
     const double per_layer = 1e6 / ((double)repeats * layers);
-    printf("%d positions, %s: per-head kernels %.2f us per layer, grouped %.2f us (%.2fx)\n", count,
-           layers > 1 ? "30 layers' caches" : "one layer's cache", best_single * per_layer, best_grouped * per_layer,
-           best_single / best_grouped);
+    printf("%d positions, %s: per-head kernels %.2f us per layer, grouped %.2f, grouped over a head-major cache %.2f%s\n", count,
+           from_memory ? "caches from memory" : layers > 1 ? "30 layers' caches" : "one layer's cache", best[0] * per_layer,
+           best[1] * per_layer, best[2] * per_layer, sink < 0 ? "" : "");
     free(keys);
     free(values);
+    free(head_keys);
+    free(head_values);
+    free(weights);
     return 0;
 }

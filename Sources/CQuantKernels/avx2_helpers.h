@@ -16,6 +16,22 @@ AVX2 static inline float hsum_f32x8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/// Each 128-bit vector's lanes summed as hsum_f32x8 sums its last 128 bits (lanes 0+2 and 1+3, then
+/// those two), four vectors at once by unpacking: [sum a, sum b, sum c, sum d].
+AVX2 static inline __m128 hsum4_f32x4(__m128 a, __m128 b, __m128 c, __m128 d) {
+    __m128 ab = _mm_add_ps(_mm_unpacklo_ps(a, b), _mm_unpackhi_ps(a, b));  // [a0+a2, b0+b2, a1+a3, b1+b3]
+    __m128 cd = _mm_add_ps(_mm_unpacklo_ps(c, d), _mm_unpackhi_ps(c, d));
+    return _mm_add_ps(_mm_movelh_ps(ab, cd), _mm_movehl_ps(cd, ab));
+}
+
+/// hsum_f32x8 of four vectors, the same pairs added in the same order (so the same sums).
+AVX2 static inline __m128 hsum4_f32x8(__m256 a, __m256 b, __m256 c, __m256 d) {
+    return hsum4_f32x4(_mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1)),
+                       _mm_add_ps(_mm256_castps256_ps128(b), _mm256_extractf128_ps(b, 1)),
+                       _mm_add_ps(_mm256_castps256_ps128(c), _mm256_extractf128_ps(c, 1)),
+                       _mm_add_ps(_mm256_castps256_ps128(d), _mm256_extractf128_ps(d, 1)));
+}
+
 /// The 32 nibbles of a block's 16 `qs` bytes as bytes 0..15 in block order: low nibbles, then high.
 AVX2 static inline __m256i unpack_nibbles(const uint8_t *qs) {
     __m128i raw = _mm_loadu_si128((const __m128i *)qs);
