@@ -3,7 +3,8 @@ import QuantKernels
 
 /// Prompt prefill: a batch of consecutive tokens through one layer of this node's share. The
 /// matrix products take the whole batch at once (`MatrixProduct`: batched integer kernels or
-/// OpenBLAS, whichever measured faster); attention stays per token, each attending causally.
+/// OpenBLAS, whichever measured faster); attention takes the batch's positions together
+/// (`CausalAttention`), each attending causally.
 extension NodeCompute {
     /// `x`: `[batch][dim]` normalized inputs; `out`: `[batch][dim]` this node's attention partials
     /// for positions `first ..< first + batch`.
@@ -16,15 +17,55 @@ extension NodeCompute {
         multiplyBatch(w.key, x, batch: batch, into: keys.buffer.baseAddress!)
         multiplyBatch(w.value, x, batch: batch, into: values.buffer.baseAddress!)
         for b in 0..<batch {
-            // Each token through the per-token path from its projections on: the same code as decode.
+            // Each token's biases, norms, RoPE and cache rows through the per-token path (the same
+            // code as decode); its rotated query goes back into `queries`.
             _ = q.buffer.update(fromContentsOf: queries[(b * qDim)..<((b + 1) * qDim)])
             _ = k.buffer.update(fromContentsOf: keys[(b * kvDim)..<((b + 1) * kvDim)])
             _ = v.buffer.update(fromContentsOf: values[(b * kvDim)..<((b + 1) * kvDim)])
             prepareAndCache(w, localLayer: localLayer, position: first + b)
-            profiler.measure(.attention) { attend(localLayer: localLayer, position: first + b) }
-            _ = attendedRows[(b * qDim)..<((b + 1) * qDim)].update(fromContentsOf: attended.values)
+            _ = queries[(b * qDim)..<((b + 1) * qDim)].update(fromContentsOf: q.buffer)
+        }
+        profiler.measure(.attention) {
+            attendBatch(localLayer: localLayer, first: first, batch: batch, queries: queries.buffer.baseAddress!,
+                        into: attendedRows.buffer.baseAddress!)
         }
         multiplyBatch(w.attentionOutput, attendedRows.buffer.baseAddress!, batch: batch, into: out)
+    }
+
+    /// Causal attention for the `batch` positions from `first`, whose keys and values are cached:
+    /// `queries` [batch][qDim] (RoPE applied) in, `out` [batch][qDim] out. An F16 cache's rows up to
+    /// the batch's last position are converted to F32 once (a task per KV head's keys or values), then
+    /// a task per query head and 16 batch rows runs `CausalAttention` over them.
+    func attendBatch(localLayer: Int, first: Int, batch: Int, queries: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let seen = first + batch, hd = headDim, group = queryGroup, qDim = self.qDim, kernels = self.kernels
+        let cache = self.cache, rowValues = seen * hd
+        // [2][kvHeads][seen][headDim]: keys, then values, as F32 rows
+        let rows: UnsafePointer<Float>
+        if cache.type == .f32 {
+            rows = UnsafePointer(OpaquePointer(cache.keys(localLayer, head: 0)))
+        } else {
+            let converted = batchScratch.floats(6, count: 2 * kvHeads * rowValues).buffer.baseAddress!
+            let dequantize = kernels.dequantize(cache.blockType), heads = kvHeads
+            let convert = { (task: Int) in
+                let head = task % heads, source = task < heads ? cache.keys(localLayer, head: head) : cache.values(localLayer, head: head)
+                dequantize(Int32(rowValues), source, converted + task * rowValues)
+            }
+            if let pool { pool.run(tasks: 2 * kvHeads, convert) } else { for task in 0..<(2 * kvHeads) { convert(task) } }
+            rows = UnsafePointer(converted)
+        }
+        // An F32 cache is read in place: its heads lie maxSeqLen rows apart, its values elsewhere.
+        let keyStride = cache.type == .f32 ? cache.maxSeqLen * hd : rowValues
+        let keyBase = rows, valueBase = cache.type == .f32 ? UnsafePointer<Float>(OpaquePointer(cache.values(localLayer, head: 0)))
+                                                           : rows + kvHeads * rowValues
+        let tileRows = 16, tiles = (batch + tileRows - 1) / tileRows
+        let body = { (task: Int) in
+            let head = task / tiles, tile = task % tiles, kvHead = head / group
+            CausalAttention.attend(headDim: hd, queries: queries + head * hd, queryStride: qDim,
+                                   rows: (tile * tileRows)..<min(batch, (tile + 1) * tileRows), first: first,
+                                   keys: keyBase + kvHead * keyStride, values: valueBase + kvHead * keyStride,
+                                   out: out + head * hd, outStride: qDim, kernels: kernels)
+        }
+        if let pool { pool.run(tasks: queryHeads * tiles, body) } else { for task in 0..<(queryHeads * tiles) { body(task) } }
     }
 
     /// `x`: `[batch][dim]` normalized inputs; `out`: `[batch][dim]` this node's feed-forward partials.

@@ -12,6 +12,10 @@ public enum BLASSettings {
 
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
+    /// One OpenBLAS thread per caller: the products that call OpenBLAS from the pool's tasks
+    /// evaluate this before their first call.
+    static let singleThreaded: Void = setThreadCount(1)
+
     /// OpenBLAS's build description (version, kernel target, threading), for `dllama info`.
     public static var configuration: String {
         guard let config = openblas_get_config() else { return "unknown" }

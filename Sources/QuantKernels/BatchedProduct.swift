@@ -62,14 +62,12 @@ public enum BatchedProduct {
     /// Rows dequantized per sgemm call: a tile of `tileRows x columns` floats stays in L2.
     public static let tileRows = 64
 
-    private static let singleThreadedBLAS: Void = BLASSettings.setThreadCount(1)
-
     /// `out[b * rows + r] = dot(W[r], x[b])` through OpenBLAS; `x` holds `batch` rows of
     /// `weights.columns` floats.
     public static func multiply(_ weights: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int,
                                 into out: UnsafeMutablePointer<Float>, pool: ThreadPool? = nil,
                                 kernels: KernelTable = .current) {
-        _ = singleThreadedBLAS
+        _ = BLASSettings.singleThreaded
         let columns = weights.columns, rows = weights.rows
         let body = { (worker: Int, workers: Int) in
             let share = ThreadPool.share(of: 0..<rows, worker: worker, workers: workers)
