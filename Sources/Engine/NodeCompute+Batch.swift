@@ -35,10 +35,20 @@ extension NodeCompute {
     /// Causal attention for the `batch` positions from `first`, whose keys and values are cached:
     /// `queries` [batch][qDim] (RoPE applied) in, `out` [batch][qDim] out. An F16 cache's rows up to
     /// the batch's last position are converted to F32 once (a task per KV head's keys or values), then
-    /// a task per query head and 16 batch rows runs `CausalAttention` over them.
+    /// a task per query head and 16 batch rows runs `CausalAttention` over them. Past
+    /// `maxConvertedCacheBytes` of converted rows (a long context), each position attends on its own
+    /// over the F16 rows instead, as in decode.
     func attendBatch(localLayer: Int, first: Int, batch: Int, queries: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let seen = first + batch, hd = headDim, group = queryGroup, qDim = self.qDim, kernels = self.kernels
         let cache = self.cache, rowValues = seen * hd
+        if cache.type != .f32 && 2 * kvHeads * rowValues * MemoryLayout<Float>.stride > Self.maxConvertedCacheBytes {
+            for b in 0..<batch {
+                q.buffer.baseAddress!.update(from: queries + b * qDim, count: qDim)
+                attend(localLayer: localLayer, position: first + b)
+                (out + b * qDim).update(from: attended.values.baseAddress!, count: qDim)
+            }
+            return
+        }
         // [2][kvHeads][seen][headDim]: keys, then values, as F32 rows
         let rows: UnsafePointer<Float>
         if cache.type == .f32 {
@@ -67,6 +77,11 @@ extension NodeCompute {
         }
         if let pool { pool.run(tasks: queryHeads * tiles, body) } else { for task in 0..<(queryHeads * tiles) { body(task) } }
     }
+
+    /// The most F32 key and value rows `attendBatch` converts a cache into (a node's KV heads up to
+    /// the batch's last position): SmolLM2 at 4,096 positions needs 6 MiB, Llama 3.1 8B at 8,192
+    /// 64 MiB, which longer contexts would only multiply.
+    static let maxConvertedCacheBytes = 32 << 20
 
     /// `x`: `[batch][dim]` normalized inputs; `out`: `[batch][dim]` this node's feed-forward partials.
     func feedForwardBatch(_ w: LayerWeights, batch: Int, x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
