@@ -35,7 +35,7 @@ extension NodeCompute {
     /// Causal attention for the `batch` positions from `first`, whose keys and values are cached:
     /// `queries` [batch][qDim] (RoPE applied) in, `out` [batch][qDim] out. An F16 cache's rows up to
     /// the batch's last position are converted to F32 once (a task per KV head's keys or values), then
-    /// a task per query head and 16 batch rows runs `CausalAttention` over them. Past
+    /// a task per KV head and 16 positions runs `CausalAttention` for its query heads over them. Past
     /// `maxConvertedCacheBytes` of converted rows (a long context), each position attends on its own
     /// over the F16 rows instead, as in decode.
     func attendBatch(localLayer: Int, first: Int, batch: Int, queries: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
@@ -67,15 +67,25 @@ extension NodeCompute {
         let keyStride = cache.type == .f32 ? cache.maxSeqLen * hd : rowValues
         let keyBase = rows, valueBase = cache.type == .f32 ? UnsafePointer<Float>(OpaquePointer(cache.values(localLayer, head: 0)))
                                                            : rows + kvHeads * rowValues
+        // A task per KV head and 16 positions: its query heads' rows packed position by position
+        // ([16][group][headDim]), so one pair of products covers the group.
         let tileRows = 16, tiles = (batch + tileRows - 1) / tileRows
         let body = { (task: Int) in
-            let head = task / tiles, tile = task % tiles, kvHead = head / group
-            CausalAttention.attend(headDim: hd, queries: queries + head * hd, queryStride: qDim,
-                                   rows: (tile * tileRows)..<min(batch, (tile + 1) * tileRows), first: first,
-                                   keys: keyBase + kvHead * keyStride, values: valueBase + kvHead * keyStride,
-                                   out: out + head * hd, outStride: qDim, kernels: kernels)
+            let kvHead = task / tiles, positions = (task % tiles * tileRows)..<min(batch, (task % tiles + 1) * tileRows)
+            let count = positions.count * group, heads = kvHead * group * hd  // this KV head's query heads' offset in a row
+            let packed = UnsafeMutablePointer<Float>.allocate(capacity: 2 * count * hd)  // queries, then outputs
+            defer { packed.deallocate() }
+            for (i, b) in positions.enumerated() {
+                (packed + i * group * hd).update(from: queries + b * qDim + heads, count: group * hd)
+            }
+            CausalAttention.attend(headDim: hd, queries: packed, queryStride: hd, count: count, headsPerPosition: group,
+                                   start: first + positions.lowerBound, keys: keyBase + kvHead * keyStride,
+                                   values: valueBase + kvHead * keyStride, out: packed + count * hd, outStride: hd, kernels: kernels)
+            for (i, b) in positions.enumerated() {
+                (out + b * qDim + heads).update(from: packed + (count + i * group) * hd, count: group * hd)
+            }
         }
-        if let pool { pool.run(tasks: queryHeads * tiles, body) } else { for task in 0..<(queryHeads * tiles) { body(task) } }
+        if let pool { pool.run(tasks: kvHeads * tiles, body) } else { for task in 0..<(kvHeads * tiles) { body(task) } }
     }
 
     /// The most F32 key and value rows `attendBatch` converts a cache into (a node's KV heads up to

@@ -345,38 +345,38 @@ struct AttentionKernelAgreementTests {
 
 @Suite("Prefill's causal attention by matrix products")
 struct CausalAttentionTests {
-    @Test("each batch row attends over exactly the positions up to its own, against double precision",
-          arguments: [(n: 64, first: 0, batch: 1), (n: 64, first: 0, batch: 19), (n: 64, first: 37, batch: 16), (n: 7, first: 5, batch: 9),
-                      (n: 128, first: 130, batch: 3)])
-    func againstDoublePrecision(n: Int, first: Int, batch: Int) {
-        let seen = first + batch, heads = 3, queryStride = heads * n + 2  // rows hold other heads, padded
+    @Test("each query row attends over exactly the positions up to its own, against double precision",
+          arguments: [(n: 64, first: 0, positions: 1, heads: 1), (n: 64, first: 0, positions: 19, heads: 3),
+                      (n: 64, first: 37, positions: 16, heads: 1), (n: 7, first: 5, positions: 9, heads: 2),
+                      (n: 128, first: 130, positions: 3, heads: 4)])
+    func againstDoublePrecision(n: Int, first: Int, positions: Int, heads: Int) {
+        let seen = first + positions, rows = positions * heads, stride = n + 3  // rows padded
         let keys = cosData(seen * n, offset: 0.3).map { $0 * 3 }, values = cosData(seen * n, offset: 1.1).map { $0 * 3 }
-        let queries = cosData(batch * queryStride, offset: 1.9).map { $0 * 0.3 }
-        let head = 1  // the middle head of each row
-        var out = [Float](repeating: .nan, count: batch * queryStride)
-        // Two calls for two parts of the batch, as the engine's tasks split it.
-        for rows in [0..<(batch / 2), (batch / 2)..<batch] {
+        let queries = cosData(rows * stride, offset: 1.9).map { $0 * 0.3 }
+        var out = [Float](repeating: .nan, count: rows * stride)
+        // Two calls for two parts of the positions, as the engine's tasks split them.
+        for part in [0..<(positions / 2), (positions / 2)..<positions] {
             queries.withUnsafeBufferPointer { q in
                 out.withUnsafeMutableBufferPointer { o in
-                    CausalAttention.attend(headDim: n, queries: q.baseAddress! + head * n, queryStride: queryStride, rows: rows, first: first,
-                                           keys: keys, values: values, out: o.baseAddress! + head * n, outStride: queryStride,
-                                           kernels: .current)
+                    CausalAttention.attend(headDim: n, queries: q.baseAddress! + part.lowerBound * heads * stride, queryStride: stride,
+                                           count: part.count * heads, headsPerPosition: heads, start: first + part.lowerBound,
+                                           keys: keys, values: values, out: o.baseAddress! + part.lowerBound * heads * stride,
+                                           outStride: stride, kernels: .current)
                 }
             }
         }
         let scale = 1 / Double(n).squareRoot()
-        for b in 0..<batch {
-            let visible = first + b + 1, q = (0..<n).map { Double(queries[b * queryStride + head * n + $0]) }
+        for r in 0..<rows {
+            let visible = first + r / heads + 1, q = (0..<n).map { Double(queries[r * stride + $0]) }
             let s = (0..<visible).map { t in (0..<n).reduce(0.0) { $0 + q[$1] * Double(keys[t * n + $1]) } * scale }
             let top = s.max()!, w = s.map { Foundation.exp($0 - top) }, total = w.reduce(0, +)
             for i in 0..<n {
                 let exact = (0..<visible).reduce(0.0) { $0 + w[$1] * Double(values[$1 * n + i]) } / total
                 let magnitude = (0..<visible).reduce(0.0) { $0 + w[$1] * abs(Double(values[$1 * n + i])) } / total
-                #expect(abs(Double(out[b * queryStride + head * n + i]) - exact) <= 1e-4 * max(1e-6, magnitude),
-                        "row \(b) (position \(first + b)), output \(i), n \(n)")
+                #expect(abs(Double(out[r * stride + i]) - exact) <= 1e-4 * max(1e-6, magnitude),
+                        "row \(r) (position \(first + r / heads)), output \(i), n \(n)")
             }
-            // The other heads' places in the row are left alone.
-            #expect(out[b * queryStride].isNaN && out[b * queryStride + 2 * n].isNaN)
+            #expect(out[r * stride + n].isNaN, "the padding after row \(r) is left alone")
         }
     }
 }
