@@ -76,7 +76,8 @@ AVX512 static inline __m512 pair_token(__m512i q, __m128 dx, const qk_q80_pair *
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), lanes, acc);
 }
 
-AVX512 static float q80_row(int np, const qk_block_q80 *x, const qk_q80_pair *y) {
+/// One row of `np` pairs times a prepared activation, before the horizontal add.
+AVX512 __attribute__((always_inline)) static inline __m512 q80_row_sums(int np, const qk_block_q80 *x, const qk_q80_pair *y) {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     // Hot loop: one pair (two blocks) per iteration, alternating accumulators.
     for (int p = 0; p < np; p++) {
@@ -84,26 +85,18 @@ AVX512 static float q80_row(int np, const qk_block_q80 *x, const qk_q80_pair *y)
         if (p & 1) acc1 = pair_token(unpack_q80_pair(b), weight_scales(b), &y[p], acc1);
         else acc0 = pair_token(unpack_q80_pair(b), weight_scales(b), &y[p], acc0);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    return _mm512_add_ps(acc0, acc1);
 }
 
-/// Four consecutive rows, each summed as q80_row sums it and read in order, their horizontal adds
-/// done together (the same pairs in the same order, so the same results): a 576-value row is only
-/// 9 pairs, and its own horizontal add was a good part of its time.
+AVX512 static float q80_row(int np, const qk_block_q80 *x, const qk_q80_pair *y) { return _mm512_reduce_add_ps(q80_row_sums(np, x, y)); }
+
+/// Four consecutive rows, read in order, their horizontal adds done together (the same pairs in
+/// the same order as _mm512_reduce_add_ps, so the same results): a 576-value row is only 9 pairs,
+/// and its own horizontal add was a good part of its time.
 AVX512 static void q80_rows4(int np, const qk_block_q80 *x, size_t row_bytes, const qk_q80_pair *y, float *out) {
-    __m512 sums[4];
-    #pragma GCC unroll 4
-    for (int j = 0; j < 4; j++) {
-        const qk_block_q80 *row = (const qk_block_q80 *)((const uint8_t *)x + (size_t)j * row_bytes);
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-        for (int p = 0; p < np; p++) {
-            const qk_block_q80 *b = &row[2 * p];
-            if (p & 1) acc1 = pair_token(unpack_q80_pair(b), weight_scales(b), &y[p], acc1);
-            else acc0 = pair_token(unpack_q80_pair(b), weight_scales(b), &y[p], acc0);
-        }
-        sums[j] = _mm512_add_ps(acc0, acc1);
-    }
-    _mm_storeu_ps(out, hsum4_f32x16(sums[0], sums[1], sums[2], sums[3]));
+#define Q80_ROW_SUMS(j) q80_row_sums(np, (const qk_block_q80 *)((const uint8_t *)x + (size_t)(j) * row_bytes), y)
+    _mm_storeu_ps(out, hsum4_f32x16(Q80_ROW_SUMS(0), Q80_ROW_SUMS(1), Q80_ROW_SUMS(2), Q80_ROW_SUMS(3)));
+#undef Q80_ROW_SUMS
 }
 
 #define ROW(x, r) ((const void *)((const uint8_t *)(x) + (size_t)(r) * row_bytes))
