@@ -368,6 +368,10 @@ uint64_t qk_monotonic_ns(void) {
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+void qk_prefetch_for_write(const void *p, size_t bytes) {
+    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch((const char *)p + b, 1, 3);
+}
+
 void qk_cpu_relax(void) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();

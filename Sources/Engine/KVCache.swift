@@ -58,6 +58,16 @@ final class KVCache: @unchecked Sendable {  // unchecked: written by its node's 
     /// The value rows of `head` in `layer`, position 0 first, `headRowBytes` apart.
     func values(_ layer: Int, head: Int) -> UnsafeRawPointer { UnsafeRawPointer(valueBytes + offset(layer, head, 0)) }
 
+    /// Asks for the cache lines `store(layer:position:...)` will write: they are not in any cache
+    /// (the weights streamed through since), and a write that misses waits on memory.
+    func prefetchRows(layer: Int, position: Int) {
+        for head in 0..<kvHeads {
+            let at = offset(layer, head, position)
+            Prefetch.forWrite(keyBytes + at, bytes: headRowBytes)
+            Prefetch.forWrite(valueBytes + at, bytes: headRowBytes)
+        }
+    }
+
     /// Writes the keys and values of `layer` at `position`, converted from F32 (`[kvHeads][headDim]` each).
     func store(layer: Int, position: Int, key: UnsafeBufferPointer<Float>, value: UnsafeBufferPointer<Float>, kernels: KernelTable) {
         precondition(key.count == kvDim && value.count == kvDim && position < maxSeqLen)

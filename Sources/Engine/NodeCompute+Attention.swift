@@ -7,6 +7,7 @@ extension NodeCompute {
     /// over its KV heads' cache, and its columns of `attn_output` map the result back to `[dim]`.
     /// `input` holds the layer's normalized input; the result is left in `partial`.
     func attention(_ w: LayerWeights, localLayer: Int, position: Int) {
+        cache.prefetchRows(layer: localLayer, position: position)  // arriving while the q, k, v products run
         // q: [queryHeads][headDim], k, v: [kvHeads][headDim]
         multiply(input, (w.query.matrix(), q.buffer.baseAddress!), (w.key.matrix(), k.buffer.baseAddress!),
                  (w.value.matrix(), v.buffer.baseAddress!))

@@ -297,9 +297,7 @@ public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one 
         case .argmax:
             var piece = (value: -Float.infinity, token: Int32(0))
             if owns {
-                let values = localLogits.buffer
-                var best = 0
-                for i in values.indices.dropFirst() where values[i] > values[best] { best = i }
+                let values = UnsafeBufferPointer(localLogits.buffer), best = Elementwise.argmax(values)
                 piece = (values[best], Int32(share.vocabRows.lowerBound + best))
             }
             var winner: (value: Float, token: Int)?

@@ -49,6 +49,30 @@ struct ElementwiseTests {
         #expect(x == [8, 15, 24])
     }
 
+    @Test("argmax finds what the one-by-one loop finds: the first of equal maxima, never a NaN unless it comes first")
+    func argmax() {
+        func loop(_ x: [Float]) -> Int {
+            var best = 0
+            for i in x.indices.dropFirst() where x[i] > x[best] { best = i }
+            return best
+        }
+        var generator = SystemRandomNumberGenerator()
+        for count in Array(0...40) + [49_152, 49_157] {
+            for trial in 0..<6 {
+                // Few distinct values, so that maxima repeat; trials 2... put NaNs and infinities about.
+                var x = (0..<count).map { _ in Float(Int.random(in: -4...4, using: &generator)) }
+                if trial >= 2, count > 0 {
+                    for _ in 0..<3 { x[Int.random(in: 0..<count, using: &generator)] = .nan }
+                }
+                if trial == 3, count > 1 { x[count - 1] = .infinity }
+                if trial == 4, count > 0 { x[0] = .nan }
+                if trial == 5 { x = x.map { _ in -Float.infinity } }
+                let found = x.withUnsafeBufferPointer { Elementwise.argmax($0) }
+                #expect(found == (count == 0 ? 0 : loop(x)), "\(count) values, trial \(trial)")
+            }
+        }
+    }
+
     @Test("RoPE at position 0 is the identity and rotations keep each pair's length",
           arguments: [RoPE.Layout.adjacentPairs, .neox])
     func ropeBasics(layout: RoPE.Layout) {

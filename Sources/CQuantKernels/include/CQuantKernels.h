@@ -374,6 +374,8 @@ int qk_atomic_compare_exchange(qk_atomic_u64 *a, uint64_t *expected, uint64_t de
 void qk_atomic_fence(void);                                   // sequentially consistent fence
 void qk_cpu_relax(void);                                      // pause / yield hint inside spin loops
 uint64_t qk_monotonic_ns(void);                               // CLOCK_MONOTONIC, for spin budgets
+/// Asks for the cache lines of [p, p + bytes) ahead of a write (no-op where the compiler has no hint).
+void qk_prefetch_for_write(const void *p, size_t bytes);
 
 #ifdef __cplusplus
 }

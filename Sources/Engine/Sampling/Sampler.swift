@@ -1,3 +1,5 @@
+import QuantKernels
+
 /// What the sampler does at each step. The defaults are distributed-llama's
 /// (`--temperature 0.8 --topp 0.9`); the other stages are off unless set.
 public struct SamplingParameters: Sendable, Equatable {
@@ -77,8 +79,6 @@ public struct Sampler: Sendable {
 
     /// The first index of the largest logit (`sample_argmax`: a later equal value does not win).
     public static func argmax(_ logits: [Float]) -> Int {
-        var best = 0
-        for index in logits.indices.dropFirst() where logits[index] > logits[best] { best = index }
-        return best
+        logits.withUnsafeBufferPointer { Elementwise.argmax($0) }
     }
 }
