@@ -19,6 +19,16 @@ public enum MemoryBudget {
         return .streaming(weightBudget: budget - estimate.kvCacheBytes - estimate.activationBytes)
     }
 
+    /// The store mode when neither a mode nor a budget is given: `.resident` when the node's
+    /// allocations with its weights read into buffers fit in three quarters of `available` (what
+    /// the machine has available now), else `.mapped`, which the kernel can page in and out. Held
+    /// weights sit in huge pages where the system grants them (`OwnedBuffer`), which the per-token
+    /// products read markedly faster than a mapped file's 4 KiB pages (docs/performance.md).
+    public static func automaticMode(plan: Plan, node: Int = 0, available: Int? = ProcessMemory.availableBytes()) -> LayerStore.Mode {
+        guard let available, allocatedBytes(plan: plan, node: node, mode: .resident) <= available / 4 * 3 else { return .mapped }
+        return .resident
+    }
+
     /// Bytes node `node` allocates in `mode`: its KV cache and activations, plus its weights when
     /// they are read into buffers (memory-mapped weights are file pages the kernel can drop).
     public static func allocatedBytes(plan: Plan, node: Int = 0, mode: LayerStore.Mode) -> Int {

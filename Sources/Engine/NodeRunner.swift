@@ -25,8 +25,9 @@ public enum StepResult {
 public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one thread at a time: its node's
     public struct Options: Sendable {
         public var threads: Int
-        /// How the node holds its weights; `maxRAM` overrides it through `MemoryBudget`.
-        public var storeMode: LayerStore.Mode
+        /// How the node holds its weights; nil: `MemoryBudget.automaticMode` picks (resident when
+        /// they fit the machine, else mapped); `maxRAM` overrides it through `MemoryBudget`.
+        public var storeMode: LayerStore.Mode?
         /// A RAM budget for this node (`--max-ram`): resident when the share fits, else streamed.
         public var maxRAM: Int?
         public var profile: Bool
@@ -37,7 +38,7 @@ public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one 
         /// The most prompt tokens a batch step may carry.
         public var batchLimit: Int
 
-        public init(threads: Int = 1, storeMode: LayerStore.Mode = .mapped, maxRAM: Int? = nil, profile: Bool = false,
+        public init(threads: Int = 1, storeMode: LayerStore.Mode? = nil, maxRAM: Int? = nil, profile: Bool = false,
                     kernels: KernelTable = .current, encodePartialsAlone: Bool = false, batchLimit: Int = 64) {
             self.threads = threads
             self.storeMode = storeMode
@@ -98,8 +99,8 @@ public final class NodeRunner: @unchecked Sendable {  // unchecked: used by one 
         // Every way into the engine (one process, a worker, an MPI rank, an API caller) passes
         // here: a model it would run wrongly is refused before anything is read or allocated.
         try recipe.check(file)
-        let mode = options.maxRAM == nil ? options.storeMode
-            : try MemoryBudget.storeMode(plan: plan, node: node, tensors: file.tensors, budget: options.maxRAM)
+        let mode = try options.maxRAM.map { try MemoryBudget.storeMode(plan: plan, node: node, tensors: file.tensors, budget: $0) }
+            ?? options.storeMode ?? MemoryBudget.automaticMode(plan: plan, node: node)
         // Refuse what cannot be allocated (a KV cache for a huge context) before allocating it.
         try MemoryBudget.checkAvailable(plan: plan, node: node, mode: mode)
         profiler = Profiler(enabled: options.profile)

@@ -27,7 +27,9 @@ public final class Transformer: @unchecked Sendable {  // unchecked: one caller 
         public var activationType: ActivationWireType
         /// How the KV caches hold keys and values (F16 by default).
         public var kvCacheType: KVCacheType = .f16
-        public var storeMode: LayerStore.Mode
+        /// How each node holds its weights; nil: resident when they fit the machine, else mapped
+        /// (`MemoryBudget.automaticMode`).
+        public var storeMode: LayerStore.Mode?
         /// A RAM budget for each node (`--max-ram`): picks `storeMode` (see `MemoryBudget`).
         public var maxRAM: Int?
         public var profile: Bool
@@ -37,7 +39,7 @@ public final class Transformer: @unchecked Sendable {  // unchecked: one caller 
         public var encodePartialsOnOneNode = false
 
         public init(threads: Int = 1, maxSeqLen: Int? = nil, nodes: Int = 1, mode: PlanMode = .tensor,
-                    activationType: ActivationWireType = .f16, storeMode: LayerStore.Mode = .mapped,
+                    activationType: ActivationWireType = .f16, storeMode: LayerStore.Mode? = nil,
                     profile: Bool = false, kernels: KernelTable = .current) {
             self.threads = threads
             self.maxSeqLen = maxSeqLen

@@ -23,7 +23,9 @@ final class LayerRing: @unchecked Sendable {  // unchecked: slots and queue behi
     }
 
     let slotCount: Int
-    private let buffers: [OwnedBuffer]
+    /// `[slotCount][slotBytes]`, one allocation; in huge pages where granted when it holds every layer (see `OwnedBuffer`).
+    private let storage: OwnedBuffer
+    private let slotBytes: Int
     private var slots: [SlotState]
     private let layers: Range<Int>
     private let prefetchDepth: Int
@@ -46,9 +48,16 @@ final class LayerRing: @unchecked Sendable {  // unchecked: slots and queue behi
         self.slotCount = slotCount
         self.layers = layers
         self.prefetchDepth = min(prefetchDepth, max(slotCount - 1, 0))
-        buffers = (0..<slotCount).map { _ in OwnedBuffer(byteCount: slotBytes) }
+        self.slotBytes = slotBytes
+        // Held layers are read every token; streamed ones are rewritten from disk, which is slower than any page walk.
+        storage = OwnedBuffer(byteCount: slotCount * slotBytes, hugePages: slotCount >= layers.count)
         slots = Array(repeating: .empty, count: slotCount)
         resident = Array(repeating: nil, count: layers.count)
+    }
+
+    /// Slot `slot`'s bytes.
+    private func buffer(_ slot: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(rebasing: storage.bytes[(slot * slotBytes)..<((slot + 1) * slotBytes)])
     }
 
     /// Ends the loader thread (which holds the ring while it runs); the store calls it on deinit.
@@ -62,7 +71,7 @@ final class LayerRing: @unchecked Sendable {  // unchecked: slots and queue behi
     /// Loads `layer` synchronously into a free slot (resident mode).
     func preload(_ layer: Int) throws {
         guard let slot = slots.firstIndex(where: { if case .empty = $0 { return true } else { return false } }) else { return }
-        let weights = try load(layer, buffers[slot].bytes)
+        let weights = try load(layer, buffer(slot))
         slots[slot] = .ready(layer, weights)
         if slotCount >= layers.count, resident[layer - layers.lowerBound] == nil {
             resident[layer - layers.lowerBound] = weights
@@ -168,7 +177,7 @@ final class LayerRing: @unchecked Sendable {  // unchecked: slots and queue behi
                 return nil
             }
             guard let job else { return }
-            let result = Result { try load(job.layer, buffers[job.slot].bytes) }
+            let result = Result { try load(job.layer, buffer(job.slot)) }
             lock.withLock {
                 switch result {
                 case .success(let weights): slots[job.slot] = .ready(job.layer, weights)

@@ -84,7 +84,7 @@ public final class LayerStore: @unchecked Sendable {  // unchecked: immutable af
         streamed = Dictionary(streamedLayouts.map { ($0.role, $0.layout) }, uniquingKeysWith: { a, _ in a })
         chunkBuffer = OwnedBuffer(byteCount: streamedLayouts.isEmpty ? 0 : maxLayerBytes)
         let globalBytes = globalLayouts.reduce(0) { $0 + (inPlace($1.layout) ? 0 : Self.padded($1.layout.storedByteCount)) }
-        globalBuffer = OwnedBuffer(byteCount: globalBytes)
+        globalBuffer = OwnedBuffer(byteCount: globalBytes, hugePages: true)
         var views: [TensorRole: TensorView] = [:]
         var offset = 0
         for (role, layout) in globalLayouts {
