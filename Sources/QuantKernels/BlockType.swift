@@ -84,23 +84,12 @@ public enum BlockType: String, CaseIterable, Sendable {
     /// let type = BlockType(TensorType.q4_1)   // .q41
     /// ```
     public init?(_ type: TensorType) {
-        // A switch, not a search of `allCases`: every weight matrix of every token comes through here.
-        switch type {
-        case .f32: self = .f32
-        case .f16: self = .f16
-        case .bf16: self = .bf16
-        case .q4_0: self = .q40
-        case .q4_1: self = .q41
-        case .q8_0: self = .q80
-        case .q5_0: self = .q50
-        case .q5_1: self = .q51
-        case .q4_K: self = .q4K
-        case .q5_K: self = .q5K
-        case .q6_K: self = .q6K
-        case .q8_K: self = .q8K
-        case .q2_K, .q3_K: return nil
-        }
+        guard let match = Self.byTensorType[type] else { return nil }
+        self = match
     }
+
+    /// `ggmlType` inverted once: every weight matrix of every token is typed through here.
+    private static let byTensorType = Dictionary(uniqueKeysWithValues: allCases.map { ($0.ggmlType, $0) })
 
     /// The type of a GGUF tensor from its GGML type id (0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1,
     /// 8 Q8_0, 12 Q4_K, 13 Q5_K, 14 Q6_K, 15 Q8_K, 30 BF16); nil for types QuantKernels cannot read.
