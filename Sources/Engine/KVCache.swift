@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import QuantKernels
 import Scheduler
 
@@ -35,18 +32,10 @@ final class KVCache: @unchecked Sendable {  // unchecked: written by its node's 
         self.headDim = headDim
         headRowBytes = headDim * type.bytesPerValue
         let bytes = max(layers * kvHeads * maxSeqLen * headRowBytes, 1)
-        // A cache of 2 MiB or more in 2 MiB pages where the kernel grants them (Linux's transparent
-        // huge pages, `madvise` mode included): a token's attention reads every layer's rows after
-        // the weights streamed through have evicted their page translations too, and one page walk
-        // per 2 MiB instead of per 4 KiB took about 7 % off attention (SmolLM2, positions 100-356).
-        let page = 2 << 20, alignment = bytes >= page ? page : 64
-        keyBytes = .allocate(byteCount: bytes, alignment: alignment)
-        valueBytes = .allocate(byteCount: bytes, alignment: alignment)
-        #if os(Linux)
-        if alignment == page {
-            for base in [keyBytes, valueBytes] { _ = madvise(base, bytes / page * page, MADV_HUGEPAGE) }
-        }
-        #endif
+        // In huge pages from 2 MiB up: a token's attention reads every layer's rows after the weights
+        // streamed through have evicted their page translations too (about 7 % of attention, SmolLM2).
+        keyBytes = HugePages.allocate(byteCount: bytes).baseAddress!
+        valueBytes = HugePages.allocate(byteCount: bytes).baseAddress!
         keyBytes.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         valueBytes.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
     }

@@ -1,4 +1,3 @@
-import Foundation
 import ModelFormat
 import QuantKernels
 
@@ -125,21 +124,13 @@ public final class OwnedBuffer: @unchecked Sendable {  // unchecked: filled by o
     public let bytes: UnsafeMutableRawBufferPointer
     private let allocation: UnsafeMutableRawBufferPointer
 
-    /// The size of a huge page: what `hugePages` buffers are aligned to and made of.
-    public static let hugePageBytes = 2 << 20
+    /// The size of a huge page (`HugePages.pageBytes`).
+    public static let hugePageBytes = HugePages.pageBytes
 
-    /// With `hugePages`, a buffer of at least `hugePageBytes` is aligned to them, rounded up to
-    /// whole ones, and asked to be backed by them (Linux's transparent huge pages, which `madvise`
-    /// mode grants on request; elsewhere a no-op). Weights streamed every token need it: in 4 KiB
-    /// pages each page is a TLB miss (a two-level walk in a virtual machine) and a restart of the
-    /// hardware prefetcher, and SmolLM2's decode ran 1.25-1.30x faster from 2 MiB pages.
+    /// With `hugePages`, a buffer of at least `hugePageBytes` is aligned to them and asked to be
+    /// backed by them (`HugePages`): held weights are read every token.
     public init(byteCount: Int, hugePages: Bool = false) {
-        let huge = hugePages && byteCount >= Self.hugePageBytes
-        let size = huge ? (byteCount + Self.hugePageBytes - 1) / Self.hugePageBytes * Self.hugePageBytes : max(byteCount, 1)
-        allocation = .allocate(byteCount: size, alignment: huge ? Self.hugePageBytes : 64)
-        #if os(Linux)
-        if huge { _ = madvise(allocation.baseAddress!, size, MADV_HUGEPAGE) }
-        #endif
+        allocation = hugePages ? HugePages.allocate(byteCount: byteCount) : .allocate(byteCount: max(byteCount, 1), alignment: 64)
         bytes = UnsafeMutableRawBufferPointer(rebasing: allocation[0..<byteCount])
     }
 

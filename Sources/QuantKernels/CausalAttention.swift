@@ -1,10 +1,11 @@
 import CBLAS
 
-/// Prompt prefill's attention as two matrix products per group of query rows: consecutive positions
-/// (one or several query heads each, sharing a KV head) attend causally over F32 key and value rows, scores = Q K^T through `cblas_sgemm`,
-/// a softmax per row over the positions it may see, then out = P V. A token at a time, each cached
-/// row is converted and read once per position and the products run at a quarter of the FMA peak;
-/// here each row is converted once per batch and the products run at OpenBLAS's speed.
+/// Prompt prefill's attention as two matrix products per group of query rows: consecutive
+/// positions (one or several query heads each, sharing a KV head) attend causally over F32 key and
+/// value rows, scores = Q K^T through `cblas_sgemm`, a softmax per row over the positions it may
+/// see, then out = P V. A token at a time, each cached row is converted and read once per position
+/// and the products run at a quarter of the FMA peak; here each row is converted once per batch and
+/// the products run at OpenBLAS's speed.
 ///
 /// ```swift
 /// // 16 positions from `first`, 3 query heads each (q: [16 x 3][64]), over keys / values [first + 16][64]

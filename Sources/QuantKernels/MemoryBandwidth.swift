@@ -12,21 +12,15 @@ import Foundation
 public final class MemoryBandwidth: @unchecked Sendable {  // the buffer is only read after init
     private let buffer: UnsafeMutablePointer<Float>  // [count], touched once so pages are resident
     private let count: Int
-    private let allocation: UnsafeMutableRawPointer
+    private let allocation: UnsafeMutableRawBufferPointer
 
     /// Allocates and fills a buffer of `bytes` (make it several times the last-level cache), in
-    /// 2 MiB pages where the system grants them (Linux's transparent huge pages), as the engine
-    /// holds its weights: the bound is what the machine reads at best, and 4 KiB pages read
-    /// slower here (a TLB miss and a prefetcher restart every 4 KiB).
+    /// huge pages where granted (`HugePages`), as the engine holds its weights: the bound is what
+    /// the machine reads at best.
     public init(bytes: Int) {
         count = bytes / MemoryLayout<Float>.stride
-        let page = 2 << 20, size = max((bytes + page - 1) / page * page, page)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: page)
-        #if os(Linux)
-        _ = madvise(raw, size, MADV_HUGEPAGE)
-        #endif
-        allocation = raw
-        buffer = raw.bindMemory(to: Float.self, capacity: count)
+        allocation = HugePages.allocate(byteCount: bytes)
+        buffer = allocation.bindMemory(to: Float.self).baseAddress!
         buffer.initialize(repeating: 1, count: count)
     }
 
