@@ -3,6 +3,7 @@
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
 #include "avx2_helpers.h"
+#include "weight_prefetch.h"
 #include <float.h>
 #include <immintrin.h>
 #include <math.h>
@@ -233,6 +234,15 @@ AVX2 __attribute__((always_inline)) static inline void q80_row_tokens(int nb, co
         }
     }
     for (int t = 0; t < tokens; t++) sums[t] = hsum_f32x8(_mm256_add_ps(even[t], odd[t]));
+}
+
+/// Whole-share Q80: one dot product per row against the plain Q80 activation, the weights asked for ahead.
+AVX2 void qk_matvec_q80_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
+        prefetch_weights_ahead(row, row_bytes);
+        out[r] = qk_dot_q80_q80_avx2(n, row, y);
+    }
 }
 
 /// out[t * out_stride + r] = dot(row r of w, token t) for Q80 weights and `batch` plain Q80 token rows

@@ -2,6 +2,7 @@
 // a*b+c into FMA is off so the results are the same float32 operations numpy performs.
 #pragma STDC FP_CONTRACT OFF
 #include "CQuantKernels.h"
+#include "weight_prefetch.h"
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -367,6 +368,8 @@ uint64_t qk_monotonic_ns(void) {
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
+
+void qk_prefetch_weights_ahead(const void *row, size_t bytes) { prefetch_weights_ahead(row, bytes); }
 
 void qk_prefetch_for_write(const void *p, size_t bytes) {
     for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch((const char *)p + b, 1, 3);

@@ -5,6 +5,7 @@
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
 #include "avx2_helpers.h"
+#include "weight_prefetch.h"
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,19 +117,31 @@ void qk_prepare_q51_avx2(int n, const void *y, void *out) { prepare_blocks(n / Q
 #define ROW(w, r) ((const uint8_t *)(w) + (size_t)(r) * row_bytes)
 
 AVX2 void qk_matvec_prepared_q40_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
-    for (int r = 0; r < rows; r++) out[r] = q40_row(n / QK_BLOCK, (const qk_block_q40 *)ROW(w, r), prepared);
+    for (int r = 0; r < rows; r++) {
+        prefetch_weights_ahead(ROW(w, r), row_bytes);
+        out[r] = q40_row(n / QK_BLOCK, (const qk_block_q40 *)ROW(w, r), prepared);
+    }
 }
 
 AVX2 void qk_matvec_prepared_q41_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
-    for (int r = 0; r < rows; r++) out[r] = q41_row(n / QK_BLOCK, (const qk_block_q41 *)ROW(w, r), prepared);
+    for (int r = 0; r < rows; r++) {
+        prefetch_weights_ahead(ROW(w, r), row_bytes);
+        out[r] = q41_row(n / QK_BLOCK, (const qk_block_q41 *)ROW(w, r), prepared);
+    }
 }
 
 AVX2 void qk_matvec_prepared_q50_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
-    for (int r = 0; r < rows; r++) out[r] = q5_row(n / QK_BLOCK, ROW(w, r), 0, prepared);
+    for (int r = 0; r < rows; r++) {
+        prefetch_weights_ahead(ROW(w, r), row_bytes);
+        out[r] = q5_row(n / QK_BLOCK, ROW(w, r), 0, prepared);
+    }
 }
 
 AVX2 void qk_matvec_prepared_q51_avx2(int n, const void *w, size_t row_bytes, int rows, const void *prepared, float *out) {
-    for (int r = 0; r < rows; r++) out[r] = q5_row(n / QK_BLOCK, ROW(w, r), 1, prepared);
+    for (int r = 0; r < rows; r++) {
+        prefetch_weights_ahead(ROW(w, r), row_bytes);
+        out[r] = q5_row(n / QK_BLOCK, ROW(w, r), 1, prepared);
+    }
 }
 
 #include "unprepared_matvec.h"

@@ -9,6 +9,7 @@
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
 #include "avx512_helpers.h"
+#include "weight_prefetch.h"
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,7 @@ AVX512 void qk_matvec_prepared_q80_avx512(int n, const void *w, size_t row_bytes
     const qk_block_q80 *tail = prepared_tail(prepared, nb);
     int r = 0;
     for (; r + 4 <= rows; r += 4) {
+        prefetch_weights_ahead(ROW(w, r), 4 * row_bytes);
         q80_rows4(nb / 2, ROW(w, r), row_bytes, prepared, out + r);
         if (nb & 1) {
             for (int j = 0; j < 4; j++) out[r + j] += qk_dot_q80_q80_avx2(QK_BLOCK, (const qk_block_q80 *)ROW(w, r + j) + nb - 1, tail);
@@ -114,6 +116,7 @@ AVX512 void qk_matvec_prepared_q80_avx512(int n, const void *w, size_t row_bytes
     }
     for (; r < rows; r++) {
         const qk_block_q80 *x = ROW(w, r);
+        prefetch_weights_ahead(x, row_bytes);
         float sum = q80_row(nb / 2, x, prepared);
         if (nb & 1) sum += qk_dot_q80_q80_avx2(QK_BLOCK, &x[nb - 1], tail);
         out[r] = sum;

@@ -16,6 +16,7 @@
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
 #include "avx512_helpers.h"
+#include "weight_prefetch.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -257,8 +258,16 @@ AVX512 static void quads_matmat_prepared(int n, const void *w, size_t row_bytes,
     AVX512 void qk_matvec_prepared_##suffix##_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,   \
                                                      float *out) {                                                           \
         int r = 0;                                                                                                            \
-        for (; r + 4 <= rows; r += 4) quad_rows4(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, row_bytes, block_bytes, prepared, out + r); \
-        for (; r < rows; r++) out[r] = quad_row(n / QK_BLOCK, (const uint8_t *)w + (size_t)r * row_bytes, block_bytes, prepared); \
+        for (; r + 4 <= rows; r += 4) {                                                                                       \
+            const uint8_t *four = (const uint8_t *)w + (size_t)r * row_bytes;                                                 \
+            prefetch_weights_ahead(four, 4 * row_bytes);                                                                      \
+            quad_rows4(n / QK_BLOCK, four, row_bytes, block_bytes, prepared, out + r);                                        \
+        }                                                                                                                     \
+        for (; r < rows; r++) {                                                                                               \
+            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;                                                  \
+            prefetch_weights_ahead(row, row_bytes);                                                                           \
+            out[r] = quad_row(n / QK_BLOCK, row, block_bytes, prepared);                                                      \
+        }                                                                                                                     \
     }                                                                                                                         \
     AVX512 void qk_matmat_prepared_##suffix##_avx512(int n, const void *w, size_t row_bytes, int rows, const void *prepared,   \
                                                      size_t prepared_row_bytes, int batch, float *out, size_t out_stride) {  \

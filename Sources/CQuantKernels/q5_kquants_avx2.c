@@ -9,6 +9,7 @@
 #include "CQuantKernels.h"
 #include "kquant_scales.h"
 #include "avx2_helpers.h"
+#include "weight_prefetch.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -151,7 +152,11 @@ AVX2 float qk_dot_q6k_q8k_avx2(int n, const void *x, const void *y) {
 
 #define K_MATVEC(name, dot)                                                                                          \
     AVX2 void name(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {                    \
-        for (int r = 0; r < rows; r++) out[r] = dot(n, (const uint8_t *)w + (size_t)r * row_bytes, y);               \
+        for (int r = 0; r < rows; r++) {                                                                             \
+            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;                                         \
+            prefetch_weights_ahead(row, row_bytes);                                                                  \
+            out[r] = dot(n, row, y);                                                                                 \
+        }                                                                                                            \
     }
 K_MATVEC(qk_matvec_q4k_q8k_avx2, qk_dot_q4k_q8k_avx2)
 K_MATVEC(qk_matvec_q5k_q8k_avx2, qk_dot_q5k_q8k_avx2)

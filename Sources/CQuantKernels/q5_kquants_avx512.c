@@ -8,6 +8,7 @@
 #if defined(__x86_64__)
 #include "CQuantKernels.h"
 #include "avx512_helpers.h"
+#include "weight_prefetch.h"
 #include "kquant_scales.h"
 #include <immintrin.h>
 #include <string.h>
@@ -147,7 +148,11 @@ AVX512 float qk_dot_q6k_q8k_avx512(int n, const void *x, const void *y) {
 
 #define K_MATVEC(name, dot)                                                                                          \
     AVX512 void name(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out) {                  \
-        for (int r = 0; r < rows; r++) out[r] = dot(n, (const uint8_t *)w + (size_t)r * row_bytes, y);               \
+        for (int r = 0; r < rows; r++) {                                                                             \
+            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;                                         \
+            prefetch_weights_ahead(row, row_bytes);                                                                  \
+            out[r] = dot(n, row, y);                                                                                 \
+        }                                                                                                            \
     }
 K_MATVEC(qk_matvec_q4k_q8k_avx512, qk_dot_q4k_q8k_avx512)
 K_MATVEC(qk_matvec_q5k_q8k_avx512, qk_dot_q5k_q8k_avx512)

@@ -63,7 +63,8 @@ public struct KernelTable: @unchecked Sendable {  // holds only C function point
                         $0.prepare = (qk_prepare_q41_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q41_avx2
                         $0.matrixMatrix = qk_matmat_prepared_q41_avx2 }
             // No Q80 prepare (VPMADDUBSW would saturate on unsigned Q80 codes): the batched kernel reads plain token rows.
-            set(.q80) { $0.dot = qk_dot_q80_q80_avx2; $0.quantize = qk_quantize_q80_avx2; $0.matrixMatrix = qk_matmat_q80_q80_avx2 }
+            set(.q80) { $0.dot = qk_dot_q80_q80_avx2; $0.quantize = qk_quantize_q80_avx2; $0.matrixVector = qk_matvec_q80_q80_avx2
+                        $0.matrixMatrix = qk_matmat_q80_q80_avx2 }
             set(.q50) { $0.dot = qk_dot_q50_q80_avx2
                         $0.prepare = (qk_prepare_q50_avx2, qk_prepared_bytes_avx2); $0.matrixVector = qk_matvec_prepared_q50_avx2
                         $0.matrixMatrix = qk_matmat_prepared_q50_avx2 }

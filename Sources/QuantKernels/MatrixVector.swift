@@ -1,3 +1,5 @@
+import CQuantKernels
+
 /// A row-major weight matrix `[rows][columns]` of one block type, viewed in place (usually in a
 /// memory-mapped model file).
 ///
@@ -134,8 +136,12 @@ public enum MatrixVector {
             return
         }
         guard let dot = entry.dot else { preconditionFailure("no dot kernel for \(w.type) weights") }
-        // Hot loop: one dot product per row of this task's chunk.
-        for r in rows { out[r - rows.lowerBound] = dot(Int32(w.columns), w.row(r), x) }
+        // Hot loop: one dot product per row of this task's chunk, the rows ahead asked for (as the
+        // whole-share kernels do).
+        for r in rows {
+            qk_prefetch_weights_ahead(w.row(r), w.rowBytes)
+            out[r - rows.lowerBound] = dot(Int32(w.columns), w.row(r), x)
+        }
     }
 
     /// Quantizes an activation vector to `type` (Q80 by default; Q8_K for K-quant weights) with the

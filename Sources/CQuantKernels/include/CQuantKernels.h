@@ -208,6 +208,7 @@ void qk_matmat_q50_q80_avx2(int n, const void *w, size_t row_bytes, int rows, co
 void qk_matmat_q51_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                             int batch, float *out, size_t out_stride);
 /// AVX2 Q80 weights read the plain Q80 token rows (that path has no Q80 prepare); no allocation.
+void qk_matvec_q80_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, float *out);
 void qk_matmat_q80_q80_avx2(int n, const void *w, size_t row_bytes, int rows, const void *y, size_t y_row_bytes,
                             int batch, float *out, size_t out_stride);
 /// K-quant batches (matmat_kquants_*.c): `batch` Q8_K token rows `y_row_bytes` apart, read as they are
@@ -376,6 +377,9 @@ void qk_cpu_relax(void);                                      // pause / yield h
 uint64_t qk_monotonic_ns(void);                               // CLOCK_MONOTONIC, for spin budgets
 /// Asks for the cache lines of [p, p + bytes) ahead of a write (no-op where the compiler has no hint).
 void qk_prefetch_for_write(const void *p, size_t bytes);
+/// Asks for the cache lines of `bytes` weight bytes a fixed distance past `row` (weight_prefetch.h):
+/// for the rows a caller reads one dot product at a time.
+void qk_prefetch_weights_ahead(const void *row, size_t bytes);
 
 #ifdef __cplusplus
 }
