@@ -23,7 +23,7 @@ public enum MemoryBudget {
     /// allocations with its weights read into buffers fit in three quarters of `available` (what
     /// the machine has available now), else `.mapped`, which the kernel can page in and out. Held
     /// weights sit in huge pages where the system grants them (`OwnedBuffer`), which the per-token
-    /// products read markedly faster than a mapped file's 4 KiB pages (docs/performance.md).
+    /// products read a little faster than a mapped file's 4 KiB pages (1.02-1.03x; docs/performance.md).
     public static func automaticMode(plan: Plan, node: Int = 0, available: Int? = ProcessMemory.availableBytes()) -> LayerStore.Mode {
         guard let available, allocatedBytes(plan: plan, node: node, mode: .resident) <= available / 4 * 3 else { return .mapped }
         return .resident
