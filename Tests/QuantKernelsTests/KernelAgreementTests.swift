@@ -61,21 +61,14 @@ struct KernelAgreementTests {
         }
     }
 
-    @Test("x86-64 SIMD paths have whole-share kernels for the 4-, 5- and 8-bit and K-quant weights (the test above is not vacuous)",
+    @Test("x86-64 SIMD paths have whole-share and batched kernels for the 4-, 5- and 8-bit and K-quant weights (the tests either side are not vacuous)",
           arguments: simdPaths)
-    func matrixVectorKernelsPresent(path: KernelPath) {
+    func productKernelsPresent(path: KernelPath) {
         guard path == .avx2 || path == .avx512 else { return }
+        let table = KernelTable(path: path)
         for type in [BlockType.q40, .q41, .q50, .q51, .q80, .q4K, .q5K, .q6K] {
-            #expect(KernelTable(path: path).matrixVector(weights: type) != nil, "\(type) on \(path)")
-        }
-    }
-
-    @Test("x86-64 SIMD paths have batched kernels for the 4-, 5- and 8-bit and K-quant weights (the next test is not vacuous)",
-          arguments: simdPaths)
-    func matrixMatrixKernelsPresent(path: KernelPath) {
-        guard path == .avx2 || path == .avx512 else { return }
-        for type in [BlockType.q40, .q41, .q50, .q51, .q80, .q4K, .q5K, .q6K] {
-            #expect(KernelTable(path: path).matrixMatrix(weights: type) != nil, "\(type) on \(path)")
+            #expect(table.matrixVector(weights: type) != nil, "whole-share \(type) on \(path)")
+            #expect(table.matrixMatrix(weights: type) != nil, "batched \(type) on \(path)")
         }
     }
 
