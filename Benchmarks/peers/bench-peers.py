@@ -6,7 +6,7 @@ each per round, interleaved, so that the machine's drift hits every engine alike
 and the ours/peer ratios; only ratios from one run compare.
 
     make bench-peers                       # installs llama-cpp-python into .venv-peers first
-    Benchmarks/peers/bench-peers.py [--rounds 5] [--tokens 128] [--threads 1,2] [--no-cluster]
+    Benchmarks/peers/bench-peers.py [--rounds 5] [--tokens 128] [--threads 1,2] [--no-cluster] [--paragraphs 1]
     # distributed-llama: its binary and a .m/.t of SmolLM2 made by
     #   dllama convert .assets/SmolLM2-135M-Instruct.Q4_1.gguf --output smollm2-q40.m --weights q40
     DLLAMA_BIN=.../dllama DLLAMA_MODEL=smollm2-q40.m DLLAMA_TOKENIZER=smollm2-q40.t make bench-peers
@@ -34,7 +34,7 @@ PARAGRAPH = ("Once upon a time, in a small village, there lived an old clockmake
 
 def ours(args, model, threads, tokenizer=None, nodes=1):
     cmd = [os.path.join(args.build, "dllama"), "bench", "--model", model, "--nodes", str(nodes), "--threads", str(threads),
-           "--prompt", PARAGRAPH, "--tokens", str(args.tokens), "--rounds", "1", "--warmup-tokens", str(args.warmup), "--json"]
+           "--prompt", args.prompt, "--tokens", str(args.tokens), "--rounds", "1", "--warmup-tokens", str(args.warmup), "--json"]
     if tokenizer:
         cmd += ["--tokenizer", tokenizer]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
@@ -63,7 +63,7 @@ def read_bandwidth(args, threads):
 
 def llama_cpp(args, model, threads):
     out = subprocess.run([args.peers_python, os.path.join(HERE, "llamacpp_run.py"), model, str(threads), str(args.tokens),
-                          str(args.warmup)], input=PARAGRAPH, capture_output=True, text=True, timeout=900)
+                          str(args.warmup)], input=args.prompt, capture_output=True, text=True, timeout=900)
     if out.returncode != 0:
         raise SystemExit(f"llama.cpp failed: {out.stderr[-2000:]}")
     result = json.loads(out.stdout)
@@ -82,8 +82,9 @@ def distributed_llama(args, threads, nodes=1):
         lambda text: (m := re.search(r"Listening on 0\.0\.0\.0:(\d+)", text)) and f"127.0.0.1:{m.group(1)}")
     try:
         cmd = [binary, "inference", "--model", os.environ["DLLAMA_MODEL"], "--tokenizer", os.environ["DLLAMA_TOKENIZER"],
-               "--prompt", PARAGRAPH, "--steps", str(args.peer_prompt_tokens + args.tokens), "--temperature", "0",
-               "--max-seq-len", "512", "--nthreads", str(threads), "--buffer-float-type", "q80", "--net-turbo", "0"]
+               "--prompt", args.prompt, "--steps", str(args.peer_prompt_tokens + args.tokens), "--temperature", "0",
+               "--max-seq-len", str(context_length(args.peer_prompt_tokens + args.tokens)), "--nthreads", str(threads),
+               "--buffer-float-type", "q80", "--net-turbo", "0"]
         if addresses:
             cmd += ["--workers", *addresses]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
@@ -99,6 +100,12 @@ def distributed_llama(args, threads, nodes=1):
             "sync ms": statistics.median(float(s) for s, _, _ in per_token),
             "sent kB": statistics.median(float(s) for _, s, _ in per_token),
             "received kB": statistics.median(float(r) for _, _, r in per_token)}
+
+
+def context_length(tokens):
+    """The context a peer is given for `tokens` positions: 512 (what every run of the default
+    paragraph used), or more for a longer prompt, in steps of 256."""
+    return max(512, (tokens + 255) // 256 * 256)
 
 
 def available_peers(args):
@@ -135,7 +142,12 @@ def main():
     p.add_argument("--warmup", type=int, default=16, help="tokens generated before each measured run (dllama and llama.cpp)")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--no-cluster", action="store_true", help="leave out 1, 2 and 3 local nodes")
+    p.add_argument("--paragraphs", type=int, default=1,
+                   help="the prompt is this many copies of the paragraph (35: about 3,000 tokens, a long context)")
     args = p.parse_args()
+    if args.paragraphs < 1:
+        raise SystemExit("--paragraphs must be 1 or more")
+    args.prompt = " ".join([PARAGRAPH] * args.paragraphs)
     threads = [int(t) for t in args.threads.split(",")]
     for path in (args.smollm2, os.path.join(args.build, "dllama")):
         if not os.path.exists(path):
@@ -196,7 +208,9 @@ def report(args, results, threads, peers):
         values = [r[field] for r in results[key]]
         return f"{fmt % statistics.median(values)} ({fmt % min(values)}-{fmt % max(values)})"
 
-    print(f"\n{args.tokens} greedy tokens after a {len(PARAGRAPH.split())}-word paragraph, one node; medians of {args.rounds} "
+    prompt = f"a {len(PARAGRAPH.split())}-word paragraph" if args.paragraphs == 1 else \
+        f"{args.paragraphs} copies of a {len(PARAGRAPH.split())}-word paragraph"
+    print(f"\n{args.tokens} greedy tokens after {prompt}, one node; medians of {args.rounds} "
           f"interleaved rounds (min-max); {', '.join(peers.values()) or 'no peer available'}\n")
     # Peak RSS: ours is the process's VmHWM over the run; llama.cpp's the Python process's ru_maxrss,
     # interpreter included; distributed-llama reports none.
