@@ -27,11 +27,14 @@ def generate(llm, prompt, tokens):
 def main():
     model, threads, tokens, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     text = sys.stdin.read()
-    # The context: 512 (every run of the default paragraph), or what a longer prompt needs, in steps of 256.
-    vocabulary = Llama(model_path=model, vocab_only=True, verbose=False)
-    prompt = vocabulary.tokenize(text.encode())  # BOS as the model's metadata asks
+    llm = Llama(model_path=model, n_threads=threads, n_threads_batch=threads, n_ctx=512, n_batch=512, verbose=False)
+    prompt = llm.tokenize(text.encode())  # BOS as the model's metadata asks
+    # The context: 512 (every run of the default paragraph), or what a longer prompt needs, in steps of
+    # 256 (the first model freed before the second loads, so the peak RSS is one model's).
     context = max(512, (len(prompt) + max(tokens, warmup) + 255) // 256 * 256)
-    llm = Llama(model_path=model, n_threads=threads, n_threads_batch=threads, n_ctx=context, n_batch=512, verbose=False)
+    if context > 512:
+        del llm
+        llm = Llama(model_path=model, n_threads=threads, n_threads_batch=threads, n_ctx=context, n_batch=512, verbose=False)
     if warmup > 0:
         generate(llm, prompt, warmup)
     first, generation = generate(llm, prompt, tokens)
