@@ -1,9 +1,10 @@
 // The software prefetch of the weights: the x86 whole-share kernels, and the per-row dot loop
-// (`qk_prefetch_weights_ahead`, every path; see docs/performance.md, "The seventh round"). In this project's VMs the hardware prefetcher alone kept a matrix-vector
-// product at 26-29 GB/s with 2 threads (a bare read loop: 40-50): the kernels' loads come between
-// long runs of arithmetic, and the stream it detects runs dry. Asking for the lines a fixed distance
-// ahead of the row in use took SmolLM2's Q8_0 output matrix from 28 to 50 GB/s and a decode token
-// 1.39x faster (1.54x at 1 thread), results unchanged.
+// (`qk_prefetch_weights_ahead`, every path; docs/performance.md, "The seventh round"). In this
+// project's VMs the hardware prefetcher alone kept a matrix-vector product at 26-29 GB/s with 2
+// threads (a bare read loop: 40-50): the kernels' loads come between long runs of arithmetic, and
+// the stream it detects runs dry. Asking for the lines a fixed distance ahead of the row in use took
+// SmolLM2's Q8_0 output matrix from 28 to 50 GB/s and a decode token 1.39x faster (1.54x at 1
+// thread), results unchanged.
 #ifndef QK_WEIGHT_PREFETCH_H
 #define QK_WEIGHT_PREFETCH_H
 #include <stddef.h>
