@@ -124,11 +124,8 @@ public final class OwnedBuffer: @unchecked Sendable {  // unchecked: filled by o
     public let bytes: UnsafeMutableRawBufferPointer
     private let allocation: UnsafeMutableRawBufferPointer
 
-    /// The size of a huge page (`HugePages.pageBytes`).
-    public static let hugePageBytes = HugePages.pageBytes
-
-    /// With `hugePages`, a buffer of at least `hugePageBytes` is aligned to them and asked to be
-    /// backed by them (`HugePages`): held weights are read every token.
+    /// With `hugePages`, a buffer of at least `HugePages.pageBytes` is aligned to them and asked to
+    /// be backed by them (`HugePages`): held weights are read every token.
     public init(byteCount: Int, hugePages: Bool = false) {
         allocation = hugePages ? HugePages.allocate(byteCount: byteCount) : .allocate(byteCount: max(byteCount, 1), alignment: 64)
         bytes = UnsafeMutableRawBufferPointer(rebasing: allocation[0..<byteCount])

@@ -6,7 +6,8 @@ import Glibc
 /// with `madvise`, which its `madvise` mode honours; elsewhere ordinary pages). Memory read every
 /// token (held weights, the KV cache, the read probe judged against them) needs it: from 4 KiB
 /// pages each page costs a TLB miss (a two-level walk in a virtual machine) and a restart of the
-/// hardware prefetcher, and SmolLM2's decode ran 1.25-1.30x faster from 2 MiB ones.
+/// hardware prefetcher. SmolLM2's decode ran 1.25-1.30x faster from 2 MiB ones while the kernels
+/// relied on that prefetcher, 1.02-1.03x since they ask for their weights ahead (weight_prefetch.h).
 public enum HugePages {
     /// The size of a huge page: what large buffers are aligned to and made of.
     public static let pageBytes = 2 << 20

@@ -1,5 +1,6 @@
 import Foundation
 import LayerStore
+import QuantKernels
 import Scheduler
 import Testing
 @testable import Engine
@@ -28,7 +29,7 @@ struct OwnedBufferTests {
             #expect(buffer.bytes.count == count)
             guard count > 0 else { continue }
             let address = Int(bitPattern: buffer.bytes.baseAddress!)
-            #expect(address % (huge && count >= OwnedBuffer.hugePageBytes ? OwnedBuffer.hugePageBytes : 64) == 0, "\(count) bytes")
+            #expect(address % (huge && count >= HugePages.pageBytes ? HugePages.pageBytes : 64) == 0, "\(count) bytes")
             buffer.bytes.initializeMemory(as: UInt8.self, repeating: 7)
             #expect(buffer.bytes[count - 1] == 7)
         }
