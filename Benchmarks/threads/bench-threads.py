@@ -6,36 +6,51 @@ the machine's drift hits every configuration alike. Prints medians and the ratio
 judged by (docs/performance.md, "Thread pool").
 
     Benchmarks/threads/bench-threads.py [--builds .build/release,/tmp/before] [--rounds 5] [--tokens 128]
+                                        [--peers-python .venv-peers/bin/python]
 
 Configurations (C = the cores available):
   alone tN       one process, N threads
   pair tN        two processes at once, N threads each; the figure is the mean of the two
 Ratios: tN / tC, pair t1 / alone t1, and the pair at one thread each, both together, over one
 process on every core.
+
+With --peers-python (the peers' virtual environment, `make peers-venv`), llama.cpp runs the same
+configurations on the same model and paragraph, interleaved with ours: its pair ratio says what the
+machine's memory leaves a pair of engines that read as fast as they can, and how fast they read.
 """
-import argparse, json, os, statistics, subprocess, sys
+import argparse, importlib, json, os, statistics, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PEERS = os.path.join(ROOT, "Benchmarks", "peers")
+sys.path.insert(0, PEERS)
+PARAGRAPH = importlib.import_module("bench-peers").PARAGRAPH  # also `dllama bench`'s default prompt
+LLAMA_CPP = "llama.cpp"
 
 
-def command(build, model, threads, tokens):
+def command(build, model, threads, tokens, peers_python):
+    if build == LLAMA_CPP:
+        return [peers_python, os.path.join(PEERS, "llamacpp_run.py"), model, str(threads), str(tokens), "16"]
     return [os.path.join(build, "dllama"), "bench", "--model", model, "--threads", str(threads), "--tokens", str(tokens),
             "--rounds", "1", "--warmup-tokens", "16", "--json"]
 
 
-def generation(output):
-    return json.loads(output)["results"][0]["generationTokensPerSecond"]["median"]
+def generation(build, output):
+    document = json.loads(output)
+    if build == LLAMA_CPP:
+        return document["generationTokensPerSecond"]
+    return document["results"][0]["generationTokensPerSecond"]["median"]
 
 
-def run(build, model, threads, tokens, processes):
-    running = [subprocess.Popen(command(build, model, threads, tokens), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def run(build, model, threads, tokens, processes, peers_python):
+    running = [subprocess.Popen(command(build, model, threads, tokens, peers_python), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(processes)]
     rates = []
     for p in running:
-        out, err = p.communicate(timeout=1800)
+        out, err = p.communicate(input=PARAGRAPH if build == LLAMA_CPP else "", timeout=1800)
         if p.returncode != 0:
-            raise SystemExit(f"dllama bench failed: {err[-2000:]}")
-        rates.append(generation(out))
+            raise SystemExit(f"{build} failed: {err[-2000:]}")
+        rates.append(generation(build, out))
     return statistics.mean(rates)
 
 
@@ -48,15 +63,16 @@ def main():
                                                         "SmolLM2-135M-Instruct.Q4_1.gguf"))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--peers-python", help="the peers' virtualenv python: llama.cpp runs the same configurations")
     args = parser.parse_args()
-    builds = args.builds.split(",")
+    builds = args.builds.split(",") + ([LLAMA_CPP] if args.peers_python else [])
     configurations = [("alone", cores), ("alone", 2 * cores), ("alone", 1), ("pair", 1), ("pair", cores)]
     samples = {(b, c): [] for b in builds for c in configurations}
     for round in range(1, args.rounds + 1):
         for build in builds:
             for configuration in configurations:
                 kind, threads = configuration
-                rate = run(build, args.model, threads, args.tokens, 2 if kind == "pair" else 1)
+                rate = run(build, args.model, threads, args.tokens, 2 if kind == "pair" else 1, args.peers_python)
                 samples[(build, configuration)].append(rate)
                 print(f"round {round}/{args.rounds} {build} {kind} t{threads}: {rate:.1f} tokens/s", file=sys.stderr, flush=True)
     print(f"{cores} cores, {args.rounds} rounds of {args.tokens} tokens, generation tokens/s (median)\n")
