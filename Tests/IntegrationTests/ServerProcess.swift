@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// `dllama serve` on SmolLM2 at 127.0.0.1 and a free port it picks itself (and logs); stopping
-/// it (or deinit) ends exactly this process.
+/// it (or deinit) ends exactly this process. A test's arguments come after the defaults, so they
+/// replace them (`--max-seq-len 2048`: the last of a repeated option counts).
 final class ServerProcess: @unchecked Sendable {
     static let model = "SmolLM2-135M-Instruct.Q4_1"
     let background: BackgroundProcess
