@@ -9,7 +9,9 @@ import TestSupport
 struct RecoveryTests {
     static let smolLM2 = InferenceCommandTests.smolLM2
     static let prompt = "Once upon a time, in a small village,"  // 10 tokens
-    static let arguments = ["inference", "--model", smolLM2, "--prompt", prompt, "--steps", "60", "--temperature", "0",
+    /// 160 tokens: the kill at the 20th lands while the generation runs, however fast the nodes
+    /// are (of 60, the 40 after it took about 0.2 s at 208 tokens/s).
+    static let arguments = ["inference", "--model", smolLM2, "--prompt", prompt, "--steps", "160", "--temperature", "0",
                             "--max-seq-len", "256", "--nthreads", "1"]
 
     func undisturbed(_ workers: [WorkerProcess]) throws -> String {
@@ -31,7 +33,7 @@ struct RecoveryTests {
         return (status, root.stdout, root.stderr)
     }
 
-    @Test("kill -9 at token 20 of 60, worker restarted: the same text as an undisturbed run; with fail, exit 1 naming it")
+    @Test("kill -9 at token 20 of 160, worker restarted: the same text as an undisturbed run; with fail, exit 1 naming it")
     func restartedWorker() throws {
         var workers = try (0..<2).map { _ in try WorkerProcess(model: Self.smolLM2) }
         defer { workers.forEach { $0.stop() } }
@@ -51,7 +53,7 @@ struct RecoveryTests {
         #expect(failLog.contains("worker 2 (127.0.0.1:\(port))"), "\(failLog)")
     }
 
-    @Test("kill -9 at token 20 of 60 with a spare standing by: the spare takes the place, the same text")
+    @Test("kill -9 at token 20 of 160 with a spare standing by: the spare takes the place, the same text")
     func spareWorker() throws {
         let workers = try (0..<2).map { _ in try WorkerProcess(model: Self.smolLM2) }
         let spare = try WorkerProcess(model: Self.smolLM2)
@@ -79,7 +81,7 @@ struct RecoveryTests {
         defer { workers.forEach { $0.stop() } }
         let server = try ServerProcess(["--workers"] + workers.map(\.address) + ["--nthreads", "1", "--on-worker-failure", "wait"])
         defer { server.stop() }
-        let request = #"{"model": "\#(ServerProcess.model)", "prompt": "\#(Self.prompt)", "max_tokens": 60, "temperature": 0, "stream": true}"#
+        let request = #"{"model": "\#(ServerProcess.model)", "prompt": "\#(Self.prompt)", "max_tokens": 160, "temperature": 0, "stream": true}"#
         let first = try server.post("/v1/completions", request)
         let expected = Self.streamedText(first.body)
         #expect(first.status == 200 && expected.done, "\(first.body)")
