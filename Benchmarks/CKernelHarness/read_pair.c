@@ -45,24 +45,24 @@ __attribute__((target("avx2"))) static double read_window(const float *x, double
 }
 
 /// `processes` forked readers over one window starting a second from now (so every buffer is filled
-/// first); each prints its GB/s and share of `alone` (0: not known yet).
-static void run(int processes, double seconds, double alone) {
+/// first); returns each one's GB/s, which they write into memory shared with this process.
+static const double *measure(int processes, double seconds) {
+    double *rates = mmap(NULL, (size_t)processes * sizeof(double), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (rates == MAP_FAILED) return NULL;
     const double start = now() + 1.0;
-    fflush(stdout);  // nothing buffered is printed again by the children
     for (int p = 0; p < processes; p++) {
+        rates[p] = 0;
         if (fork() == 0) {
             float *x = aligned_alloc(HUGE_PAGE, BUFFER_BYTES);
             if (!x) _exit(1);
             madvise(x, BUFFER_BYTES, MADV_HUGEPAGE);
             for (size_t i = 0; i < BUFFER_BYTES / sizeof(float); i++) x[i] = 1.0f;
-            const double rate = read_window(x, start, seconds);
-            if (alone > 0) printf("  %d together, process %d: %.1f GB/s, %.2f of one alone\n", processes, p + 1, rate, rate / alone);
-            else printf("%.1f\n", rate);
-            fflush(stdout);
+            rates[p] = read_window(x, start, seconds);
             _exit(0);
         }
     }
     while (wait(NULL) > 0) {}
+    return rates;
 }
 
 int main(int argc, char **argv) {
@@ -72,21 +72,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: read_pair [PROCESSES >= 1 [SECONDS > 0]]\n");
         return 2;
     }
-    // The lone reader's rate, read back through a pipe from its process.
-    int fds[2];
-    if (pipe(fds) != 0) return 1;
-    fflush(stdout);
-    if (fork() == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        run(1, seconds, 0);
-        _exit(0);
-    }
-    close(fds[1]);
-    char text[64] = {0};
-    if (read(fds[0], text, sizeof text - 1) <= 0) return 1;
-    while (wait(NULL) > 0) {}
-    const double alone = atof(text);
+    const double *lone = measure(1, seconds);
+    if (!lone || lone[0] <= 0) return 1;
+    const double alone = lone[0];
     printf("1 alone: %.1f GB/s\n", alone);
-    run(processes, seconds, alone);
+    const double *together = measure(processes, seconds);
+    if (!together) return 1;
+    for (int p = 0; p < processes; p++)
+        printf("  %d together, process %d: %.1f GB/s, %.2f of one alone\n", processes, p + 1, together[p], together[p] / alone);
     return 0;
 }

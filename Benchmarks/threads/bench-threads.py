@@ -25,13 +25,14 @@ PEERS = os.path.join(ROOT, "Benchmarks", "peers")
 sys.path.insert(0, PEERS)
 PARAGRAPH = importlib.import_module("bench-peers").PARAGRAPH  # also `dllama bench`'s default prompt
 LLAMA_CPP = "llama.cpp"
+WARMUP_TOKENS = "16"
 
 
 def command(build, model, threads, tokens, peers_python):
     if build == LLAMA_CPP:
-        return [peers_python, os.path.join(PEERS, "llamacpp_run.py"), model, str(threads), str(tokens), "16"]
+        return [peers_python, os.path.join(PEERS, "llamacpp_run.py"), model, str(threads), str(tokens), WARMUP_TOKENS]
     return [os.path.join(build, "dllama"), "bench", "--model", model, "--threads", str(threads), "--tokens", str(tokens),
-            "--rounds", "1", "--warmup-tokens", "16", "--json"]
+            "--rounds", "1", "--warmup-tokens", WARMUP_TOKENS, "--json"]
 
 
 def generation(build, output):

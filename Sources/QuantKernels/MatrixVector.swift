@@ -139,8 +139,9 @@ public enum MatrixVector {
         // Hot loop: one dot product per row of this task's chunk, the rows ahead asked for (as the
         // whole-share kernels do).
         for r in rows {
-            qk_prefetch_weights_ahead(w.row(r), w.rowBytes)
-            out[r - rows.lowerBound] = dot(Int32(w.columns), w.row(r), x)
+            let row = w.row(r)
+            qk_prefetch_weights_ahead(row, w.rowBytes)
+            out[r - rows.lowerBound] = dot(Int32(w.columns), row, x)
         }
     }
 
